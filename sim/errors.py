@@ -1,0 +1,34 @@
+"""Exceptions raised by twinsim.sim; every message names the problem and the valid choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["SimError", "SpecError", "UnknownNameError"]
+
+
+class SimError(Exception):
+    """Base class of twinsim.sim errors."""
+
+
+class SpecError(SimError, ValueError):
+    """A scene specification is malformed: names the field path, the bad value and what is allowed."""
+
+    def __init__(self, field: str, value: object, allowed: str) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{field}: invalid value {value!r}; {allowed}")
+
+
+class UnknownNameError(SimError, KeyError, ValueError):
+    """An unknown name (family, shape, renderer, body, label, ...) with the list of valid ones."""
+
+    def __init__(self, kind: str, name: object, valid: Iterable[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.valid = sorted(valid)
+        super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(self.valid)}")
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the whole message
+        return str(self.args[0])

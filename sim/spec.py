@@ -1,0 +1,554 @@
+"""The scene specification: a typed, validated, versioned, JSON-serialisable scene description.
+
+Conventions (see docs/conventions.md for the full table):
+    * World frame: right-handed, metres, z up, gravity along -z. The floor is the plane z = 0.
+    * Orientations are quaternions (x, y, z, w), PyBullet's order.
+    * Times are seconds from the start of the scene; frames are indices at ``world.fps``.
+    * Sizes: sphere ``(radius,)``; box ``(half_x, half_y, half_z)``; cylinder and capsule
+      ``(radius, length)`` with the axis along the body's local z; mesh ``(scale,)`` or
+      ``(sx, sy, sz)``.
+
+Every dataclass validates itself on construction and raises :class:`SpecError` naming the field,
+the bad value and what is allowed. ``SceneSpec.from_json(spec.to_json()) == spec`` holds exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args, get_origin
+
+from twinsim.sim.errors import SpecError, UnknownNameError
+
+__all__ = [
+    "COLLISIONS",
+    "EVENT_KINDS",
+    "SHAPES",
+    "SPEC_VERSION",
+    "VIOLATIONS",
+    "CameraKeyframe",
+    "CameraSpec",
+    "EventSpec",
+    "JointSpec",
+    "Keyframe",
+    "LightSpec",
+    "ObjectSpec",
+    "SceneSpec",
+    "Violation",
+    "WorldSpec",
+]
+
+SPEC_VERSION = 1
+
+Shape = Literal["sphere", "box", "cylinder", "capsule", "mesh"]
+SHAPES: tuple[str, ...] = get_args(Shape)
+Collision = Literal["convex_hull", "vhacd"]
+COLLISIONS: tuple[str, ...] = get_args(Collision)
+EventKind = Literal["force", "impulse"]
+EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
+ViolationKind = Literal[
+    "vanish", "appear", "teleport", "change_shape", "change_color", "pass_through"
+]
+VIOLATIONS: tuple[str, ...] = get_args(ViolationKind)
+
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]
+Color = tuple[float, float, float, float]
+
+_SIZE_LEN = {"sphere": (1,), "box": (3,), "cylinder": (2,), "capsule": (2,), "mesh": (1, 3)}
+_MAX_OBJECTS = 512
+_MAX_PIXELS = 4096 * 4096
+_MAX_FRAMES = 100_000
+
+
+def _finite(path: str, values: tuple[float, ...]) -> None:
+    if not all(math.isfinite(v) for v in values):
+        raise SpecError(path, values, "all components must be finite numbers")
+
+
+def _check(cond: bool, path: str, value: object, allowed: str) -> None:
+    if not cond:
+        raise SpecError(path, value, allowed)
+
+
+def _unit_quat(path: str, q: Quat) -> None:
+    _finite(path, q)
+    norm = math.sqrt(sum(c * c for c in q))
+    _check(abs(norm - 1.0) < 1e-3, path, q, "must be a unit quaternion (x, y, z, w), norm 1")
+
+
+def _color(path: str, c: Color) -> None:
+    _check(all(0.0 <= v <= 1.0 for v in c), path, c, "RGBA components must lie in [0, 1]")
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A pose a kinematic body passes through at ``time``; poses between are interpolated."""
+
+    time: float
+    position: Vec3
+    orientation: Quat = (0.0, 0.0, 0.0, 1.0)
+
+    def __post_init__(self) -> None:
+        _check(math.isfinite(self.time) and self.time >= 0, "time", self.time, "must be >= 0")
+        _finite("position", self.position)
+        _unit_quat("orientation", self.orientation)
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One rigid body. ``mass == 0`` makes it static; a non-empty ``path`` makes it kinematic."""
+
+    name: str
+    shape: Shape
+    size: tuple[float, ...]
+    mass: float = 1.0
+    friction: float = 0.5
+    restitution: float = 0.2
+    color: Color = (0.8, 0.2, 0.2, 1.0)
+    texture: str | None = None
+    mesh: str | None = None
+    collision: Collision = "convex_hull"
+    position: Vec3 = (0.0, 0.0, 0.0)
+    orientation: Quat = (0.0, 0.0, 0.0, 1.0)
+    linear_velocity: Vec3 = (0.0, 0.0, 0.0)
+    angular_velocity: Vec3 = (0.0, 0.0, 0.0)
+    path: tuple[Keyframe, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check(
+            bool(self.name) and self.name.isprintable() and len(self.name) <= 64,
+            "name",
+            self.name,
+            "must be a non-empty printable string of at most 64 characters",
+        )
+        if self.shape not in SHAPES:
+            raise UnknownNameError("shape", self.shape, SHAPES)
+        lens = _SIZE_LEN[self.shape]
+        _check(
+            len(self.size) in lens,
+            "size",
+            self.size,
+            f"a {self.shape} takes {' or '.join(map(str, lens))} numbers",
+        )
+        _finite("size", self.size)
+        _check(all(s > 0 for s in self.size), "size", self.size, "all sizes must be > 0 metres")
+        _check(self.mass >= 0 and math.isfinite(self.mass), "mass", self.mass, "must be >= 0 kg")
+        _check(0 <= self.friction <= 10, "friction", self.friction, "must lie in [0, 10]")
+        _check(0 <= self.restitution <= 1, "restitution", self.restitution, "must lie in [0, 1]")
+        _color("color", self.color)
+        if self.shape == "mesh":
+            _check(bool(self.mesh), "mesh", self.mesh, "a mesh object needs a mesh file path")
+        else:
+            _check(self.mesh is None, "mesh", self.mesh, "only shape 'mesh' takes a mesh file")
+        if self.collision not in COLLISIONS:
+            raise UnknownNameError("collision", self.collision, COLLISIONS)
+        _finite("position", self.position)
+        _unit_quat("orientation", self.orientation)
+        _finite("linear_velocity", self.linear_velocity)
+        _finite("angular_velocity", self.angular_velocity)
+        times = [k.time for k in self.path]
+        _check(times == sorted(times), "path", times, "keyframe times must be non-decreasing")
+
+    @property
+    def kinematic(self) -> bool:
+        """True when the body follows a scripted path instead of the physics."""
+        return bool(self.path)
+
+
+@dataclass(frozen=True)
+class JointSpec:
+    """A fixed constraint between two bodies at their initial relative pose.
+
+    ``break_impulse`` (N s): the joint is removed once a contact impulse on either body exceeds it;
+    None makes it unbreakable.
+    """
+
+    parent: str
+    child: str
+    break_impulse: float | None = None
+
+    def __post_init__(self) -> None:
+        _check(self.parent != self.child, "child", self.child, "must differ from parent")
+        if self.break_impulse is not None:
+            _check(self.break_impulse > 0, "break_impulse", self.break_impulse, "must be > 0")
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A scripted push: an impulse at ``time`` or a force held over ``[time, time + duration]``.
+
+    ``vector`` is in world coordinates (N for force, N s for impulse); ``point`` is a world-frame
+    point of application (None: the centre of mass).
+    """
+
+    time: float
+    body: str
+    kind: EventKind
+    vector: Vec3
+    point: Vec3 | None = None
+    duration: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(self.time >= 0, "time", self.time, "must be >= 0 s")
+        if self.kind not in EVENT_KINDS:
+            raise UnknownNameError("event kind", self.kind, EVENT_KINDS)
+        _finite("vector", self.vector)
+        _check(self.duration >= 0, "duration", self.duration, "must be >= 0 s")
+        _check(
+            self.kind == "force" or self.duration == 0,
+            "duration",
+            self.duration,
+            "an impulse is instantaneous: duration must be 0",
+        )
+
+
+@dataclass(frozen=True)
+class CameraKeyframe:
+    """Camera eye and target at ``time`` (linear interpolation between keyframes)."""
+
+    time: float
+    eye: Vec3
+    target: Vec3
+
+    def __post_init__(self) -> None:
+        _check(self.time >= 0, "time", self.time, "must be >= 0 s")
+        _finite("eye", self.eye)
+        _finite("target", self.target)
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """A pinhole camera looking from ``eye`` at ``target``; ``fov`` is the vertical angle (deg)."""
+
+    name: str = "main"
+    width: int = 64
+    height: int = 64
+    fov: float = 60.0
+    eye: Vec3 = (0.0, -3.0, 1.5)
+    target: Vec3 = (0.0, 0.0, 0.4)
+    up: Vec3 = (0.0, 0.0, 1.0)
+    near: float = 0.05
+    far: float = 20.0
+    path: tuple[CameraKeyframe, ...] = ()
+
+    def __post_init__(self) -> None:
+        for f in ("width", "height"):
+            v = getattr(self, f)
+            _check(1 <= v <= 4096, f, v, "must be an integer pixel count in [1, 4096]")
+        _check(self.width * self.height <= _MAX_PIXELS, "width", self.width, "image too large")
+        _check(1.0 <= self.fov <= 170.0, "fov", self.fov, "must lie in [1, 170] degrees")
+        _finite("eye", self.eye)
+        _finite("target", self.target)
+        _check(self.eye != self.target, "target", self.target, "must differ from eye")
+        _check(0 < self.near < self.far, "near", self.near, "need 0 < near < far")
+        times = [k.time for k in self.path]
+        _check(times == sorted(times), "path", times, "keyframe times must be non-decreasing")
+
+
+@dataclass(frozen=True)
+class LightSpec:
+    """One directional light plus ambient term (both renderers use it)."""
+
+    direction: Vec3 = (0.4, -0.5, 1.0)
+    color: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    ambient: float = 0.5
+    diffuse: float = 0.6
+    specular: float = 0.1
+    shadows: bool = True
+
+    def __post_init__(self) -> None:
+        _finite("direction", self.direction)
+        _check(any(self.direction), "direction", self.direction, "must be non-zero")
+        for f in ("ambient", "diffuse", "specular"):
+            v = getattr(self, f)
+            _check(0 <= v <= 1, f, v, "must lie in [0, 1]")
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    """Physics and timing. Each frame advances ``1 / fps`` s in ``timestep``-sized physics steps."""
+
+    gravity: Vec3 = (0.0, 0.0, -9.81)
+    timestep: float = 1.0 / 240.0
+    substeps: int = 1
+    fps: float = 24.0
+    duration: float = 2.0
+    floor: bool = True
+    floor_color: Color = (0.85, 0.85, 0.8, 1.0)
+    floor_friction: float = 0.6
+    floor_restitution: float = 0.3
+
+    def __post_init__(self) -> None:
+        _finite("gravity", self.gravity)
+        _check(1e-5 <= self.timestep <= 0.1, "timestep", self.timestep, "must lie in [1e-5, 0.1] s")
+        _check(1 <= self.substeps <= 100, "substeps", self.substeps, "must lie in [1, 100]")
+        _check(0 < self.fps <= 1000, "fps", self.fps, "must lie in (0, 1000]")
+        ratio = 1.0 / (self.fps * self.timestep)
+        _check(
+            abs(ratio - round(ratio)) < 1e-6 and round(ratio) >= 1,
+            "fps",
+            self.fps,
+            f"1/fps must be a whole multiple of timestep={self.timestep} "
+            f"(e.g. fps={1 / (self.timestep * max(1, round(ratio))):g})",
+        )
+        _check(self.duration > 0, "duration", self.duration, "must be > 0 s")
+        _check(
+            self.duration * self.fps <= _MAX_FRAMES,
+            "duration",
+            self.duration,
+            f"too many frames; at most {_MAX_FRAMES} frames per scene",
+        )
+        _color("floor_color", self.floor_color)
+
+    @property
+    def steps_per_frame(self) -> int:
+        """Physics steps between consecutive frames."""
+        return round(1.0 / (self.fps * self.timestep))
+
+    @property
+    def num_frames(self) -> int:
+        """Rendered frames, including frame 0 at t = 0."""
+        return round(self.duration * self.fps) + 1
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A labelled break of physics from ``frame`` on (the impossible twin of a possible scene).
+
+    Kinds:
+        vanish: ``body`` disappears (invisible, no collisions) from ``frame`` on.
+        appear: ``body`` is absent before ``frame`` and present from it on; its possible twin has
+            no such body at all (IntPhys' reversed vanish).
+        teleport: ``body`` jumps by ``offset`` (m) at ``frame``.
+        change_shape: ``body`` becomes ``new_shape`` of ``new_size`` at ``frame``.
+        change_color: ``body`` takes ``new_color`` at ``frame``.
+        pass_through: ``body`` stops colliding with ``other`` at ``frame``.
+    """
+
+    kind: ViolationKind
+    body: str
+    frame: int
+    offset: Vec3 = (0.0, 0.0, 0.0)
+    new_shape: Shape | None = None
+    new_size: tuple[float, ...] = ()
+    new_color: Color | None = None
+    other: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in VIOLATIONS:
+            raise UnknownNameError("violation", self.kind, VIOLATIONS)
+        _check(self.frame >= 1, "frame", self.frame, "must be >= 1 (frame 0 is always possible)")
+        if self.kind == "teleport":
+            _check(any(self.offset), "offset", self.offset, "a teleport needs a non-zero offset")
+        if self.kind == "change_shape":
+            _check(self.new_shape in SHAPES, "new_shape", self.new_shape, f"one of {SHAPES}")
+            _check(
+                len(self.new_size) in _SIZE_LEN[self.new_shape or "sphere"],
+                "new_size",
+                self.new_size,
+                "must match new_shape",
+            )
+        if self.kind == "change_color":
+            _check(self.new_color is not None, "new_color", None, "change_color needs a colour")
+            _color("new_color", self.new_color or (0, 0, 0, 0))
+        if self.kind == "pass_through":
+            _check(bool(self.other), "other", self.other, "pass_through needs the solid's name")
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    """A complete, reproducible scene: bodies, joints, scripted events, cameras, light, world."""
+
+    objects: tuple[ObjectSpec, ...]
+    cameras: tuple[CameraSpec, ...] = (CameraSpec(),)
+    light: LightSpec = field(default_factory=LightSpec)
+    world: WorldSpec = field(default_factory=WorldSpec)
+    joints: tuple[JointSpec, ...] = ()
+    events: tuple[EventSpec, ...] = ()
+    violation: Violation | None = None
+    family: str | None = None
+    seed: int = 0
+    version: int = SPEC_VERSION
+
+    def __post_init__(self) -> None:
+        _check(
+            self.version == SPEC_VERSION,
+            "version",
+            self.version,
+            f"this twinsim reads spec version {SPEC_VERSION}",
+        )
+        _check(len(self.objects) <= _MAX_OBJECTS, "objects", len(self.objects), "too many bodies")
+        _check(len(self.cameras) >= 1, "cameras", self.cameras, "need at least one camera")
+        names = [o.name for o in self.objects]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        _check(not dup, "objects", dup, "object names must be unique")
+        cams = [c.name for c in self.cameras]
+        _check(len(set(cams)) == len(cams), "cameras", cams, "camera names must be unique")
+        known = set(names)
+        for i, j in enumerate(self.joints):
+            for role in ("parent", "child"):
+                if getattr(j, role) not in known:
+                    raise SpecError(
+                        f"joints[{i}].{role}",
+                        getattr(j, role),
+                        f"must name a body: {sorted(known)}",
+                    )
+        for i, e in enumerate(self.events):
+            if e.body not in known:
+                raise SpecError(f"events[{i}].body", e.body, f"must name a body: {sorted(known)}")
+        v = self.violation
+        if v is not None:
+            if v.body not in known:
+                raise SpecError("violation.body", v.body, f"must name a body: {sorted(known)}")
+            if v.other is not None and v.other not in known:
+                raise SpecError("violation.other", v.other, f"must name a body: {sorted(known)}")
+            _check(
+                v.frame < self.world.num_frames,
+                "violation.frame",
+                v.frame,
+                f"must be < the scene's {self.world.num_frames} frames",
+            )
+        _check(isinstance(self.seed, int) and self.seed >= 0, "seed", self.seed, "must be >= 0")
+
+    # -- convenience -------------------------------------------------------------------------
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Object names in spec order; segmentation id ``i + 1`` is ``names[i]``."""
+        return tuple(o.name for o in self.objects)
+
+    def object(self, name: str) -> ObjectSpec:
+        """The object called ``name``; raises UnknownNameError listing the valid names."""
+        for o in self.objects:
+            if o.name == name:
+                return o
+        raise UnknownNameError("body", name, self.names)
+
+    def possible_twin(self) -> SceneSpec:
+        """The physically possible scene this one is the impossible twin of (itself if possible).
+
+        For ``appear`` the possible twin has no such body at all, so both scenes agree on every
+        frame before the violation.
+        """
+        v = self.violation
+        if v is None:
+            return self
+        if v.kind != "appear":
+            return dataclasses.replace(self, violation=None)
+        return dataclasses.replace(
+            self,
+            violation=None,
+            objects=tuple(o for o in self.objects if o.name != v.body),
+            joints=tuple(j for j in self.joints if v.body not in (j.parent, j.child)),
+            events=tuple(e for e in self.events if e.body != v.body),
+        )
+
+    # -- JSON --------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (tuples become lists)."""
+        return _to_plain(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Serialise to JSON; ``SceneSpec.from_json(s.to_json()) == s``."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SceneSpec:
+        """Build and validate from a plain dict; errors name the field path."""
+        return _decode(cls, data, "spec")
+
+    @classmethod
+    def from_json(cls, text: str) -> SceneSpec:
+        """Parse and validate JSON text; raises SpecError naming the bad field."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError("spec", text[:40], f"must be valid JSON ({exc})") from None
+        return cls.from_dict(data)
+
+
+# -- generic (de)serialisation ------------------------------------------------------------------
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, tuple | list):
+        return [_to_plain(v) for v in obj]
+    return obj
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _decode(tp: Any, data: Any, path: str) -> Any:
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(data, dict):
+            raise SpecError(path, data, f"must be an object with fields of {tp.__name__}")
+        hints = _hints(tp)
+        unknown = sorted(set(data) - set(hints))
+        if unknown:
+            raise SpecError(
+                f"{path}.{unknown[0]}", data[unknown[0]], f"unknown field; valid: {sorted(hints)}"
+            )
+        kwargs = {k: _decode(hints[k], v, f"{path}.{k}") for k, v in data.items()}
+        try:
+            return tp(**kwargs)
+        except SpecError as exc:
+            raise SpecError(f"{path}.{exc.field}", exc.value, exc.allowed) from None
+        except TypeError as exc:  # a required field is missing
+            raise SpecError(path, sorted(data), f"missing a required field ({exc})") from None
+    if origin in (types.UnionType, typing.Union):
+        args = get_args(tp)
+        if data is None:
+            if type(None) in args:
+                return None
+            raise SpecError(path, data, "must not be null")
+        inner = [a for a in args if a is not type(None)]
+        return _decode(inner[0], data, path)
+    if origin is Literal:
+        choices = get_args(tp)
+        if data not in choices:
+            raise UnknownNameError(path.rsplit(".", 1)[-1], data, [str(c) for c in choices])
+        return data
+    if origin is tuple:
+        args = get_args(tp)
+        if not isinstance(data, list | tuple):
+            raise SpecError(path, data, "must be a list")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
+        if len(data) != len(args):
+            raise SpecError(path, data, f"must be a list of {len(args)} numbers")
+        return tuple(
+            _decode(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True))
+        )
+    if tp is float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise SpecError(path, data, "must be a number")
+        return float(data)
+    if tp is int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise SpecError(path, data, "must be an integer")
+        return data
+    if tp is bool:
+        if not isinstance(data, bool):
+            raise SpecError(path, data, "must be true or false")
+        return data
+    if tp is str:
+        if not isinstance(data, str):
+            raise SpecError(path, data, "must be a string")
+        return data
+    raise TypeError(f"spec decoder does not handle {tp!r}")  # programming error, not user input

@@ -1,0 +1,5 @@
+import sys
+
+from twinsim.cli import main
+
+sys.exit(main())
