@@ -7,6 +7,7 @@ Labels not requested are None. See docs/conventions.md for coordinate convention
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from twinsim.sim.spec import SceneSpec
@@ -120,6 +121,19 @@ class Rollout:
     def id_to_name(self) -> dict[int, str]:
         """Segmentation id -> object name (0, the background, is not listed)."""
         return {i + 1: n for i, n in enumerate(self.spec.names)}
+
+    def save(self, directory: str | Path) -> Path:
+        """Write preview.mp4, arrays.npz and labels.json into ``directory`` (atomic renames)."""
+        from twinsim.sim.rollout_io import save_rollout
+
+        return save_rollout(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Rollout:
+        """Read a folder written by :meth:`save`."""
+        from twinsim.sim.rollout_io import load_rollout
+
+        return load_rollout(directory)
 
     def track(self, name: str) -> ObjectTrack:
         """The track of the body called ``name``."""

@@ -1,9 +1,107 @@
-"""Sub-commands of this group (filled in by its owner)."""
+"""Engine commands: ``twinsim families``, ``twinsim sample``, ``twinsim render``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from pathlib import Path
+
+from twinsim.sim.labels import ALL_LABELS
+from twinsim.sim.renderers import RENDERERS
+from twinsim.sim.spec import VIOLATIONS, SceneSpec
+
+__all__ = ["register"]
+
+
+def _families_api():
+    # Imported lazily: families sample scenes with numpy only, but keep `--help` instant.
+    try:
+        from twinsim.sim.families import families, sample_scene
+    except ImportError as exc:  # a broken install, not user input; still say it in one line
+        raise ValueError(f"scenario families unavailable ({exc})") from None
+    return families, sample_scene
+
+
+def _cmd_families(args: argparse.Namespace) -> int:
+    families, _ = _families_api()
+    for name in families():
+        print(name)
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    _, sample_scene = _families_api()
+    spec = sample_scene(args.family, args.seed, impossible=args.impossible)
+    print(spec.to_json())
+    return 0
+
+
+def _load_scene(source: str, seed: int, impossible: str | None) -> SceneSpec:
+    """A spec from a JSON file (``*.json`` or an existing file) or a family name."""
+    path = Path(source)
+    if source.endswith(".json") or path.is_file():
+        if not path.is_file():
+            raise FileNotFoundError(f"spec file {source!r} does not exist")
+        spec = SceneSpec.from_json(path.read_text())
+        if impossible is not None:
+            raise ValueError("--impossible applies to a FAMILY, not to a SPEC.json")
+        return spec
+    _, sample_scene = _families_api()
+    return sample_scene(source, seed, impossible=impossible)
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from twinsim.sim.simulate import simulate
+
+    spec = _load_scene(args.scene, args.seed, args.impossible)
+    if args.size is not None:
+        if not 8 <= args.size <= 4096:
+            raise ValueError(f"--size: invalid value {args.size}; must lie in [8, 4096] pixels")
+        cams = tuple(
+            dataclasses.replace(c, width=args.size, height=args.size) for c in spec.cameras
+        )
+        spec = dataclasses.replace(spec, cameras=cams)
+    out = args.out or Path("renders") / f"{spec.family or Path(args.scene).stem}_{spec.seed}"
+    rollout = simulate(spec, renderer=args.renderer, labels=args.labels, progress=not args.quiet)
+    folder = rollout.save(out)
+    for name in ("preview.mp4", "arrays.npz", "labels.json"):
+        if (folder / name).is_file():
+            print(folder / name)
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's sub-commands to the twinsim parser."""
+    p = sub.add_parser("families", help="list the scenario families")
+    p.set_defaults(func=_cmd_families)
+
+    p = sub.add_parser("sample", help="print a sampled scene spec as JSON")
+    p.add_argument("family", help="scenario family (see `twinsim families`)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument(
+        "--impossible",
+        metavar="KIND",
+        default=None,
+        help=f"sample the impossible twin with this violation: {', '.join(VIOLATIONS)}",
+    )
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser(
+        "render",
+        help="simulate a scene and write preview.mp4, arrays.npz and labels.json",
+        description="Render SPEC.json or a sampled FAMILY scene; prints the files written.",
+    )
+    p.add_argument("scene", metavar="SPEC.json|FAMILY", help="a spec file or a family name")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default renders/...)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed for a FAMILY (default 0)")
+    p.add_argument("--impossible", metavar="KIND", default=None, help="violation kind (FAMILY)")
+    p.add_argument("--renderer", choices=RENDERERS, default="tiny", help="rendering backend")
+    p.add_argument(
+        "--labels",
+        default=None,
+        help=f"CSV of labels or 'all' (default rgb,depth,segmentation,objects,camera); "
+        f"valid: {', '.join(ALL_LABELS)}",
+    )
+    p.add_argument("--size", type=int, default=None, help="square image size in pixels")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_render)

@@ -1,0 +1,134 @@
+"""Helpers shared by the benchmark scripts: machine info, git commit, tables, RESULTS.md.
+
+Scripts in this folder import it as ``import _common`` (the folder is on ``sys.path`` when a
+script is run as ``python benchmarks/bench_x.py``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+
+__all__ = [
+    "RESULTS",
+    "append_results",
+    "git_commit",
+    "machine_info",
+    "machine_line",
+    "markdown_table",
+]
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+_ROOT = RESULTS.parent.parent
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_info() -> dict[str, str]:
+    """CPU model, usable cores, OS, Python and key package versions (no heavy imports)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu": _cpu_model(),
+        "cores": str(cores),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "torch": _version("torch"),
+        "pybullet": _version("pybullet"),
+        "pyrender": _version("pyrender"),
+        "numpy": _version("numpy"),
+    }
+
+
+def machine_line() -> str:
+    """:func:`machine_info` as one ``key: value, ...`` line."""
+    return ", ".join(f"{k}: {v}" for k, v in machine_info().items())
+
+
+def git_commit() -> str:
+    """Short HEAD commit, with ``+dirty`` when the working tree has changes; "unknown" outside git."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A GitHub markdown table; floats are printed with 3 significant digits."""
+
+    def cell(v: object) -> str:
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def append_results(
+    title: str, markdown_table: str | None = None, commands: Sequence[str] = ()
+) -> Path:
+    """Append a section to benchmarks/RESULTS.md atomically (lock + temp file + rename).
+
+    Args:
+        title: the section title; or, when ``markdown_table`` is None, a complete pre-formatted
+            section appended verbatim.
+        markdown_table: the results table; date, commit and machine info are added above it.
+        commands: the command lines that produced it.
+
+    Returns:
+        The path of RESULTS.md.
+    """
+    if markdown_table is None:
+        section = title.rstrip() + "\n"
+    else:
+        now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        lines = [f"## {title}", "", f"- date: {now}, commit: {git_commit()}"]
+        lines.append(f"- machine: {machine_line()}")
+        lines += [f"- command: `{c}`" for c in commands]
+        section = "\n".join([*lines, "", markdown_table.rstrip(), ""])
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    # Several benchmarks may finish at once: serialise read-modify-replace on a lock file.
+    with open(Path(tempfile.gettempdir()) / "twinsim-results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+        sep = "" if old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
+        fd, tmp = tempfile.mkstemp(dir=RESULTS.parent, prefix=".RESULTS.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(old + sep + section)
+        os.replace(tmp, RESULTS)
+    return RESULTS

@@ -1,0 +1,170 @@
+"""Checkpoints: a folder with ``model.safetensors`` + ``config.json`` (+ ``state.safetensors`` and
+``state.json`` with optimiser, RNG and step for resuming). No pickle anywhere.
+
+A training run keeps ``RUN/checkpoints/step-NNNNNN/`` folders, each written into a temporary
+folder and renamed into place, and ``RUN/last.json`` (atomically replaced) naming the newest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from twinsim.neural.config import RunConfig
+from twinsim.neural.model import FlowMemoryNet
+
+__all__ = [
+    "CheckpointError",
+    "load_model",
+    "load_state",
+    "resolve_checkpoint",
+    "save_checkpoint",
+    "write_atomic",
+]
+
+FORMAT = "twinsim-worldmodel"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, malformed or does not match the expected configuration."""
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _optim_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list[Any]]:
+    sd = opt.state_dict()
+    tensors = {}
+    for idx, st in sd["state"].items():
+        for k, v in st.items():
+            t = v if torch.is_tensor(v) else torch.tensor(v)
+            tensors[f"optim.{idx}.{k}"] = t.detach().clone().contiguous()
+    return tensors, sd["param_groups"]
+
+
+def save_checkpoint(
+    folder: str | Path,
+    model: torch.nn.Module,
+    cfg: RunConfig,
+    optimizer: torch.optim.Optimizer | None = None,
+    step: int = 0,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint folder atomically (temp folder, then rename over any old one)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+    (tmp / "config.json").write_text(cfg.to_json())
+    if optimizer is not None:
+        tensors, groups = _optim_tensors(optimizer)
+        tensors["rng.torch"] = torch.get_rng_state()
+        save_file(tensors, str(tmp / "state.safetensors"), metadata={"format": FORMAT})
+        state = {"step": step, "param_groups": groups, **(extra or {})}
+        (tmp / "state.json").write_text(json.dumps(state, indent=2))
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, folder)
+    return folder
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """The checkpoint folder for a folder, a run folder (via last.json) or a model file."""
+    p = Path(path)
+    if p.is_file() and p.suffix == ".safetensors":
+        p = p.parent
+    if (p / "model.safetensors").is_file():
+        return p
+    if (p / "last.json").is_file():
+        name = json.loads((p / "last.json").read_text())["checkpoint"]
+        return resolve_checkpoint(p / name)
+    if not p.exists():
+        raise FileNotFoundError(f"checkpoint {p} does not exist")
+    raise CheckpointError(f"{p} holds no model.safetensors (nor a last.json of a training run)")
+
+
+def load_model(
+    path: str | Path, expected: RunConfig | None = None, device: str = "cpu"
+) -> tuple[FlowMemoryNet, RunConfig]:
+    """Rebuild the model from a checkpoint's config and load its weights.
+
+    Args:
+        path: checkpoint folder, run folder or model.safetensors file.
+        expected: if given, the checkpoint's model config must equal ``expected.model``.
+
+    Raises:
+        CheckpointError: unreadable config, config/weights mismatch or unexpected config,
+            naming the differing fields or tensors.
+    """
+    folder = resolve_checkpoint(path)
+    try:
+        cfg = RunConfig.from_json((folder / "config.json").read_text())
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"{folder}: config.json is missing") from exc
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(
+            f"{folder}/config.json is not a valid world-model config: {exc}"
+        ) from None
+    if expected is not None and expected.model != cfg.model:
+        a, b = cfg.model.__dict__, expected.model.__dict__
+        diff = [f"model.{k}: checkpoint {a[k]!r} vs expected {b[k]!r}" for k in a if a[k] != b[k]]
+        raise CheckpointError(f"{folder} has a different model config: " + "; ".join(diff))
+    model = FlowMemoryNet(cfg.model)
+    weights = load_file(str(folder / "model.safetensors"), device=device)
+    own = model.state_dict()
+    missing = sorted(set(own) - set(weights))
+    unexpected = sorted(set(weights) - set(own))
+    wrong = [
+        f"{k} {tuple(weights[k].shape)} (config expects {tuple(v.shape)})"
+        for k, v in own.items()
+        if k in weights and weights[k].shape != v.shape
+    ]
+    if missing or unexpected or wrong:
+        parts = []
+        if wrong:
+            parts.append("shape mismatch: " + ", ".join(wrong[:3]))
+        if missing:
+            parts.append("missing tensors: " + ", ".join(missing[:3]))
+        if unexpected:
+            parts.append("unexpected tensors: " + ", ".join(unexpected[:3]))
+        raise CheckpointError(
+            f"weights in {folder} do not match its config.json (model {cfg.model}): "
+            + "; ".join(parts)
+        )
+    model.load_state_dict(weights)
+    return model.to(device).eval(), cfg
+
+
+def load_state(folder: str | Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """Restore optimiser and torch RNG state; returns state.json (with ``step``)."""
+    folder = resolve_checkpoint(folder)
+    if not (folder / "state.safetensors").is_file():
+        raise CheckpointError(f"{folder} has no training state (state.safetensors) to resume")
+    tensors = load_file(str(folder / "state.safetensors"))
+    meta = json.loads((folder / "state.json").read_text())
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, t in tensors.items():
+        if key.startswith("optim."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = t
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    torch.set_rng_state(tensors["rng.torch"])
+    return meta

@@ -1,0 +1,245 @@
+"""Typed, validated configs for the neural world model, with named presets.
+
+A :class:`RunConfig` nests the model, data and training settings; it round-trips through JSON
+(stored beside every checkpoint) and is validated on construction so bad values fail at the
+boundary with an error that names the field, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from twinsim.sim.errors import SpecError, UnknownNameError
+
+__all__ = [
+    "PRESETS",
+    "DataConfig",
+    "ModelConfig",
+    "RunConfig",
+    "TrainConfig",
+    "preset",
+]
+
+CONFIG_VERSION = 1
+
+
+def _check(cond: bool, path: str, value: object, allowed: str) -> None:
+    if not cond:
+        raise SpecError(path, value, allowed)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the flow + memory U-Net predictor (see docs/neural.md).
+
+    Attributes:
+        resolution: square frame side in pixels (must be divisible by 2**levels).
+        context: number of context frames K fed to the network at each step.
+        channels: U-Net width per level, finest first.
+        action_dim: size of the optional per-step action vector (0 = no actions).
+        max_flow: largest flow the network can output, in pixels.
+        stem_stride: 2 runs the U-Net at half resolution behind a light full-resolution stem
+            (about 3x cheaper on CPU); 1 runs it at full resolution.
+        stem_channels: width of the full-resolution stem.
+        snap: at inference, pixels whose predicted change from the previous frame is below
+            ``snap`` grey levels (of 255, max over channels) keep the previous value, so static
+            regions stay exactly static instead of drifting (0 disables; training ignores it).
+    """
+
+    resolution: int = 64
+    context: int = 4
+    channels: tuple[int, ...] = (16, 32, 64)
+    action_dim: int = 0
+    max_flow: float = 8.0
+    stem_stride: int = 2
+    stem_channels: int = 8
+    snap: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(len(self.channels) >= 1, "model.channels", self.channels, "1+ positive ints")
+        _check(all(c > 0 for c in self.channels), "model.channels", self.channels, "ints > 0")
+        _check(self.stem_stride in (1, 2), "model.stem_stride", self.stem_stride, "1 or 2")
+        _check(self.stem_channels > 0, "model.stem_channels", self.stem_channels, "> 0")
+        step = 2 ** (len(self.channels) - 1) * self.stem_stride
+        _check(
+            self.resolution >= 8 and self.resolution % step == 0,
+            "model.resolution",
+            self.resolution,
+            f">= 8 and divisible by {step}",
+        )
+        _check(1 <= self.context <= 16, "model.context", self.context, "1..16")
+        _check(self.action_dim >= 0, "model.action_dim", self.action_dim, ">= 0")
+        _check(self.max_flow > 0, "model.max_flow", self.max_flow, "> 0")
+        _check(0 <= self.snap < 255, "model.snap", self.snap, "0 <= snap < 255 grey levels")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where training clips come from.
+
+    Attributes:
+        families: engine scenario families used when clips are generated on the fly.
+        scenes: number of scenes generated on the fly (ignored with a dataset directory).
+        frames: frames per generated scene.
+        clip_length: frames per training clip (warm-up context + unrolled targets).
+        real_fraction: share of each batch drawn from real footage (when footage is given).
+        seed: data seed; scene i uses ``seed + i``.
+    """
+
+    families: tuple[str, ...] = ("occlusion", "drop", "collide", "ramp")
+    scenes: int = 200
+    frames: int = 48
+    clip_length: int = 12
+    real_fraction: float = 0.2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(len(self.families) >= 1, "data.families", self.families, "1+ family names")
+        _check(self.scenes >= 1, "data.scenes", self.scenes, ">= 1")
+        _check(self.clip_length >= 2, "data.clip_length", self.clip_length, ">= 2")
+        _check(self.frames >= self.clip_length, "data.frames", self.frames, ">= clip_length")
+        _check(0.0 <= self.real_fraction <= 1.0, "data.real_fraction", self.real_fraction, "0..1")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings.
+
+    Attributes:
+        steps: optimiser steps (a ``--minutes`` budget may stop earlier).
+        batch_size: clips per step (per process under DDP).
+        lr: peak Adam learning rate (linear warm-up, cosine decay).
+        unroll: autoregressive steps per clip in the loss (prediction fed back as input).
+        warmup_steps: learning-rate warm-up steps.
+        val_every: validation interval in steps.
+        ckpt_every: checkpoint interval in steps.
+        seed: model-initialisation and batch-sampling seed.
+        grad_clip: max gradient norm.
+    """
+
+    steps: int = 2000
+    batch_size: int = 16
+    lr: float = 2e-3
+    unroll: int = 6
+    warmup_steps: int = 50
+    val_every: int = 200
+    ckpt_every: int = 200
+    seed: int = 0
+    grad_clip: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check(self.steps >= 1, "train.steps", self.steps, ">= 1")
+        _check(self.batch_size >= 1, "train.batch_size", self.batch_size, ">= 1")
+        _check(self.lr > 0, "train.lr", self.lr, "> 0")
+        _check(self.unroll >= 1, "train.unroll", self.unroll, ">= 1")
+        _check(self.val_every >= 1, "train.val_every", self.val_every, ">= 1")
+        _check(self.ckpt_every >= 1, "train.ckpt_every", self.ckpt_every, ">= 1")
+        _check(self.grad_clip > 0, "train.grad_clip", self.grad_clip, "> 0")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything needed to rebuild and continue a run; stored as config.json."""
+
+    name: str = "custom"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    version: int = CONFIG_VERSION
+
+    def __post_init__(self) -> None:
+        warm = self.data.clip_length - self.train.unroll
+        _check(
+            warm >= 1,
+            "data.clip_length",
+            self.data.clip_length,
+            f">= train.unroll + 1 = {self.train.unroll + 1}",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Build from a dict; unknown or missing sections fail with the field name."""
+        if not isinstance(data, dict):
+            raise SpecError("config", type(data).__name__, "a JSON object")
+        parts: dict[str, Any] = {}
+        subs = {"model": ModelConfig, "data": DataConfig, "train": TrainConfig}
+        for key, value in data.items():
+            if key in subs:
+                parts[key] = _build(subs[key], value, key)
+            elif key in ("name", "version"):
+                parts[key] = value
+            else:
+                raise SpecError(f"config.{key}", value, "name, model, data, train, version")
+        if parts.get("version", CONFIG_VERSION) != CONFIG_VERSION:
+            raise SpecError("config.version", parts["version"], str(CONFIG_VERSION))
+        return cls(**parts)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        return cls.from_dict(json.loads(text))
+
+    def replace(self, **sections: Any) -> RunConfig:
+        """Copy with whole sections replaced, e.g. ``cfg.replace(train=new_train)``."""
+        return dataclasses.replace(self, **sections)
+
+
+def _build(cls: type, value: Any, path: str) -> Any:
+    if not isinstance(value, dict):
+        raise SpecError(f"config.{path}", value, "a JSON object")
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in value:
+        if key not in names:
+            raise SpecError(f"config.{path}.{key}", value[key], ", ".join(sorted(names)))
+    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+    return cls(**fixed)
+
+
+def _tiny() -> RunConfig:
+    return RunConfig(
+        name="tiny",
+        model=ModelConfig(resolution=32, context=2, channels=(8, 16)),
+        data=DataConfig(families=("toy",), scenes=6, frames=16, clip_length=6),
+        train=TrainConfig(steps=20, batch_size=4, unroll=2, warmup_steps=2, val_every=10),
+    )
+
+
+def _cpu() -> RunConfig:
+    return RunConfig(
+        name="cpu",
+        model=ModelConfig(resolution=64, context=4, channels=(24, 48, 96)),
+        data=DataConfig(
+            families=("occlusion", "drop", "occlusion", "collide", "ramp", "push"),
+            scenes=240,
+            frames=72,
+            clip_length=12,
+        ),
+        train=TrainConfig(steps=800, batch_size=12, unroll=6, val_every=200, ckpt_every=100),
+    )
+
+
+def _gpu() -> RunConfig:
+    return RunConfig(
+        name="gpu",
+        model=ModelConfig(resolution=64, context=4, channels=(32, 64, 128, 128)),
+        data=DataConfig(scenes=2000, frames=48, clip_length=16),
+        train=TrainConfig(steps=20_000, batch_size=64, unroll=8),
+    )
+
+
+PRESETS = {"tiny": _tiny, "cpu": _cpu, "gpu": _gpu}
+
+
+def preset(name: str) -> RunConfig:
+    """The named preset (``tiny`` for tests, ``cpu`` for the bundled model, ``gpu``)."""
+    if name not in PRESETS:
+        raise UnknownNameError("preset", name, sorted(PRESETS))
+    return PRESETS[name]()

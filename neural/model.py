@@ -1,0 +1,167 @@
+"""The predictor: a small conv U-Net that warps the last frame, recalls a memory image and paints.
+
+At every step the network sees the last K frames and a persistent memory image and outputs, per
+pixel, a flow (to warp the last frame), a 3-way blend between the warped frame, the memory and
+freshly generated colour, and a write mask that decides which pixels of the newest frame are
+stored in memory. An object hidden by a passing occluder is never written over in memory, so it
+can be restored from there once the occluder has moved on (object permanence). Predictions are
+fed back as inputs (autoregressive rollout); training unrolls several steps so errors do not
+compound.
+
+Frames are float tensors (B, 3, H, W) in [0, 1]; actions (B, T, A) float.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from twinsim.neural.config import ModelConfig
+
+__all__ = ["FlowMemoryNet", "RolloutOutput"]
+
+_HEADS = 2 + 3 + 3 + 1  # flow, blend logits, generated rgb, write logit
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    groups = 4 if cout % 4 == 0 else 1
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1),
+        nn.GroupNorm(groups, cout),
+        nn.GELU(),
+        nn.Conv2d(cout, cout, 3, padding=1),
+        nn.GroupNorm(groups, cout),
+        nn.GELU(),
+    )
+
+
+class RolloutOutput:
+    """Predictions of :meth:`FlowMemoryNet.rollout`.
+
+    Attributes:
+        teacher: (B, n_obs - 1, 3, H, W) one-step predictions of observed frames 1..n_obs-1
+            (each from the true frames before it).
+        future: (B, horizon, 3, H, W) free-running predictions after the observed frames.
+    """
+
+    def __init__(self, teacher: Tensor, future: Tensor) -> None:
+        self.teacher = teacher
+        self.future = future
+
+
+class FlowMemoryNet(nn.Module):
+    """U-Net over K context frames plus a memory image; see the module docstring."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        cin = 3 * cfg.context + 3 + cfg.action_dim
+        ch = cfg.channels
+        self.enc = nn.ModuleList()
+        self.down = nn.ModuleList()
+        self.stem = nn.Sequential(nn.Conv2d(cin, cfg.stem_channels, 3, padding=1), nn.GELU())
+        s = cfg.stem_stride
+        self.stem_down = nn.Conv2d(cfg.stem_channels, cfg.stem_channels, 3, stride=s, padding=1)
+        prev = cfg.stem_channels
+        for i, c in enumerate(ch):
+            self.enc.append(_block(prev, c))
+            if i + 1 < len(ch):
+                self.down.append(nn.Conv2d(c, c, 3, stride=2, padding=1))
+            prev = c
+        self.dec = nn.ModuleList()
+        for i in range(len(ch) - 2, -1, -1):
+            self.dec.append(_block(ch[i + 1] + ch[i], ch[i]))
+        self.head = nn.Sequential(
+            nn.Conv2d(ch[0] + cfg.stem_channels, ch[0], 3, padding=1),
+            nn.GELU(),
+            nn.Conv2d(ch[0], _HEADS, 3, padding=1),
+        )
+        # Start as copy-last: zero flow, blend favouring the warped frame, light memory writes.
+        with torch.no_grad():
+            self.head[-1].weight.mul_(0.01)
+            self.head[-1].bias.zero_()
+            self.head[-1].bias[2:5] = torch.tensor([3.0, 0.0, -1.0])
+        ys, xs = torch.meshgrid(
+            torch.linspace(-1 + 1 / cfg.resolution, 1 - 1 / cfg.resolution, cfg.resolution),
+            torch.linspace(-1 + 1 / cfg.resolution, 1 - 1 / cfg.resolution, cfg.resolution),
+            indexing="ij",
+        )
+        self.register_buffer("grid", torch.stack([xs, ys], -1)[None], persistent=False)
+
+    def step(
+        self, ctx: Tensor, memory: Tensor, action: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """One step: context (B, K, 3, H, W) and memory (B, 3, H, W) -> (next frame, new memory)."""
+        b, k, _, h, w = ctx.shape
+        last = ctx[:, -1]
+        parts = [ctx.reshape(b, k * 3, h, w), memory]
+        if self.cfg.action_dim:
+            if action is None:
+                action = ctx.new_zeros(b, self.cfg.action_dim)
+            parts.append(action[:, :, None, None].expand(-1, -1, h, w))
+        stem = self.stem(torch.cat(parts, 1) * 2 - 1)
+        x = F.gelu(self.stem_down(stem))
+        skips = []
+        for i, enc in enumerate(self.enc):
+            x = enc(x)
+            if i < len(self.down):
+                skips.append(x)
+                x = self.down[i](x)
+        for dec in self.dec:
+            skip = skips.pop()
+            x = F.interpolate(x, size=skip.shape[-2:], mode="nearest")
+            x = dec(torch.cat([x, skip], 1))
+        if x.shape[-1] != w:
+            x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
+        out = self.head(torch.cat([x, stem], 1))
+        flow = torch.tanh(out[:, 0:2]) * self.cfg.max_flow
+        blend = torch.softmax(out[:, 2:5], 1)
+        paint = torch.sigmoid(out[:, 5:8])
+        write = torch.sigmoid(out[:, 8:9])
+        # Flow in pixels -> normalised grid offsets (align_corners=False convention).
+        scale = torch.tensor([2.0 / w, 2.0 / h], device=ctx.device, dtype=ctx.dtype)
+        grid = self.grid + flow.permute(0, 2, 3, 1) * scale
+        warped = F.grid_sample(
+            last, grid, mode="bilinear", padding_mode="border", align_corners=False
+        )
+        memory = write * last + (1 - write) * memory
+        pred = (blend[:, 0:1] * warped + blend[:, 1:2] * memory + blend[:, 2:3] * paint).clamp(0, 1)
+        if self.cfg.snap > 0 and not self.training:
+            still = (pred - last).abs().amax(1, keepdim=True) < self.cfg.snap / 255.0
+            pred = torch.where(still, last, pred)
+        return pred, memory
+
+    def forward(
+        self,
+        frames: Tensor,
+        horizon: int,
+        actions: Tensor | None = None,
+    ) -> RolloutOutput:
+        """Teacher-forced pass over observed ``frames`` (B, T, 3, H, W), then ``horizon`` free steps.
+
+        The memory starts as the first frame and is updated at every step; context windows
+        shorter than K at the start are padded by repeating the first frame. ``actions``
+        (B, T - 1 + horizon, A): action t acts between frame t and t + 1.
+        """
+        b, n_obs = frames.shape[:2]
+        k = self.cfg.context
+        window = [frames[:, 0]] * (k - 1) + [frames[:, 0]]
+        memory = frames[:, 0]
+        teacher, future = [], []
+        for t in range(n_obs - 1 + horizon):
+            act = actions[:, t] if actions is not None else None
+            pred, memory = self.step(torch.stack(window[-k:], 1), memory, act)
+            if t + 1 < n_obs:
+                teacher.append(pred)
+                window.append(frames[:, t + 1])
+            else:
+                future.append(pred)
+                window.append(pred)
+            window = window[-k:]
+        empty = frames.new_zeros(b, 0, *frames.shape[2:])
+        return RolloutOutput(
+            torch.stack(teacher, 1) if teacher else empty,
+            torch.stack(future, 1) if future else empty,
+        )
+
+    rollout = forward  # readable name outside DDP; DDP needs the call to go via forward

@@ -1,0 +1,129 @@
+"""Inference API: :class:`WorldModel` loads a checkpoint and predicts future uint8 frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from twinsim.neural.checkpoint import load_model
+from twinsim.neural.config import RunConfig
+from twinsim.neural.footage import resize_frames
+from twinsim.neural.model import FlowMemoryNet
+
+__all__ = ["PRETRAINED_DIR", "WorldModel", "load_pretrained"]
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "assets" / "pretrained"
+
+
+class WorldModel:
+    """A trained video predictor.
+
+    At every step the network sees the last ``context`` frames; a memory image (what is behind
+    occluders) is built by scanning *all* frames given, so longer histories help permanence.
+    Fewer than ``context`` frames are padded by repeating the first one. Frames of another size
+    are centre-cropped and resized to ``resolution``; outputs are always at ``resolution``.
+    """
+
+    def __init__(self, net: FlowMemoryNet, config: RunConfig, device: str = "cpu") -> None:
+        self.net = net.to(device).eval()
+        self.config = config
+        self.device = device
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> WorldModel:
+        """Load a checkpoint folder, run folder or model.safetensors file."""
+        net, cfg = load_model(path, device=device)
+        return cls(net, cfg, device)
+
+    @property
+    def resolution(self) -> int:
+        """Frame side in pixels."""
+        return self.config.model.resolution
+
+    @property
+    def context(self) -> int:
+        """Context frames K the network sees per step."""
+        return self.config.model.context
+
+    def _prepare(self, frames: np.ndarray) -> torch.Tensor:
+        frames = np.asarray(frames)
+        if frames.dtype != np.uint8 or frames.ndim != 5 or frames.shape[-1] != 3:
+            raise ValueError(
+                f"frames must be uint8 (T, H, W, 3) (or (B, T, H, W, 3) for a batch), "
+                f"got {frames.dtype} {frames.shape[1:] if frames.ndim == 5 else frames.shape}"
+            )
+        if frames.shape[1] < 1:
+            raise ValueError("at least one context frame is needed")
+        b, t = frames.shape[:2]
+        if frames.shape[2:4] != (self.resolution, self.resolution):
+            flat = frames.reshape(b * t, *frames.shape[2:])
+            frames = resize_frames(flat, self.resolution).reshape(b, t, *([self.resolution] * 2), 3)
+        x = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device)
+        return x.permute(0, 1, 4, 2, 3).float().div_(255.0)
+
+    def _actions(
+        self, actions: np.ndarray | None, b: int, t: int, horizon: int
+    ) -> torch.Tensor | None:
+        a_dim = self.config.model.action_dim
+        if actions is None or a_dim == 0:
+            return None
+        a = torch.as_tensor(np.asarray(actions), dtype=torch.float32, device=self.device)
+        if a.ndim == 2:
+            a = a[None].expand(b, -1, -1)
+        if a.shape[-1] != a_dim or a.shape[1] not in (horizon, t - 1 + horizon):
+            raise ValueError(
+                f"actions must be (horizon, {a_dim}) or (T - 1 + horizon, {a_dim}), got "
+                f"{tuple(a.shape)} for T={t}, horizon={horizon}"
+            )
+        if a.shape[1] == horizon:  # actions for the observed steps are unknown: zeros
+            a = torch.cat([a.new_zeros(b, t - 1, a_dim), a], 1)
+        return a
+
+    @torch.no_grad()
+    def predict_batch(
+        self, frames: np.ndarray, horizon: int, actions: np.ndarray | None = None, seed: int = 0
+    ) -> np.ndarray:
+        """Batched :meth:`predict`: (B, T, H, W, 3) uint8 -> (B, horizon, R, R, 3) uint8."""
+        if horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {horizon}")
+        torch.manual_seed(seed)  # the predictor is deterministic; seeded for future samplers
+        x = self._prepare(frames)
+        acts = self._actions(actions, x.shape[0], x.shape[1], horizon)
+        out = self.net.rollout(x, horizon, acts).future
+        return (
+            (out * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 1, 3, 4, 2).cpu().numpy()
+        )
+
+    def predict(
+        self, frames: np.ndarray, horizon: int, actions: np.ndarray | None = None, seed: int = 0
+    ) -> np.ndarray:
+        """Predict ``horizon`` frames after ``frames`` (T, H, W, 3) uint8 -> (horizon, R, R, 3).
+
+        Args:
+            actions: optional (horizon, A) or (T - 1 + horizon, A) per-step actions for models
+                trained with ``action_dim`` A (ignored otherwise).
+            seed: accepted for API stability; this predictor is deterministic.
+        """
+        frames = np.asarray(frames)
+        if frames.ndim != 4:
+            raise ValueError(f"frames must be uint8 (T, H, W, 3), got shape {frames.shape}")
+        acts = None if actions is None else np.asarray(actions)[None]
+        return self.predict_batch(frames[None], horizon, acts, seed)[0]
+
+    @torch.no_grad()
+    def step_errors(self, frames: np.ndarray) -> np.ndarray:
+        """One-step prediction MSE of every observed frame 1..T-1: (B, T-1) float (surprise)."""
+        x = self._prepare(frames)
+        pred = self.net.rollout(x, 0).teacher
+        return ((pred - x[:, 1:]) ** 2).mean(dim=(2, 3, 4)).cpu().numpy()
+
+
+def load_pretrained(device: str = "cpu") -> WorldModel:
+    """The bundled ``cpu``-preset model from ``assets/pretrained/`` (see docs/neural.md)."""
+    if not (PRETRAINED_DIR / "model.safetensors").is_file():
+        raise FileNotFoundError(
+            f"no bundled model at {PRETRAINED_DIR}; train one with "
+            "`twinsim train --preset cpu --out RUN` and copy its checkpoint there"
+        )
+    return WorldModel.load(PRETRAINED_DIR, device)

@@ -1,0 +1,176 @@
+"""Reading datasets: a torch-free clip reader and :func:`open_dataset` (torch Dataset).
+
+Arrays are memory-mapped lazily, per process, on first access, so a DataLoader with
+``num_workers > 0`` (fork or spawn) opens its own maps and reads only the bytes it needs.
+torch is imported only by :func:`open_dataset`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from twinsim.sim.dataset_config import DatasetError
+from twinsim.sim.dataset_manifest import read_manifest
+from twinsim.sim.dataset_writer import SHARD_JSON
+from twinsim.sim.errors import UnknownNameError
+
+__all__ = ["ClipReader", "open_dataset"]
+
+_FILL = {"object_present": False, "object_occluded": False, "object_bbox": -1.0}
+_META = ("scene", "impossible", "pair_id", "violation_frame", "num_objects")
+
+
+class ClipReader:
+    """Clips of one split as dicts of numpy arrays (no torch needed).
+
+    Args:
+        root: dataset directory.
+        split: ``train``, ``val``, ``test`` or ``ood`` (those the dataset has).
+        labels: stored labels to return (None: every stored label except ``contacts``).
+        clip_length: frames per clip (None: whole scenes).
+        stride: frames between consecutive clip starts within a scene.
+        frame_step: temporal subsampling inside a clip (1 = consecutive frames).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: str = "train",
+        labels: list[str] | tuple[str, ...] | str | None = None,
+        clip_length: int | None = None,
+        stride: int = 1,
+        frame_step: int = 1,
+    ) -> None:
+        self.root = Path(root)
+        manifest = read_manifest(self.root)
+        if not manifest.get("complete"):
+            raise DatasetError(f"{root}: dataset is incomplete; finish it with generate --resume")
+        if split not in manifest["splits"]:
+            raise UnknownNameError("split", split, manifest["splits"])
+        stored = [n for n in manifest["config"]["labels"] if n != "contacts"]
+        if isinstance(labels, str):
+            labels = [s.strip() for s in labels.split(",") if s.strip()]
+        chosen = list(stored if labels is None else labels)
+        for name in chosen:
+            if name == "contacts":
+                raise DatasetError(
+                    "contacts are variable-length; read <shard>/contacts.npy directly"
+                )
+            if name not in stored:
+                raise UnknownNameError("stored label", name, stored)
+        T = manifest["config"]["frames"]
+        span = T if clip_length is None else (clip_length - 1) * frame_step + 1
+        if clip_length is not None and not 1 <= span <= T:
+            raise DatasetError(
+                f"clip_length={clip_length} with frame_step={frame_step} spans {span} frames; "
+                f"scenes have {T}"
+            )
+        if stride < 1 or frame_step < 1:
+            raise DatasetError(f"stride ({stride}) and frame_step ({frame_step}) must be >= 1")
+        self.split, self.labels, self.span, self.frame_step = split, tuple(chosen), span, frame_step
+        self.schema = manifest["arrays"]
+        self.names = [n for n, a in self.schema.items() if a["label"] in chosen]
+        entries = [s for s in manifest["shards"] if s["split"] == split]
+        self.max_objects = max((s["max_objects"] for s in entries), default=0)
+        self.shards = [s["path"] for s in entries]
+        self.clips: list[list[dict[str, Any]]] = []
+        items = []
+        for k, path in enumerate(self.shards):
+            doc = json.loads((self.root / path / SHARD_JSON).read_text(encoding="utf-8"))
+            self.clips.append([_slim(c) for c in doc["clips"]])
+            for row in range(doc["num_clips"]):
+                items.extend((k, row, s) for s in range(0, T - span + 1, stride))
+        self._items = np.asarray(items, np.int64).reshape(-1, 3)
+        self._maps: dict[tuple[int, str], np.ndarray] = {}
+        self._pid = os.getpid()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getstate__(self) -> dict[str, Any]:  # spawn workers re-open their own maps
+        state = self.__dict__.copy()
+        state["_maps"] = {}
+        return state
+
+    def _array(self, shard: int, name: str) -> np.ndarray:
+        if self._pid != os.getpid():  # forked worker: do not share the parent's maps
+            self._maps, self._pid = {}, os.getpid()
+        key = (shard, name)
+        if key not in self._maps:
+            path = self.root / self.shards[shard] / f"{name}.npy"
+            self._maps[key] = np.load(path, mmap_mode="r", allow_pickle=False)
+        return self._maps[key]
+
+    def get(self, index: int) -> dict[str, Any]:
+        """Clip ``index``: label arrays (T' leading axis) plus metadata."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"clip {index} out of range for {len(self)} clips")
+        shard, row, start = (int(x) for x in self._items[index])
+        out: dict[str, Any] = {}
+        for name in self.names:
+            mm = self._array(shard, name)
+            if self.schema[name]["per_frame"]:
+                a = np.array(mm[row, start : start + self.span : self.frame_step])
+            else:
+                a = np.array(mm[row])
+            if name.startswith("object_") and a.shape[1] < self.max_objects:
+                pad = [(0, 0)] * a.ndim
+                pad[1] = (0, self.max_objects - a.shape[1])
+                a = np.pad(a, pad, constant_values=_FILL.get(name, 0))
+            out[name] = a
+        for name in _META:
+            out[name] = self._array(shard, name)[row].item()
+        meta = self.clips[shard][row]
+        out.update(meta)
+        out["start"] = start
+        out["shard"] = self.shards[shard]
+        return out
+
+    __getitem__ = get
+
+
+def _slim(clip: dict[str, Any]) -> dict[str, Any]:
+    """Per-clip metadata kept in memory (strings only; the spec stays in shard.json)."""
+    v = clip.get("violation") or {}
+    return {
+        "family": clip["family"],
+        "split": clip["split"],
+        "role": clip["role"],
+        "violation_kind": v.get("kind", ""),
+    }
+
+
+def open_dataset(
+    root: str | Path,
+    split: str = "train",
+    labels: list[str] | tuple[str, ...] | str | None = None,
+    clip_length: int | None = None,
+    stride: int = 1,
+    frame_step: int = 1,
+) -> Any:
+    """A torch ``Dataset`` of clips of ``split`` (works with ``DataLoader(num_workers>0)``).
+
+    Each item is a dict: one tensor per stored array of the chosen labels (``rgb`` (T', H, W,
+    3) uint8, ``depth`` (T', H, W) float32, ``object_position`` (T', K, 3), ...; see the
+    dataset's README.md), plus ``scene``, ``impossible``, ``pair_id``, ``violation_frame``,
+    ``num_objects``, ``start`` (first frame), ``family``, ``split``, ``role``,
+    ``violation_kind`` and ``shard``.
+
+    Args:
+        root: dataset directory written by ``twinsim generate``.
+        split: ``train``, ``val``, ``test`` or ``ood``.
+        labels: subset of the stored labels (None: all but ``contacts``).
+        clip_length: frames per clip (None: whole scenes).
+        stride: frames between consecutive clip starts.
+        frame_step: temporal subsampling within a clip.
+
+    Raises:
+        DatasetError / UnknownNameError: incomplete dataset, bad split, label or clip length.
+    """
+    from twinsim.sim.dataset_torch import ClipDataset
+
+    return ClipDataset(ClipReader(root, split, labels, clip_length, stride, frame_step))

@@ -1,0 +1,138 @@
+"""Writing one shard: ``<split>/shard-NNNNN/`` with one ``.npy`` per array plus ``shard.json``.
+
+The shard is assembled in a hidden temp directory and renamed into place only when every
+file is written, so a reader (or a resumed run) never sees half a shard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from twinsim.sim.dataset_config import DatasetConfig
+from twinsim.sim.dataset_manifest import array_schema
+from twinsim.sim.dataset_scene import ClipResult
+
+__all__ = ["SHARD_JSON", "sha256_file", "shard_name", "stack_clips", "write_shard"]
+
+SHARD_JSON = "shard.json"
+# Padding of the object axis K up to the shard's largest clip.
+_PAD = {
+    "object_present": False,
+    "object_bbox": -1.0,
+    "object_visible_fraction": 0.0,
+    "object_occluded": False,
+}
+
+
+def shard_name(index: int) -> str:
+    """Directory name of shard ``index`` within its split."""
+    return f"shard-{index:05d}"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def stack_clips(clips: list[ClipResult], config: DatasetConfig) -> dict[str, np.ndarray]:
+    """Stack the clips' arrays over a new leading axis N (objects padded to the largest K)."""
+    schema = array_schema(config)
+    k_max = max(len(c.meta["names"]) for c in clips)
+    out: dict[str, np.ndarray] = {}
+    for name, info in schema.items():
+        if info["label"] in ("meta", "contacts"):
+            continue
+        parts = []
+        for c in clips:
+            a = c.arrays[name]
+            if name.startswith("object_") and a.shape[1] < k_max:
+                pad = [(0, 0)] * a.ndim
+                pad[1] = (0, k_max - a.shape[1])
+                a = np.pad(a, pad, constant_values=_PAD.get(name, 0))
+            parts.append(a)
+        out[name] = np.ascontiguousarray(np.stack(parts).astype(info["dtype"], copy=False))
+    if "contacts" in schema:
+        rows = [
+            np.concatenate([np.full((len(c.arrays["contacts"]), 1), r), c.arrays["contacts"]], 1)
+            for r, c in enumerate(clips)
+        ]
+        out["contacts"] = np.concatenate(rows).astype(np.float64).reshape(-1, 11)
+    meta = [c.meta for c in clips]
+    out["scene"] = np.array([m["scene"] for m in meta], np.int64)
+    out["impossible"] = np.array([m["role"] == "impossible" for m in meta], np.bool_)
+    out["pair_id"] = np.array([m["pair_id"] for m in meta], np.int64)
+    out["violation_frame"] = np.array(
+        [m["violation"]["frame"] if m["violation"] else -1 for m in meta], np.int32
+    )
+    out["num_objects"] = np.array([len(m["names"]) for m in meta], np.int32)
+    return out
+
+
+def write_shard(
+    root: Path, split: str, index: int, clips: list[ClipResult], config: DatasetConfig
+) -> dict[str, Any]:
+    """Write a complete shard atomically and return its manifest entry (with checksums)."""
+    name = shard_name(index)
+    parent = root / split
+    parent.mkdir(parents=True, exist_ok=True)
+    final, tmp = parent / name, parent / f".{name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    arrays = stack_clips(clips, config)
+    files: dict[str, Any] = {}
+    for key in sorted(arrays):
+        a = arrays[key]
+        path = tmp / f"{key}.npy"
+        np.save(path, a, allow_pickle=False)
+        files[key] = {
+            "shape": list(a.shape),
+            "dtype": a.dtype.name,
+            "sha256": sha256_file(path),
+            "bytes": path.stat().st_size,
+        }
+    previews = []
+    if config.previews:
+        from twinsim.sim.rollout_io import write_preview
+
+        (tmp / "previews").mkdir()
+        for c in clips:
+            stem = f"{c.meta['scene']:07d}-{c.meta['role']}"
+            fps = c.meta["spec"]["world"]["fps"]
+            write_preview(c.arrays["rgb"], tmp / "previews" / f"{stem}.mp4", fps)
+            previews.append(f"previews/{stem}.mp4")
+    doc = {
+        "split": split,
+        "shard": name,
+        "num_clips": len(clips),
+        "num_frames": config.frames,
+        "arrays": files,
+        "clips": [{"row": r, **c.meta} for r, c in enumerate(clips)],
+        "previews": previews,
+    }
+    with open(tmp / SHARD_JSON, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+    if final.exists():  # left by a killed run after its rename but before the manifest update
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    return {
+        "path": f"{split}/{name}",
+        "split": split,
+        "index": index,
+        "num_clips": len(clips),
+        "num_scenes": len({c.meta["scene"] for c in clips}),
+        "max_objects": int(arrays["num_objects"].max()),
+        "shard_json_sha256": sha256_file(final / SHARD_JSON),
+        "arrays": {k: v["sha256"] for k, v in files.items()},
+        "bytes": sum(v["bytes"] for v in files.values()),
+    }

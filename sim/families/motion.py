@@ -1,0 +1,388 @@
+"""Motion families: drop and bounce, collisions, rolling down a ramp, projectiles, pushes.
+
+Continuity twins (``teleport``) jump a moving body at a frame computed from its ballistic or
+rolling motion; the ramp's solidity twin (``pass_through``) lets the ball roll through the wall
+at its foot from the frame it reaches the floor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from twinsim.sim.families._common import (
+    OCCLUDER_COLORS,
+    Built,
+    Family,
+    Parameter,
+    camera,
+    colors,
+    half_height,
+    light,
+    quat_axis_angle,
+    quat_euler,
+    rnd,
+    world,
+)
+from twinsim.sim.spec import EventSpec, ObjectSpec, SceneSpec, Violation
+
+__all__ = ["FAMILIES"]
+
+G = 9.81
+_SHAPES = ("sphere", "box", "cylinder")
+
+
+def _size(rng: np.random.Generator, shape: str, lo: float, hi: float) -> tuple[float, ...]:
+    """Size of a compact body whose half extents lie in [lo, hi] m."""
+    if shape == "sphere":
+        return (rnd(rng.uniform(lo, hi)),)
+    if shape == "box":
+        a = rng.uniform(lo, hi)
+        return tuple(rnd(min(hi, a * f)) for f in rng.uniform(0.8, 1.15, 3))
+    return (rnd(rng.uniform(lo, hi * 0.85)), rnd(2 * rng.uniform(lo, hi)))
+
+
+def _frame(t: float, n: int, fps: float = 24.0) -> int:
+    """The frame at ``t`` s clamped to [1, n - 1] (frame 0 is always possible)."""
+    return int(min(n - 1, max(1, round(t * fps))))
+
+
+def _vec(v) -> tuple[float, float, float]:
+    return tuple(rnd(x) for x in v)
+
+
+# -- drop --------------------------------------------------------------------------------------
+
+
+def _drop(rng: np.random.Generator, seed: int) -> Built:
+    w = world(2.5, floor_restitution=0.6)
+    cam = camera(rng, eye=(0.0, -1.9, 1.0), target=(0.0, 0.0, 0.4))
+    n = int(rng.integers(1, 4))
+    cols = colors(rng, n)
+    xs = np.linspace(-0.4, 0.4, n) if n > 1 else np.zeros(1)
+    objs = []
+    for i in range(n):
+        shape = str(rng.choice(_SHAPES))
+        size = _size(rng, shape, 0.08, 0.14)
+        height = rng.uniform(0.4, 0.9)
+        orn = (0.0, 0.0, 0.0, 1.0)
+        if shape != "sphere":
+            orn = quat_euler(*rng.uniform(-math.pi, math.pi, 3))
+        bouncy = rng.uniform(0.5, 0.9) if shape == "sphere" else rng.uniform(0.1, 0.5)
+        objs.append(
+            ObjectSpec(
+                name=f"body{i}",
+                shape=shape,
+                size=size,
+                mass=rnd(rng.uniform(0.2, 2.0)),
+                friction=rnd(rng.uniform(0.4, 0.9)),
+                restitution=rnd(bouncy),
+                color=cols[i],
+                position=_vec(
+                    (xs[i] + rng.uniform(-0.06, 0.06), rng.uniform(-0.15, 0.15), height + 0.15)
+                ),
+                orientation=orn,
+            )
+        )
+    up = rng.uniform(0.25, 0.4)
+    spec = SceneSpec(objects=tuple(objs), cameras=(cam,), light=light(), world=w)
+    o = objs[0]
+    t_mid = 0.5 * math.sqrt(2 * o.position[2] / G)
+    f = _frame(t_mid, w.num_frames)
+    return Built(spec, {"teleport": Violation("teleport", o.name, f, offset=(0.0, 0.0, rnd(up)))})
+
+
+# -- collide -----------------------------------------------------------------------------------
+
+
+def _moving(name, rng, shape, size, x, vx, color) -> ObjectSpec:
+    """A body on the floor at ``x`` moving along x at ``vx`` (balls already rolling)."""
+    ang = (0.0, rnd(vx / size[0]), 0.0) if shape == "sphere" else (0.0, 0.0, 0.0)
+    return ObjectSpec(
+        name=name,
+        shape=shape,
+        size=size,
+        mass=rnd(rng.uniform(0.3, 2.0)),
+        friction=rnd(rng.uniform(0.3, 0.6) if shape == "sphere" else rng.uniform(0.25, 0.5)),
+        restitution=rnd(rng.uniform(0.2, 0.7)),
+        color=color,
+        position=_vec((x, rng.uniform(-0.04, 0.04), half_height(shape, size))),
+        linear_velocity=(rnd(vx), 0.0, 0.0),
+        angular_velocity=ang,
+    )
+
+
+def _collide(rng: np.random.Generator, seed: int) -> Built:
+    w = world(2.5)
+    cam = camera(rng, eye=(0.0, -1.8, 0.9), target=(0.0, 0.0, 0.15))
+    n = int(rng.integers(2, 4))
+    cols = colors(rng, n)
+    head_on = n == 2 and rng.random() < 0.4
+    s = 1.0 if rng.random() < 0.5 else -1.0  # mirror the layout
+    shapes = [str(rng.choice(("sphere", "box"))) for _ in range(n)]
+    sizes = [_size(rng, sh, 0.08, 0.13) for sh in shapes]
+    speed = rng.uniform(1.2, 1.8)
+    x_a = -rng.uniform(0.6, 0.75)
+    objs = [_moving("body0", rng, shapes[0], sizes[0], s * x_a, s * speed, cols[0])]
+    x = rng.uniform(-0.2, 0.1)
+    for i in range(1, n):
+        v = -s * rng.uniform(0.8, 1.5) if head_on else 0.0
+        objs.append(_moving(f"body{i}", rng, shapes[i], sizes[i], s * x, v, cols[i]))
+        x += 2 * max(sizes[i][0], sizes[i][-1]) + rng.uniform(0.02, 0.15)
+    gap = abs(objs[1].position[0] - objs[0].position[0]) - 0.25
+    f = _frame(0.5 * gap / speed, w.num_frames)
+    back = -s * rng.uniform(0.25, 0.4)
+    spec = SceneSpec(objects=tuple(objs), cameras=(cam,), light=light(), world=w)
+    return Built(
+        spec, {"teleport": Violation("teleport", "body0", f, offset=(rnd(back), 0.0, 0.0))}
+    )
+
+
+# -- ramp --------------------------------------------------------------------------------------
+
+
+def _ramp(rng: np.random.Generator, seed: int) -> Built:
+    w = world(3.0)
+    s = 1.0 if rng.random() < 0.5 else -1.0
+    theta = math.radians(rng.uniform(15.0, 28.0))
+    length, width, thick = rng.uniform(0.7, 0.95), rng.uniform(0.3, 0.45), 0.04
+    x_low = s * rng.uniform(-0.1, 0.1)
+    cx = x_low - s * (length / 2) * math.cos(theta)
+    cz = (length / 2) * math.sin(theta) - (thick / 2) * math.cos(theta)  # low edge flush
+    ball_col, ramp_col = colors(rng, 2)
+    wall_col = OCCLUDER_COLORS[int(rng.integers(len(OCCLUDER_COLORS)))]
+    ramp = ObjectSpec(
+        name="ramp",
+        shape="box",
+        size=(rnd(length / 2), rnd(width / 2), thick / 2),
+        mass=0.0,
+        friction=0.8,
+        restitution=0.1,
+        color=ramp_col,
+        position=_vec((cx, 0.0, cz)),
+        orientation=quat_axis_angle((0.0, s, 0.0), theta),
+    )
+    shape = str(rng.choice(("sphere", "cylinder")))
+    if shape == "sphere":
+        size = (rnd(rng.uniform(0.09, 0.13)),)
+        orn, k_roll = (0.0, 0.0, 0.0, 1.0), 5 / 7
+    else:
+        size = (rnd(rng.uniform(0.08, 0.11)), rnd(rng.uniform(0.15, min(0.3, width - 0.04))))
+        orn, k_roll = quat_axis_angle((1.0, 0.0, 0.0), math.pi / 2), 2 / 3
+    r = size[0]
+    up = np.array([-s * math.cos(theta), 0.0, math.sin(theta)])  # along the slope, uphill
+    normal = np.array([s * math.sin(theta), 0.0, math.cos(theta)])
+    d = length / 2 - r - 0.05
+    pos = np.array([cx, 0.0, cz]) + up * d + normal * (thick / 2 + r + 0.002)
+    ball = ObjectSpec(
+        name="ball",
+        shape=shape,
+        size=size,
+        mass=rnd(rng.uniform(0.2, 1.5)),
+        friction=rnd(rng.uniform(0.5, 0.9)),
+        restitution=rnd(rng.uniform(0.05, 0.3)),
+        color=ball_col,
+        position=_vec(pos),
+        orientation=orn,
+    )
+    wall_x = x_low + s * rng.uniform(0.3, 0.5)
+    mid = (cx - s * (length / 2) * math.cos(theta) + wall_x) / 2  # frame ramp and wall
+    cam = camera(rng, eye=(mid, -1.8, 0.95), target=(mid, 0.0, 0.22))
+    wall_h = rng.uniform(0.12, 0.2)
+    wall = ObjectSpec(
+        name="wall",
+        shape="box",
+        size=(0.04, rnd(rng.uniform(0.3, 0.4)), rnd(wall_h)),
+        mass=0.0,
+        friction=0.6,
+        restitution=0.05,
+        color=wall_col,
+        position=_vec((wall_x, 0.0, wall_h)),
+    )
+    accel = k_roll * G * math.sin(theta)
+    travel = length / 2 + d  # from the start to the foot of the ramp
+    t_mid, t_foot = math.sqrt(travel / accel), math.sqrt(2 * travel / accel)
+    n = w.num_frames
+    back = up * rng.uniform(0.15, 0.25)
+    spec = SceneSpec(objects=(ramp, wall, ball), cameras=(cam,), light=light(), world=w)
+    return Built(
+        spec,
+        {
+            "teleport": Violation("teleport", "ball", _frame(t_mid, n), offset=_vec(back)),
+            "pass_through": Violation("pass_through", "ball", _frame(t_foot, n), other="wall"),
+        },
+    )
+
+
+# -- projectile ---------------------------------------------------------------------------------
+
+
+def _projectile(rng: np.random.Generator, seed: int) -> Built:
+    w = world(2.5)
+    s = 1.0 if rng.random() < 0.5 else -1.0
+    cam = camera(rng, eye=(0.0, -1.9, 0.95), target=(0.0, 0.0, 0.42), fov=55.0)
+    shape = str(rng.choice(("sphere", "box")))
+    size = _size(rng, shape, 0.1, 0.14)
+    vx, vz = rng.uniform(1.0, 1.6), rng.uniform(2.5, 3.2)
+    z0 = half_height(shape, size) + rng.uniform(0.0, 0.2)
+    spin = rng.uniform(-3, 3, 3) if shape == "box" else np.zeros(3)
+    (col,) = colors(rng, 1)
+    body = ObjectSpec(
+        name="projectile",
+        shape=shape,
+        size=size,
+        mass=rnd(rng.uniform(0.2, 1.5)),
+        friction=rnd(rng.uniform(0.5, 0.9)),
+        restitution=rnd(rng.uniform(0.1, 0.5)),
+        color=col,
+        position=_vec((-s * rng.uniform(0.7, 0.85), rng.uniform(-0.1, 0.1), z0)),
+        linear_velocity=_vec((s * vx, 0.0, vz)),
+        angular_velocity=_vec(spin),
+    )
+    offset = (rnd(-s * rng.uniform(0.2, 0.35)), 0.0, rnd(rng.uniform(0.0, 0.15)))
+    f = _frame(vz / G, w.num_frames)  # the apex
+    spec = SceneSpec(objects=(body,), cameras=(cam,), light=light(), world=w)
+    return Built(spec, {"teleport": Violation("teleport", "projectile", f, offset=offset)})
+
+
+# -- push --------------------------------------------------------------------------------------
+
+
+def _push(rng: np.random.Generator, seed: int) -> Built:
+    w = world(2.5)
+    s = 1.0 if rng.random() < 0.5 else -1.0
+    cam = camera(rng, eye=(0.0, -1.7, 0.85), target=(0.0, 0.0, 0.2))
+    shape = str(rng.choice(("box", "cylinder")))
+    if shape == "box":
+        size = (
+            rnd(rng.uniform(0.06, 0.1)),
+            rnd(rng.uniform(0.08, 0.12)),
+            rnd(rng.uniform(0.08, 0.2)),
+        )
+    else:
+        size = (rnd(rng.uniform(0.06, 0.09)), rnd(rng.uniform(0.16, 0.4)))
+    cols = colors(rng, 2)
+    hh = half_height(shape, size)
+    mass = rng.uniform(0.3, 1.5)
+    pos = (-s * rng.uniform(0.3, 0.5), rng.uniform(-0.05, 0.05), hh)
+    target = ObjectSpec(
+        name="target",
+        shape=shape,
+        size=size,
+        mass=rnd(mass),
+        friction=rnd(rng.uniform(0.4, 0.8)),
+        restitution=rnd(rng.uniform(0.1, 0.4)),
+        color=cols[0],
+        position=_vec(pos),
+    )
+    objs = [target]
+    if rng.random() < 0.6:  # something in the way
+        bsize = _size(rng, "box", 0.07, 0.11)
+        objs.append(
+            ObjectSpec(
+                name="obstacle",
+                shape="box",
+                size=bsize,
+                mass=rnd(rng.uniform(0.2, 1.0)),
+                friction=rnd(rng.uniform(0.4, 0.8)),
+                restitution=rnd(rng.uniform(0.1, 0.4)),
+                color=cols[1],
+                position=_vec((s * rng.uniform(0.05, 0.25), pos[1], bsize[2])),
+            )
+        )
+    t = rng.uniform(0.3, 0.8)
+    lift = rng.uniform(0.0, 0.8) * hh  # pushing high topples tall bodies
+    point = _vec((pos[0], pos[1], pos[2] + lift))
+    speed = rng.uniform(1.0, 2.0)
+    if rng.random() < 0.5:
+        event = EventSpec(t, "target", "impulse", (rnd(s * mass * speed), 0.0, 0.0), point)
+    else:
+        dur = rng.uniform(0.15, 0.35)
+        force = s * mass * (speed / dur + 0.4 * G)
+        event = EventSpec(rnd(t), "target", "force", (rnd(force), 0.0, 0.0), point, rnd(dur))
+    spec = SceneSpec(objects=tuple(objs), cameras=(cam,), light=light(), world=w, events=(event,))
+    return Built(spec, {})
+
+
+_BODY = (
+    Parameter("mass", 0.2, 2.0, "kg"),
+    Parameter("friction", 0.25, 0.9),
+    Parameter("restitution", 0.05, 0.9),
+    Parameter("camera jitter", 0.0, 0.08, "m"),
+)
+
+FAMILIES = (
+    Family(
+        "drop",
+        "One to three bodies dropped from rest at random orientations bounce on the floor.",
+        _drop,
+        ("teleport",),
+        (
+            Parameter("bodies", 1, 3),
+            Parameter("shape", choices=_SHAPES),
+            Parameter("half extent / radius", 0.08, 0.14, "m"),
+            Parameter("drop height", 0.55, 1.05, "m"),
+            Parameter("floor restitution", 0.6, 0.6),
+            Parameter("teleport (upwards, mid-fall)", 0.25, 0.4, "m"),
+            *_BODY,
+        ),
+    ),
+    Family(
+        "collide",
+        "A ball or box slides or rolls into one or two others (sometimes head-on).",
+        _collide,
+        ("teleport",),
+        (
+            Parameter("bodies", 2, 3),
+            Parameter("shape", choices=("sphere", "box")),
+            Parameter("half extent / radius", 0.08, 0.13, "m"),
+            Parameter("speed", 1.2, 1.8, "m/s"),
+            Parameter("teleport (backwards, mid-approach)", 0.25, 0.4, "m"),
+            *_BODY,
+        ),
+    ),
+    Family(
+        "ramp",
+        "A ball or cylinder rolls down a static ramp and stops against a wall at its foot.",
+        _ramp,
+        ("teleport", "pass_through"),
+        (
+            Parameter("rolling body", choices=("sphere", "cylinder")),
+            Parameter("ramp angle", 15.0, 28.0, "deg"),
+            Parameter("ramp length", 0.7, 0.95, "m"),
+            Parameter("ball radius", 0.08, 0.13, "m"),
+            Parameter("wall distance from the ramp's foot", 0.3, 0.5, "m"),
+            Parameter("teleport (uphill, mid-ramp)", 0.15, 0.25, "m"),
+            *_BODY,
+        ),
+    ),
+    Family(
+        "projectile",
+        "A ball or spinning box is thrown in a ballistic arc, lands and slides to rest.",
+        _projectile,
+        ("teleport",),
+        (
+            Parameter("shape", choices=("sphere", "box")),
+            Parameter("launch speed, horizontal", 1.0, 1.6, "m/s"),
+            Parameter("launch speed, vertical", 2.5, 3.2, "m/s"),
+            Parameter("half extent / radius", 0.1, 0.14, "m"),
+            Parameter("teleport (at the apex, backwards)", 0.2, 0.35, "m"),
+            *_BODY,
+        ),
+    ),
+    Family(
+        "push",
+        "A scripted impulse or force pushes a box or cylinder (low: slides; high: topples), "
+        "sometimes into an obstacle.",
+        _push,
+        (),
+        (
+            Parameter("shape", choices=("box", "cylinder")),
+            Parameter("event", choices=("impulse", "force")),
+            Parameter("event time", 0.3, 0.8, "s"),
+            Parameter("resulting speed", 1.0, 2.0, "m/s"),
+            Parameter("push height above the centre (fraction of half height)", 0.0, 0.8),
+            *_BODY,
+        ),
+    ),
+)

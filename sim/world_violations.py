@@ -1,0 +1,85 @@
+"""Violations of expectation applied inside a World (the impossible twin of a scene).
+
+Kept apart from world.py for size; these functions are the World's own helpers and use its
+private state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import pybullet as p
+from twinsim.sim.bodies import create_body
+from twinsim.sim.errors import SpecError
+from twinsim.sim.spec import Violation
+
+if TYPE_CHECKING:
+    from twinsim.sim.world import World
+
+__all__ = ["apply_violation", "prepare_violation"]
+
+
+def prepare_violation(world: World, v: Violation) -> None:
+    """Set up a violation at construction: an appearing body starts absent, a changing shape
+    gets its replacement body built now and parked (so the body count never changes)."""
+    o = world.spec.object(v.body)
+    if v.kind == "appear":
+        world._py.hidden.add(v.body)
+        world._py.ghost[v.body] = (o.position, o.orientation)
+        world._park(world._py.active[v.body])
+    elif v.kind == "change_shape":
+        if v.new_shape == "mesh" and o.shape != "mesh":
+            raise SpecError("violation.new_shape", "mesh", "only a mesh body can become a mesh")
+        new = dataclasses.replace(
+            o,
+            shape=v.new_shape,
+            size=v.new_size,
+            mesh=o.mesh if v.new_shape == "mesh" else None,
+        )
+        uid = create_body(new, world._client)
+        world._register(uid, v.body, world._seg[v.body])
+        world._park(uid)  # hidden until the swap
+        world._alt_look[v.body] = new
+
+
+def apply_violation(world: World, v: Violation) -> None:
+    """Break physics now (called after the step that reaches the violation frame)."""
+    py, c = world._py, world._client
+    py.violated = True
+    name = v.body
+    if v.kind == "vanish":
+        py.hidden.add(name)
+        py.ghost[name] = world.pose(name)
+        world._park(py.active[name])
+    elif v.kind == "appear":
+        py.hidden.discard(name)
+        o = world.spec.object(name)
+        uid = py.active[name]
+        py.parked.discard(uid)
+        del py.ghost[name]
+        p.resetBasePositionAndOrientation(uid, o.position, o.orientation, physicsClientId=c)
+        if not o.kinematic:
+            p.resetBaseVelocity(uid, o.linear_velocity, o.angular_velocity, physicsClientId=c)
+    elif v.kind == "teleport":
+        pos, orn = world.pose(name)
+        lin, ang = world.velocity(name)
+        new = [a + b for a, b in zip(pos, v.offset, strict=True)]
+        p.resetBasePositionAndOrientation(py.active[name], new, orn, physicsClientId=c)
+        p.resetBaseVelocity(py.active[name], lin, ang, physicsClientId=c)
+    elif v.kind == "change_shape":
+        pos, orn = world.pose(name)
+        lin, ang = world.velocity(name)
+        old, new = py.active[name], world._uids[name][-1]
+        py.active[name] = new
+        py.looks[name] = world._alt_look[name]
+        py.parked.discard(new)
+        p.resetBasePositionAndOrientation(new, pos, orn, physicsClientId=c)
+        p.resetBaseVelocity(new, lin, ang, physicsClientId=c)
+        world._park(old)  # the retired body waits out of sight
+        for i, j in enumerate(world.spec.joints):  # joints held the old body: they go with it
+            if name in (j.parent, j.child):
+                py.broken.setdefault(i, py.step)
+    elif v.kind == "change_color":
+        py.looks[name] = dataclasses.replace(py.looks[name], color=v.new_color)
+    world._sync()

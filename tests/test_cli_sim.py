@@ -1,0 +1,94 @@
+"""CLI: `twinsim families`, `twinsim sample`, `twinsim render`; bad input exits 2 with one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from twinsim.sim import CameraSpec, ObjectSpec, Rollout, SceneSpec, WorldSpec
+from twinsim.sim.families import families
+
+from twinsim.cli import main
+
+
+def _spec_file(tmp_path) -> str:
+    spec = SceneSpec(
+        objects=(ObjectSpec("ball", "sphere", (0.2,), position=(0, 0, 0.6)),),
+        cameras=(CameraSpec(width=24, height=24),),
+        world=WorldSpec(duration=0.25),
+    )
+    path = tmp_path / "scene.json"
+    path.write_text(spec.to_json())
+    return str(path)
+
+
+def test_families_lists_every_family(capsys):
+    assert main(["families"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert listed == list(families()) and len(listed) >= 11
+
+
+def test_sample_prints_a_valid_spec_and_is_seeded(capsys):
+    name = families()[0]
+    assert main(["sample", name, "--seed", "3"]) == 0
+    first = capsys.readouterr().out
+    spec = SceneSpec.from_json(first)
+    assert spec.family == name and spec.seed == 3
+    main(["sample", name, "--seed", "3"])
+    assert capsys.readouterr().out == first
+
+
+def test_render_spec_file_writes_preview_arrays_labels(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["render", _spec_file(tmp_path), "--out", str(out), "--size", "17", "--quiet"]
+    assert main([*args, "--labels", "rgb,segmentation,visibility"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(out / n) for n in ("preview.mp4", "arrays.npz", "labels.json")]
+    r = Rollout.load(out)
+    assert r.rgb.shape == (7, 17, 17, 3) and r.depth is None
+    assert r.track("ball").visible_fraction.max() > 0.5
+    assert json.loads((out / "labels.json").read_text())["labels"] == [
+        "rgb",
+        "segmentation",
+        "visibility",
+    ]
+
+
+def test_render_family_by_name(tmp_path, capsys):
+    out = tmp_path / "fam"
+    assert main(["render", families()[0], "--seed", "1", "--out", str(out), "--size", "16"]) == 0
+    r = Rollout.load(out)
+    assert r.spec.family == families()[0] and np.isfinite(r.depth).all()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["render", "missing.json", "--out", "x"], "does not exist"),
+        (["render", "no_such_family", "--out", "x"], "unknown family"),
+        (["render", "SPEC", "--labels", "rgb,glitter"], "valid labels"),
+        (["render", "SPEC", "--size", "3"], "--size"),
+        (["sample", "no_such_family"], "unknown family"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys, argv, message):
+    argv = [_spec_file(tmp_path) if a == "SPEC" else a for a in argv]
+    argv = [str(tmp_path / a) if a in ("x", "missing.json") else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_bad_spec_file_names_the_field(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"objects": [{"name": "a", "shape": "box", "size": [1, -1, 1]}]}))
+    assert main(["render", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "spec.objects[0].size" in capsys.readouterr().err
+
+
+def test_renderer_choice_is_validated(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["render", "x.json", "--renderer", "blender"])
+    assert exc.value.code == 2
+    assert "pyrender" in capsys.readouterr().err

@@ -1,0 +1,246 @@
+"""Dataset generation, format, determinism and loading (tiny: 32 px, 6 frames, few scenes)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from twinsim.sim.dataset_config import DatasetConfig, OodRule
+from twinsim.sim.dataset_generate import RUN_LOG, generate_dataset
+from twinsim.sim.dataset_load import ClipReader, open_dataset
+from twinsim.sim.dataset_scene import clip_spec, plan_scenes, scene_seed
+from twinsim.sim.errors import SpecError, UnknownNameError
+from twinsim.sim.spec import ObjectSpec, SceneSpec, Violation
+
+
+def _stand_in_sample(family: str, seed: int, impossible: str | None = None) -> SceneSpec:
+    rng = np.random.default_rng(seed)
+    objs = []
+    for i in range(int(rng.integers(1, 4))):
+        shape = ("sphere", "box")[int(rng.integers(2))]
+        objs.append(
+            ObjectSpec(
+                f"b{i}",
+                shape,
+                (0.15,) if shape == "sphere" else (0.12, 0.12, 0.12),
+                mass=float(rng.uniform(0.1, 3.0)),
+                color=(*(float(c) for c in rng.random(3)), 1.0),
+                position=(float(rng.uniform(-1, 1)), 0.0, float(rng.uniform(0.3, 1.5))),
+            )
+        )
+    v = None
+    if impossible == "vanish":
+        v = Violation("vanish", "b0", 3)
+    elif impossible == "teleport":
+        v = Violation("teleport", "b0", 3, offset=(0.3, 0.0, 0.0))
+    return SceneSpec(objects=tuple(objs), violation=v, family=family, seed=seed)
+
+
+def ensure_families() -> bool:
+    """Use the real family registry; install a two-family stand-in while it does not exist.
+
+    Returns True when the stand-in is in use.
+    """
+    import twinsim.sim.families as fam
+
+    if hasattr(fam, "sample_scene"):
+        return False
+    info = {
+        "drop": SimpleNamespace(violations=(), parameters={"bodies": "1-3"}),
+        "occl": SimpleNamespace(violations=("vanish", "teleport"), parameters={}),
+    }
+    stand_in = types.ModuleType("twinsim.sim.families")
+    stand_in.families = lambda: sorted(info)
+    stand_in.family_info = info.__getitem__
+    stand_in.sample_scene = _stand_in_sample
+    sys.modules["twinsim.sim.families"] = stand_in
+    return True
+
+
+STAND_IN = ensure_families()
+
+
+def pick_families() -> tuple[str, str]:
+    """A VoE-capable family plus another one, from the live registry."""
+    from twinsim.sim.families import families, family_info
+
+    def cheap_first(names: list[str], hints: tuple[str, ...]) -> list[str]:
+        # Prefer small scenes (few bodies) to keep these tests fast.
+        return sorted(names, key=lambda n: next((i for i, h in enumerate(hints) if h in n), 99))
+
+    names = families()
+    voe = cheap_first([f for f in names if family_info(f).violations], ("occlu", "perman"))
+    assert voe, "need at least one family with violations"
+    other = cheap_first([f for f in names if f != voe[0]], ("drop", "collid", "bounce"))
+    return voe[0], other[0]
+
+
+def tiny_config(**kw) -> DatasetConfig:
+    base = {
+        "families": pick_families(),
+        "scenes": 6,
+        "frames": 6,
+        "size": 32,
+        "seed": 3,
+        "labels": ("rgb", "depth", "segmentation", "objects", "camera"),
+        "impossible_fraction": 0.5,
+        "split_fractions": (0.5, 0.25, 0.25),
+        "shard_size": 2,
+        "workers": 1,
+    }
+    base.update(kw)
+    return DatasetConfig(**base)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every data file of a dataset (the per-run log excluded), keyed by relative path."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != RUN_LOG
+    }
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> tuple[Path, DatasetConfig]:
+    root = tmp_path_factory.mktemp("ds") / "data"
+    config = tiny_config()
+    summary = generate_dataset(config, root, progress=False)
+    assert summary.clips == config.scenes + summary_pairs(root)
+    return root, config
+
+
+def summary_pairs(root: Path) -> int:
+    return json.loads((root / "manifest.json").read_text())["counts"]["pairs"]
+
+
+def test_layout_manifest_and_card(dataset):
+    root, config = dataset
+    m = json.loads((root / "manifest.json").read_text())
+    assert m["complete"] and m["config"] == config.identity()
+    assert m["counts"]["scenes"] == 6
+    listed = sorted(s["path"] for s in m["shards"])
+    planned = sorted(p for s in m["splits"].values() for p in s["shards"])
+    assert listed == planned and listed
+    clips_on_disk = 0
+    for entry in m["shards"]:
+        doc = json.loads((root / entry["path"] / "shard.json").read_text())
+        rgb = np.load(root / entry["path"] / "rgb.npy", mmap_mode="r")
+        assert rgb.shape == (doc["num_clips"], 6, 32, 32, 3) and rgb.dtype == np.uint8
+        depth = np.load(root / entry["path"] / "depth.npy")
+        assert depth.dtype == np.float32 and np.isfinite(depth).all()
+        for c in doc["clips"]:
+            assert c["split"] == entry["split"]
+            assert c["spec"]["world"]["duration"] == pytest.approx(5 / c["spec"]["world"]["fps"])
+        clips_on_disk += doc["num_clips"]
+    assert clips_on_disk == m["counts"]["clips"]
+    card = (root / "README.md").read_text()
+    assert m["command_line"] in card and "object_position" in card
+    for fam in config.families:
+        assert f"### {fam}" in card
+
+
+def test_impossible_twins_are_matched_pairs(dataset):
+    root, _ = dataset
+    m = json.loads((root / "manifest.json").read_text())
+    assert m["counts"]["pairs"] >= 1
+    roles: dict[int, dict[str, dict]] = {}
+    for entry in m["shards"]:
+        doc = json.loads((root / entry["path"] / "shard.json").read_text())
+        imp = np.load(root / entry["path"] / "impossible.npy")
+        vf = np.load(root / entry["path"] / "violation_frame.npy")
+        for c in doc["clips"]:
+            roles.setdefault(c["scene"], {})[c["role"]] = c
+            assert imp[c["row"]] == (c["role"] == "impossible")
+            assert vf[c["row"]] == (c["violation"]["frame"] if c["violation"] else -1)
+    pairs = {s: r for s, r in roles.items() if "impossible" in r}
+    assert len(pairs) == m["counts"]["pairs"]
+    for scene, r in pairs.items():
+        assert set(r) == {"possible", "impossible"}
+        assert r["possible"]["seed"] == r["impossible"]["seed"]
+        assert r["possible"]["pair_id"] == r["impossible"]["pair_id"] == scene
+        assert r["possible"]["split"] == r["impossible"]["split"]
+        assert r["impossible"]["violation"]["kind"] in m["counts"]["by_violation"]
+
+
+def test_plan_is_a_function_of_seed_and_index():
+    a, b = plan_scenes(tiny_config()), plan_scenes(tiny_config(scenes=9))
+    assert a == b[:6]  # adding scenes does not change earlier ones
+    assert scene_seed(3, 1, 0) != scene_seed(3, 1, 1) != scene_seed(3, 2, 0)
+    fams = tiny_config().families
+    assert [t.family for t in a] == [fams[i % 2] for i in range(6)]
+
+
+def test_clip_spec_sets_frames_and_size():
+    from twinsim.sim.families import sample_scene
+
+    spec = clip_spec(sample_scene(pick_families()[1], 5), 7, 40)
+    assert spec.world.num_frames == 7
+    assert all((c.width, c.height) == (40, 40) for c in spec.cameras)
+
+
+def test_deterministic_across_worker_counts(dataset, tmp_path):
+    root, config = dataset
+    other = tmp_path / "w2"
+    generate_dataset(
+        DatasetConfig.from_identity(config.identity(), workers=2), other, progress=False
+    )
+    assert tree_bytes(root) == tree_bytes(other)
+
+
+def test_open_dataset_with_dataloader(dataset):
+    import torch
+    from torch.utils.data import DataLoader
+
+    root, _ = dataset
+    full = open_dataset(root, split="train")
+    n_clips = json.loads((root / "manifest.json").read_text())["splits"]["train"]["clips"]
+    assert isinstance(full, torch.utils.data.Dataset) and len(full) == n_clips
+    ds = open_dataset(root, split="train", labels=["rgb", "objects"], clip_length=4, stride=2)
+    assert len(ds) == n_clips * 2  # starts 0 and 2 of 6 frames
+    loader = DataLoader(ds, batch_size=2, num_workers=2, shuffle=False)
+    seen = 0
+    for batch in loader:
+        assert batch["rgb"].dtype == torch.uint8 and batch["rgb"].shape[1:] == (4, 32, 32, 3)
+        assert batch["object_position"].shape[1:3] == (4, ds.reader.max_objects)
+        assert "depth" not in batch
+        seen += batch["rgb"].shape[0]
+    assert seen == len(ds)
+    item = ds[1]  # second clip of the first scene: frames 2..5
+    shard = root / item["shard"]
+    scenes, imp = np.load(shard / "scene.npy"), np.load(shard / "impossible.npy")
+    row = int(np.flatnonzero((scenes == item["scene"]) & (imp == item["impossible"]))[0])
+    assert item["start"] == 2
+    assert np.array_equal(item["rgb"].numpy(), np.load(shard / "rgb.npy")[row, 2:6])
+    assert item["object_position"].shape == (4, ds.reader.max_objects, 3)
+
+
+def test_loader_rejects_bad_requests(dataset):
+    root, _ = dataset
+    with pytest.raises(UnknownNameError, match="valid splits"):
+        ClipReader(root, split="nope")
+    with pytest.raises(UnknownNameError, match="flow"):
+        ClipReader(root, labels=["flow"])  # not stored in this dataset
+    with pytest.raises(ValueError, match="clip_length"):
+        ClipReader(root, clip_length=99)
+
+
+def test_ood_rule_sends_matching_scenes_to_ood(tmp_path):
+    from twinsim.sim.families import sample_scene
+
+    fam = pick_families()[1]
+    rule = OodRule(f"family:{fam}")
+    assert rule.matches(sample_scene(fam, 1)) and not rule.matches(
+        sample_scene(pick_families()[0], 1)
+    )
+    tasks = plan_scenes(tiny_config(ood=f"family:{fam}"))
+    assert all((t.split == "ood") == (t.family == fam) for t in tasks)
+    with pytest.raises(SpecError, match="forms"):
+        OodRule("weight=3")
+    with pytest.raises(UnknownNameError, match="blue"):
+        OodRule("color:purple")

@@ -1,0 +1,149 @@
+"""Neural world model: training, checkpoints, resume, prediction (tiny preset, toy scenes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from twinsim.neural import CheckpointError, WorldModel, load_model, preset, train
+from twinsim.neural.data import ClipBank, toy_scenes
+from twinsim.neural.model import FlowMemoryNet
+from twinsim.neural.train import _loss, to_tensor
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    cfg = preset("tiny")
+    cfg = cfg.replace(train=dataclasses.replace(cfg.train, steps=40, lr=3e-3))
+    out = tmp_path_factory.mktemp("run")
+    result = train(cfg, out, progress=False)
+    return cfg, out, result
+
+
+def _fixed_loss(model: torch.nn.Module, cfg) -> float:
+    bank = ClipBank(toy_scenes(8, 16, cfg.model.resolution, seed=99))
+    clips = to_tensor(bank.batch(seed=5, step=0, batch_size=8, length=cfg.data.clip_length))
+    with torch.no_grad():
+        return float(_loss(model, clips, cfg))
+
+
+def test_smoke_training_lowers_loss(tiny_run):
+    cfg, out, result = tiny_run
+    torch.manual_seed(cfg.train.seed)
+    before = _fixed_loss(FlowMemoryNet(cfg.model), cfg)
+    trained, _ = load_model(out)
+    after = _fixed_loss(trained, cfg)
+    assert result.steps == cfg.train.steps
+    assert after < 0.9 * before, (before, after)
+    assert (out / "log.jsonl").is_file() and (out / "config.json").is_file()
+
+
+def test_checkpoint_roundtrip_identical_predictions(tiny_run, tmp_path):
+    cfg, out, _ = tiny_run
+    from twinsim.neural import save_checkpoint
+
+    a = WorldModel.load(out)
+    save_checkpoint(tmp_path / "copy", a.net, a.config)
+    b = WorldModel.load(tmp_path / "copy" / "model.safetensors")
+    frames = toy_scenes(1, 6, cfg.model.resolution, seed=3)[0]
+    np.testing.assert_array_equal(a.predict(frames, 5), b.predict(frames, 5))
+    assert b.config == cfg
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    cfg = preset("tiny")
+    cfg = cfg.replace(train=dataclasses.replace(cfg.train, steps=8, val_every=100))
+    full = train(cfg, tmp_path / "full", progress=False)
+    part = train(cfg, tmp_path / "part", progress=False, stop_at=3)
+    assert part.steps == 3
+    assert json.loads((tmp_path / "part" / "last.json").read_text())["step"] == 3
+    resumed = train(cfg, tmp_path / "part", resume=True, progress=False)
+    assert resumed.steps == full.steps == 8
+    a, _ = load_model(tmp_path / "full")
+    b, _ = load_model(tmp_path / "part")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+
+
+def test_resume_refuses_other_config(tiny_run, tmp_path):
+    cfg, out, _ = tiny_run
+    other = cfg.replace(train=dataclasses.replace(cfg.train, lr=1e-4))
+    with pytest.raises(CheckpointError, match="another config"):
+        train(other, out, resume=True, progress=False)
+    with pytest.raises(CheckpointError, match=r"no last\.json"):
+        train(cfg, tmp_path / "empty", resume=True, progress=False)
+
+
+def test_wrong_config_checkpoint_gives_clear_error(tiny_run, tmp_path):
+    cfg, out, _ = tiny_run
+    from twinsim.neural import save_checkpoint
+
+    model, _ = load_model(out)
+    folder = save_checkpoint(tmp_path / "ck", model, cfg)
+    data = json.loads((folder / "config.json").read_text())
+    data["model"]["channels"] = [12, 24]
+    (folder / "config.json").write_text(json.dumps(data))
+    with pytest.raises(CheckpointError, match=r"shape mismatch: .*config expects"):
+        load_model(folder)
+    other = cfg.replace(model=dataclasses.replace(cfg.model, context=3))
+    with pytest.raises(CheckpointError, match=r"model\.context: checkpoint 2 vs expected 3"):
+        load_model(out, expected=other)
+    (folder / "config.json").write_text('{"model": {"resolution": "big"}}')
+    with pytest.raises(CheckpointError, match="not a valid world-model config"):
+        load_model(folder)
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "nowhere")
+
+
+def test_predict_shapes_and_dtypes(tiny_run):
+    cfg, out, _ = tiny_run
+    model = WorldModel.load(out)
+    r = model.resolution
+    assert (r, model.context) == (cfg.model.resolution, cfg.model.context)
+    frames = toy_scenes(2, 8, r, seed=4)
+    one = model.predict(frames[0], horizon=7)
+    assert one.shape == (7, r, r, 3) and one.dtype == np.uint8
+    assert model.predict(frames[0, :1], horizon=2).shape == (2, r, r, 3)  # fewer than context
+    big = np.repeat(np.repeat(frames[0], 2, axis=1), 3, axis=2)  # (T, 2r, 3r, 3): resized
+    assert model.predict(big, horizon=3).shape == (3, r, r, 3)
+    batch = model.predict_batch(frames, horizon=4)
+    assert batch.shape == (2, 4, r, r, 3) and batch.dtype == np.uint8
+    np.testing.assert_array_equal(batch[0], model.predict(frames[0], 4))
+    with pytest.raises(ValueError, match="uint8"):
+        model.predict(frames[0].astype(np.float32), 2)
+    with pytest.raises(ValueError, match="horizon"):
+        model.predict(frames[0], 0)
+
+
+def test_action_conditioned_model_uses_actions():
+    cfg = preset("tiny")
+    cfg = cfg.replace(model=dataclasses.replace(cfg.model, action_dim=2))
+    torch.manual_seed(0)
+    net = FlowMemoryNet(cfg.model)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    model = WorldModel(net, cfg)
+    frames = toy_scenes(1, 4, 32, seed=1)[0]
+    a = model.predict(frames, 3, actions=np.zeros((3, 2)))
+    b = model.predict(frames, 3, actions=np.ones((3, 2)))
+    assert a.shape == (3, 32, 32, 3) and not np.array_equal(a, b)
+    with pytest.raises(ValueError, match="actions must be"):
+        model.predict(frames, 3, actions=np.ones((5, 3)))
+
+
+def test_load_pretrained_bundled_model():
+    from twinsim.neural.predict import PRETRAINED_DIR, load_pretrained
+
+    if not (PRETRAINED_DIR / "model.safetensors").is_file():
+        pytest.skip(f"no bundled checkpoint in {PRETRAINED_DIR}")
+    size = sum(p.stat().st_size for p in PRETRAINED_DIR.iterdir())
+    assert size <= 20 * 2**20
+    model = load_pretrained()
+    assert (model.resolution, model.context, model.config.name) == (64, 4, "cpu")
+    frames = toy_scenes(1, 5, 64, seed=0)[0]
+    out = model.predict(frames, horizon=3)
+    assert out.shape == (3, 64, 64, 3) and out.dtype == np.uint8
