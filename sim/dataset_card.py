@@ -13,23 +13,12 @@ __all__ = ["render_card", "write_card"]
 
 
 def _family_lines(name: str) -> list[str]:
-    try:
-        from twinsim.sim.families import family_info
+    from twinsim.sim.families import family_info
 
-        info = family_info(name)
-    except Exception as exc:
-        return [f"- parameters unavailable ({type(exc).__name__})"]
-    lines = []
-    doc = getattr(info, "description", None) or getattr(info, "doc", None)
-    if doc:
-        lines.append(f"{str(doc).strip().splitlines()[0]}")
-        lines.append("")
-    kinds = ", ".join(getattr(info, "violations", ()) or ()) or "none"
-    lines.append(f"- violation kinds: {kinds}")
-    params = getattr(info, "parameters", None) or {}
-    items = params.items() if hasattr(params, "items") else enumerate(params)
-    for key, value in items:
-        lines.append(f"- `{key}`: {value}")
+    info = family_info(name)
+    lines = [info.description.strip().splitlines()[0], ""] if info.description else []
+    lines.append(f"- violation kinds: {', '.join(info.violations) or 'none'}")
+    lines.extend(f"- {p}" for p in info.parameters)
     return lines
 
 

@@ -31,7 +31,13 @@ from twinsim.sim.dataset_manifest import (
     read_manifest,
     write_json_atomic,
 )
-from twinsim.sim.dataset_scene import ClipResult, SceneTask, UnitResult, plan_scenes
+from twinsim.sim.dataset_scene import (
+    ClipResult,
+    SceneTask,
+    UnitResult,
+    check_clip_length,
+    plan_scenes,
+)
 from twinsim.sim.dataset_writer import shard_name, write_shard
 from twinsim.sim.spec import SPEC_VERSION
 
@@ -192,6 +198,7 @@ def generate_dataset(
 
     root = Path(out)
     t0 = time.perf_counter()
+    check_clip_length(config)
     existing = _prepare(root, config, resume)
     tasks = plan_scenes(config)
     shards = _shards(tasks, config.shard_size)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from twinsim.sim.dataset_config import DatasetConfig
+from twinsim.sim.dataset_config import DatasetConfig, DatasetError
 from twinsim.sim.rollout import Rollout
 from twinsim.sim.simulate import simulate
 from twinsim.sim.spec import SceneSpec
@@ -24,6 +24,7 @@ __all__ = [
     "ClipResult",
     "SceneTask",
     "UnitResult",
+    "check_clip_length",
     "clip_spec",
     "plan_scenes",
     "rollout_arrays",
@@ -99,6 +100,30 @@ def _sample(task: SceneTask, config: DatasetConfig, attempt: int) -> tuple[Scene
     seed = scene_seed(config.seed, task.index, attempt)
     spec = sample_scene(task.family, seed, impossible=task.violation)
     return clip_spec(spec, config.frames, config.size), seed
+
+
+def check_clip_length(config: DatasetConfig, probes: int = 8) -> None:
+    """Refuse a clip length too short to show the asked-for violations.
+
+    Each family places its violation at a frame of its own (occlusion waits for the occluder,
+    around frame 37); a clip that ends earlier cannot hold an impossible twin.
+
+    Raises:
+        DatasetError: naming the family, the violation frame and the shortest usable ``frames``.
+    """
+    from twinsim.sim.families import sample_scene
+
+    if config.impossible_fraction <= 0:
+        return
+    for fam in config.families:
+        for kind in _violations(fam):
+            last = max(sample_scene(fam, s, impossible=kind).violation.frame for s in range(probes))
+            if last + 2 > config.frames:
+                raise DatasetError(
+                    f"--frames {config.frames} is too short for family {fam!r}: its {kind!r} "
+                    f"violation happens as late as frame {last}; use --frames >= {last + 2} "
+                    "or --impossible-fraction 0"
+                )
 
 
 def plan_scenes(config: DatasetConfig) -> list[SceneTask]:

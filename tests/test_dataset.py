@@ -1,12 +1,9 @@
-"""Dataset generation, format, determinism and loading (tiny: 32 px, 6 frames, few scenes)."""
+"""Dataset generation, format, determinism and loading (tiny: 32 px, 8 frames, few scenes)."""
 
 from __future__ import annotations
 
 import json
-import sys
-import types
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,54 +12,6 @@ from twinsim.sim.dataset_generate import RUN_LOG, generate_dataset
 from twinsim.sim.dataset_load import ClipReader, open_dataset
 from twinsim.sim.dataset_scene import clip_spec, plan_scenes, scene_seed
 from twinsim.sim.errors import SpecError, UnknownNameError
-from twinsim.sim.spec import ObjectSpec, SceneSpec, Violation
-
-
-def _stand_in_sample(family: str, seed: int, impossible: str | None = None) -> SceneSpec:
-    rng = np.random.default_rng(seed)
-    objs = []
-    for i in range(int(rng.integers(1, 4))):
-        shape = ("sphere", "box")[int(rng.integers(2))]
-        objs.append(
-            ObjectSpec(
-                f"b{i}",
-                shape,
-                (0.15,) if shape == "sphere" else (0.12, 0.12, 0.12),
-                mass=float(rng.uniform(0.1, 3.0)),
-                color=(*(float(c) for c in rng.random(3)), 1.0),
-                position=(float(rng.uniform(-1, 1)), 0.0, float(rng.uniform(0.3, 1.5))),
-            )
-        )
-    v = None
-    if impossible == "vanish":
-        v = Violation("vanish", "b0", 3)
-    elif impossible == "teleport":
-        v = Violation("teleport", "b0", 3, offset=(0.3, 0.0, 0.0))
-    return SceneSpec(objects=tuple(objs), violation=v, family=family, seed=seed)
-
-
-def ensure_families() -> bool:
-    """Use the real family registry; install a two-family stand-in while it does not exist.
-
-    Returns True when the stand-in is in use.
-    """
-    import twinsim.sim.families as fam
-
-    if hasattr(fam, "sample_scene"):
-        return False
-    info = {
-        "drop": SimpleNamespace(violations=(), parameters={"bodies": "1-3"}),
-        "occl": SimpleNamespace(violations=("vanish", "teleport"), parameters={}),
-    }
-    stand_in = types.ModuleType("twinsim.sim.families")
-    stand_in.families = lambda: sorted(info)
-    stand_in.family_info = info.__getitem__
-    stand_in.sample_scene = _stand_in_sample
-    sys.modules["twinsim.sim.families"] = stand_in
-    return True
-
-
-STAND_IN = ensure_families()
 
 
 def pick_families() -> tuple[str, str]:
@@ -74,9 +23,9 @@ def pick_families() -> tuple[str, str]:
         return sorted(names, key=lambda n: next((i for i, h in enumerate(hints) if h in n), 99))
 
     names = families()
-    voe = cheap_first([f for f in names if family_info(f).violations], ("occlu", "perman"))
+    voe = cheap_first([f for f in names if family_info(f).violations], ("collid", "screen"))
     assert voe, "need at least one family with violations"
-    other = cheap_first([f for f in names if f != voe[0]], ("drop", "collid", "bounce"))
+    other = cheap_first([f for f in names if f != voe[0]], ("drop", "push"))
     return voe[0], other[0]
 
 
@@ -84,7 +33,7 @@ def tiny_config(**kw) -> DatasetConfig:
     base = {
         "families": pick_families(),
         "scenes": 6,
-        "frames": 6,
+        "frames": 8,
         "size": 32,
         "seed": 3,
         "labels": ("rgb", "depth", "segmentation", "objects", "camera"),
@@ -131,12 +80,14 @@ def test_layout_manifest_and_card(dataset):
     for entry in m["shards"]:
         doc = json.loads((root / entry["path"] / "shard.json").read_text())
         rgb = np.load(root / entry["path"] / "rgb.npy", mmap_mode="r")
-        assert rgb.shape == (doc["num_clips"], 6, 32, 32, 3) and rgb.dtype == np.uint8
+        assert rgb.shape == (doc["num_clips"], config.frames, 32, 32, 3) and rgb.dtype == np.uint8
         depth = np.load(root / entry["path"] / "depth.npy")
         assert depth.dtype == np.float32 and np.isfinite(depth).all()
         for c in doc["clips"]:
             assert c["split"] == entry["split"]
-            assert c["spec"]["world"]["duration"] == pytest.approx(5 / c["spec"]["world"]["fps"])
+            assert c["spec"]["world"]["duration"] == pytest.approx(
+                (config.frames - 1) / c["spec"]["world"]["fps"]
+            )
         clips_on_disk += doc["num_clips"]
     assert clips_on_disk == m["counts"]["clips"]
     card = (root / "README.md").read_text()
@@ -202,7 +153,7 @@ def test_open_dataset_with_dataloader(dataset):
     n_clips = json.loads((root / "manifest.json").read_text())["splits"]["train"]["clips"]
     assert isinstance(full, torch.utils.data.Dataset) and len(full) == n_clips
     ds = open_dataset(root, split="train", labels=["rgb", "objects"], clip_length=4, stride=2)
-    assert len(ds) == n_clips * 2  # starts 0 and 2 of 6 frames
+    assert len(ds) == n_clips * 3  # starts 0, 2 and 4 of 8 frames
     loader = DataLoader(ds, batch_size=2, num_workers=2, shuffle=False)
     seen = 0
     for batch in loader:

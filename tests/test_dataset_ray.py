@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from test_dataset import STAND_IN, tiny_config, tree_bytes
+from test_dataset import tiny_config, tree_bytes
 from twinsim.sim.dataset_generate import generate_dataset
 
 ray = pytest.importorskip("ray", reason="ray not installed (pip install 'twinsim[ray]')")
@@ -14,20 +11,9 @@ ray = pytest.importorskip("ray", reason="ray not installed (pip install 'twinsim
 
 @pytest.fixture(scope="module")
 def local_ray():
-    env, old = {}, os.environ.get("PYTHONPATH")
-    if STAND_IN:  # the workers need test_dataset's family stand-in too
-        here = str(Path(__file__).parent)
-        os.environ["PYTHONPATH"] = os.pathsep.join(
-            [here, *filter(None, [os.environ.get("PYTHONPATH")])]
-        )
-        env = {"worker_process_setup_hook": "test_dataset.ensure_families"}
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env=env)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
-    if old is None:
-        os.environ.pop("PYTHONPATH", None)
-    else:
-        os.environ["PYTHONPATH"] = old
 
 
 def test_ray_backend_equals_local(tmp_path, local_ray):

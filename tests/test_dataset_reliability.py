@@ -1,5 +1,5 @@
 """Dataset reliability: kill-and-resume, refused dirs, bad names, disk errors, engine failures,
-verify on corruption (tiny datasets: 32 px, 6 frames)."""
+verify on corruption (tiny datasets: 32 px, 8 frames)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _cli_args(out: Path, fams: tuple[str, str], scenes: int) -> list[str]:
         "generate",
         f"--families={','.join(fams)}",
         f"--scenes={scenes}",
-        "--frames=6",
+        "--frames=8",
         "--size=32",
         "--seed=11",
         "--shard-size=1",
@@ -54,13 +54,7 @@ def test_kill_and_resume_equals_clean_run(tmp_path):
     fams = pick_families()
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     args = _cli_args(killed, fams, scenes=24)
-    # `python -m twinsim generate ...`, via test_dataset so that its family stand-in (used only
-    # while the real registry is missing) is installed in the child too.
-    code = (
-        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_dataset; "
-        "from twinsim.cli import main; sys.exit(main(sys.argv[1:]))"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "twinsim", *args], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while _listed(killed) < 1 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -97,8 +91,8 @@ def test_resume_discards_partial_and_unlisted_shards(tmp_path):
 def test_existing_dir_with_other_settings_is_refused(tmp_path):
     root = tmp_path / "d"
     generate_dataset(tiny_config(scenes=2), root, progress=False)
-    with pytest.raises(DatasetError, match=r"other settings \(frames: 6"):
-        generate_dataset(tiny_config(scenes=2, frames=7), root, resume=True, progress=False)
+    with pytest.raises(DatasetError, match=r"other settings \(frames: 8"):
+        generate_dataset(tiny_config(scenes=2, frames=9), root, resume=True, progress=False)
     with pytest.raises(DatasetError, match="--resume"):
         generate_dataset(tiny_config(scenes=2), root, progress=False)
     junk = tmp_path / "junk"
@@ -122,6 +116,19 @@ def test_unknown_family_label_renderer_list_valid_ones(capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "nosuch" in err and all(f in err for f in families())
+
+
+def test_clip_too_short_for_a_violation_is_refused_before_writing(tmp_path):
+    config = tiny_config(families=("occlusion",), frames=12, impossible_fraction=0.5)
+    with pytest.raises(DatasetError, match=r"--frames 12 is too short for family 'occlusion'"):
+        generate_dataset(config, tmp_path / "d", progress=False)
+    assert not (tmp_path / "d").exists()
+    # Without impossible twins the same clip length is fine.
+    generate_dataset(
+        tiny_config(families=("occlusion",), frames=12, scenes=1, impossible_fraction=0.0),
+        tmp_path / "ok",
+        progress=False,
+    )
 
 
 def test_unwritable_dir_gives_clear_error(tmp_path):

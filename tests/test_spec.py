@@ -6,7 +6,6 @@ import dataclasses
 import json
 
 import pytest
-
 from twinsim.sim import (
     CameraKeyframe,
     CameraSpec,
