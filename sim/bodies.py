@@ -143,6 +143,10 @@ def path_state(
     k0, k1 = path[i - 1], path[i]
     span = k1.time - k0.time
     a = (t - k0.time) / span
+    if k0.orientation == k1.orientation:  # pure translation (the common occluder): no numpy
+        pos = tuple(x0 + a * (x1 - x0) for x0, x1 in zip(k0.position, k1.position, strict=True))
+        lin = tuple((x1 - x0) / span for x0, x1 in zip(k0.position, k1.position, strict=True))
+        return pos, tuple(k0.orientation), lin, zero
     p0, p1 = np.asarray(k0.position), np.asarray(k1.position)
     q0, q1 = np.asarray(k0.orientation), np.asarray(k1.orientation)
     pos = p0 + a * (p1 - p0)
