@@ -12,9 +12,14 @@ import os
 import platform
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from twinsim.sim.spec import SceneSpec
 
 __all__ = [
     "RESULTS",
@@ -132,3 +137,47 @@ def append_results(
             fh.write(old + sep + section)
         os.replace(tmp, RESULTS)
     return RESULTS
+
+
+def raw_loop(spec: SceneSpec) -> tuple[int, float]:
+    """Frames and seconds of the bare PyBullet loop for ``spec``: the baseline of every benchmark.
+
+    World build, then per frame ``steps_per_frame`` x ``stepSimulation`` (kinematic bodies moved
+    along their paths, so the scene is the same one twinsim simulates) and one TinyRenderer
+    ``getCameraImage`` with the scene's camera and light.
+    """
+    import pybullet as p
+    from twinsim.sim.bodies import path_state
+    from twinsim.sim.camera import camera_pose_at
+    from twinsim.sim.render_tiny import gl_matrices
+    from twinsim.sim.world import World
+
+    cam, light = spec.cameras[0], spec.light
+    view, proj = gl_matrices(camera_pose_at(cam, 0.0))
+    t0 = time.perf_counter()
+    with World(spec) as world:
+        c, dt, step = world.client, spec.world.timestep, 0
+        paths = [(world.body_id(o.name), o.path) for o in spec.objects if o.kinematic]
+        for t in range(spec.world.num_frames):
+            if t > 0:
+                for _ in range(spec.world.steps_per_frame):
+                    p.stepSimulation(physicsClientId=c)
+                    step += 1
+                    for uid, path in paths:
+                        pos, orn, _, _ = path_state(path, step * dt)
+                        p.resetBasePositionAndOrientation(uid, pos, orn, physicsClientId=c)
+            p.getCameraImage(
+                cam.width,
+                cam.height,
+                viewMatrix=view,
+                projectionMatrix=proj,
+                shadow=int(light.shadows),
+                lightDirection=list(light.direction),
+                lightColor=list(light.color),
+                lightAmbientCoeff=light.ambient,
+                lightDiffuseCoeff=light.diffuse,
+                lightSpecularCoeff=light.specular,
+                renderer=p.ER_TINY_RENDERER,
+                physicsClientId=c,
+            )
+    return spec.world.num_frames, time.perf_counter() - t0

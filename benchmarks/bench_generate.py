@@ -6,7 +6,7 @@ per frame, same scenes, same camera and light, kinematic bodies moved along thei
 Targets: 1 worker >= 80% of raw; 2 workers >= 1.7x 1 worker.
 Prints a table and appends it to benchmarks/RESULTS.md.
 
-Usage: python benchmarks/bench_generate.py [--scenes 24] [--frames 32] [--families a,b]
+Usage: python benchmarks/bench_generate.py [--scenes 24] [--frames 48] [--families a,b] [--no-append]
 """
 
 from __future__ import annotations
@@ -19,14 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import pybullet as p
 from twinsim.sim import DatasetConfig, generate_dataset
-from twinsim.sim.bodies import path_state
-from twinsim.sim.camera import camera_pose_at
 from twinsim.sim.dataset_scene import plan_scenes, scene_seed
 from twinsim.sim.families import families, sample_scene
-from twinsim.sim.render_tiny import gl_matrices
-from twinsim.sim.world import World
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
@@ -38,40 +33,14 @@ def raw_loop(config: DatasetConfig) -> tuple[int, float]:
     """Frames and seconds of the bare PyBullet loop over the dataset's scenes (first attempts)."""
     from twinsim.sim.dataset_scene import clip_spec
 
-    frames, t0 = 0, time.perf_counter()
+    frames, secs = 0, 0.0
     for task in plan_scenes(config):
         seed = scene_seed(config.seed, task.index, 0)
-        spec = clip_spec(sample_scene(task.family, seed), config.frames, config.size)
-        cam, light = spec.cameras[0], spec.light
-        view, proj = gl_matrices(camera_pose_at(cam, 0.0))
-        with World(spec) as world:
-            c, dt, step = world.client, spec.world.timestep, 0
-            # Kinematic bodies (the sliding occluder) move in the baseline too: same scenes.
-            paths = [(world.body_id(o.name), o.path) for o in spec.objects if o.kinematic]
-            for t in range(spec.world.num_frames):
-                if t > 0:
-                    for _ in range(spec.world.steps_per_frame):
-                        p.stepSimulation(physicsClientId=c)
-                        step += 1
-                        for uid, path in paths:
-                            pos, orn, _, _ = path_state(path, step * dt)
-                            p.resetBasePositionAndOrientation(uid, pos, orn, physicsClientId=c)
-                p.getCameraImage(
-                    cam.width,
-                    cam.height,
-                    viewMatrix=view,
-                    projectionMatrix=proj,
-                    shadow=int(light.shadows),
-                    lightDirection=list(light.direction),
-                    lightColor=list(light.color),
-                    lightAmbientCoeff=light.ambient,
-                    lightDiffuseCoeff=light.diffuse,
-                    lightSpecularCoeff=light.specular,
-                    renderer=p.ER_TINY_RENDERER,
-                    physicsClientId=c,
-                )
-                frames += 1
-    return frames, time.perf_counter() - t0
+        n, s = _common.raw_loop(
+            clip_spec(sample_scene(task.family, seed), config.frames, config.size)
+        )
+        frames, secs = frames + n, secs + s
+    return frames, secs
 
 
 def run_generate(config: DatasetConfig) -> tuple[int, float, float]:
@@ -88,9 +57,10 @@ def run_generate(config: DatasetConfig) -> tuple[int, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", type=int, default=24)
-    ap.add_argument("--frames", type=int, default=32)
+    ap.add_argument("--frames", type=int, default=48)
     ap.add_argument("--families", default=None, help="default: first two families")
     ap.add_argument("--repeats", type=int, default=2, help="best of N runs")
+    ap.add_argument("--no-append", action="store_true", help="print only, do not touch RESULTS.md")
     args = ap.parse_args()
     fams = tuple(args.families.split(",")) if args.families else tuple(families()[:2])
     base = {
@@ -136,11 +106,13 @@ def main() -> None:
     notes = (
         f"\n{args.scenes} scenes x {args.frames} frames of {','.join(fams)}, 64x64, tiny, "
         f"{'+'.join(LABELS)}; best of {args.repeats}; load average before the run "
-        f"{load[0]:.2f} (the 2 cores were shared with other jobs: timings are noisy).\n"
+        f"{load[0]:.2f} (timings on a shared machine are noisy).\n"
         f"Targets: 1 worker >= 0.80 x raw: {'met' if ok1 else 'NOT met'}; "
         f"2 workers >= 1.7 x 1 worker: {'met' if ok2 else 'NOT met'}.\n"
     )
     print(table + "\n" + notes)
+    if args.no_append:
+        return
     _common.append_results(
         "bench_generate: twinsim generate vs raw PyBullet loop",
         table + "\n" + notes,

@@ -19,19 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-import pybullet as p
 from twinsim.sim import (
     DEFAULT_LABELS,
-    CameraSpec,
     ObjectSpec,
     SceneSpec,
     simulate,
 )
-from twinsim.sim.camera import camera_pose_at
 from twinsim.sim.render_base import Renderer
-from twinsim.sim.render_tiny import gl_matrices
 from twinsim.sim.renderers import get_renderer
-from twinsim.sim.world import World
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
@@ -74,31 +69,7 @@ def sized(spec: SceneSpec, px: int, frames: int) -> SceneSpec:
 
 def raw_loop(spec: SceneSpec) -> float:
     """Seconds for the bare loop: build, then stepSimulation x k + getCameraImage per frame."""
-    cam: CameraSpec = spec.cameras[0]
-    light, k = spec.light, spec.world.steps_per_frame
-    view, proj = gl_matrices(camera_pose_at(cam, 0.0))
-    t0 = time.perf_counter()
-    with World(spec) as world:
-        c = world.client
-        for t in range(spec.world.num_frames):
-            if t > 0:
-                for _ in range(k):
-                    p.stepSimulation(physicsClientId=c)
-            p.getCameraImage(
-                cam.width,
-                cam.height,
-                viewMatrix=view,
-                projectionMatrix=proj,
-                shadow=int(light.shadows),
-                lightDirection=list(light.direction),
-                lightColor=list(light.color),
-                lightAmbientCoeff=light.ambient,
-                lightDiffuseCoeff=light.diffuse,
-                lightSpecularCoeff=light.specular,
-                renderer=p.ER_TINY_RENDERER,
-                physicsClientId=c,
-            )
-    return time.perf_counter() - t0
+    return _common.raw_loop(spec)[1]
 
 
 def timed_simulate(spec: SceneSpec, renderer: Renderer, labels: tuple[str, ...]) -> float:
