@@ -59,10 +59,32 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def save_rollout(rollout: Rollout, directory: str | Path, *, compress: bool = True) -> Path:
-    """Write ``rollout`` into ``directory`` (created if needed); returns the directory."""
+def prepare_output_dir(directory: str | Path) -> Path:
+    """Create ``directory`` if needed and check it is a writable folder.
+
+    Raises:
+        NotADirectoryError: the path (or a parent) exists and is not a folder.
+        PermissionError: the folder cannot be written.
+    """
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"output path {str(out)!r} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise NotADirectoryError(f"output path {str(out)!r}: a parent is not a folder") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise PermissionError(f"output folder {str(out)!r} is not writable")
+    return out
+
+
+def save_rollout(rollout: Rollout, directory: str | Path, *, compress: bool = True) -> Path:
+    """Write ``rollout`` into ``directory`` (created if needed); returns the directory.
+
+    Every file is written to a temporary name and renamed, so an existing rollout in
+    ``directory`` is replaced whole or left untouched.
+    """
+    out = prepare_output_dir(directory)
     arrays: dict[str, np.ndarray] = {"times": rollout.times}
     for key in ("rgb", "depth", "segmentation", "flow"):
         value = getattr(rollout, key)

@@ -92,3 +92,21 @@ def test_renderer_choice_is_validated(capsys):
         main(["render", "x.json", "--renderer", "blender"])
     assert exc.value.code == 2
     assert "pyrender" in capsys.readouterr().err
+
+
+def test_output_path_that_is_a_file_is_refused_before_simulating(tmp_path, capsys):
+    blocker = tmp_path / "taken"
+    blocker.write_text("keep me")
+    for out in (blocker, blocker / "sub"):
+        assert main(["render", "drop", "--out", str(out), "--quiet"]) == 2
+        assert "is not a folder" in capsys.readouterr().err
+    assert blocker.read_text() == "keep me"
+
+
+def test_rerender_replaces_files_whole(tmp_path):
+    out = tmp_path / "r"
+    assert main(["render", "drop", "--seed", "1", "--out", str(out), "--quiet"]) == 0
+    first = (out / "labels.json").read_text()
+    assert main(["render", "drop", "--seed", "2", "--out", str(out), "--quiet"]) == 0
+    assert (out / "labels.json").read_text() != first
+    assert sorted(p.name for p in out.iterdir()) == ["arrays.npz", "labels.json", "preview.mp4"]

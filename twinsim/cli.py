@@ -40,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"twinsim {args.command}: error: {msg}", file=sys.stderr)
         return 2
+    except OSError as exc:  # disk full, read-only file system, ...: the OS's reason, no traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"twinsim {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ def _load_scene(source: str, seed: int, impossible: str | None) -> SceneSpec:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    from twinsim.sim.rollout_io import prepare_output_dir
     from twinsim.sim.simulate import simulate
 
     spec = _load_scene(args.scene, args.seed, args.impossible)
@@ -62,6 +63,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         )
         spec = dataclasses.replace(spec, cameras=cams)
     out = args.out or Path("renders") / f"{spec.family or Path(args.scene).stem}_{spec.seed}"
+    prepare_output_dir(out)  # fail before simulating, not after
     rollout = simulate(spec, renderer=args.renderer, labels=args.labels, progress=not args.quiet)
     folder = rollout.save(out)
     for name in ("preview.mp4", "arrays.npz", "labels.json"):
