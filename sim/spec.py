@@ -17,11 +17,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import types
-import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args
 
+from twinsim.sim.codec import decode, to_plain
 from twinsim.sim.errors import SpecError, UnknownNameError
 
 __all__ = [
@@ -452,7 +451,7 @@ class SceneSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""
-        return _to_plain(self)
+        return to_plain(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         """Serialise to JSON; ``SceneSpec.from_json(s.to_json()) == s``."""
@@ -461,7 +460,7 @@ class SceneSpec:
     @classmethod
     def from_dict(cls, data: Any) -> SceneSpec:
         """Build and validate from a plain dict; errors name the field path."""
-        return _decode(cls, data, "spec")
+        return decode(cls, data, "spec")
 
     @classmethod
     def from_json(cls, text: str) -> SceneSpec:
@@ -471,84 +470,3 @@ class SceneSpec:
         except json.JSONDecodeError as exc:
             raise SpecError("spec", text[:40], f"must be valid JSON ({exc})") from None
         return cls.from_dict(data)
-
-
-# -- generic (de)serialisation ------------------------------------------------------------------
-
-
-def _to_plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, tuple | list):
-        return [_to_plain(v) for v in obj]
-    return obj
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _decode(tp: Any, data: Any, path: str) -> Any:
-    origin = get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(data, dict):
-            raise SpecError(path, data, f"must be an object with fields of {tp.__name__}")
-        hints = _hints(tp)
-        unknown = sorted(set(data) - set(hints))
-        if unknown:
-            raise SpecError(
-                f"{path}.{unknown[0]}", data[unknown[0]], f"unknown field; valid: {sorted(hints)}"
-            )
-        kwargs = {k: _decode(hints[k], v, f"{path}.{k}") for k, v in data.items()}
-        try:
-            return tp(**kwargs)
-        except SpecError as exc:
-            raise SpecError(f"{path}.{exc.field}", exc.value, exc.allowed) from None
-        except TypeError as exc:  # a required field is missing
-            raise SpecError(path, sorted(data), f"missing a required field ({exc})") from None
-    if origin in (types.UnionType, typing.Union):
-        args = get_args(tp)
-        if data is None:
-            if type(None) in args:
-                return None
-            raise SpecError(path, data, "must not be null")
-        inner = [a for a in args if a is not type(None)]
-        return _decode(inner[0], data, path)
-    if origin is Literal:
-        choices = get_args(tp)
-        if data not in choices:
-            raise UnknownNameError(path.rsplit(".", 1)[-1], data, [str(c) for c in choices])
-        return data
-    if origin is tuple:
-        args = get_args(tp)
-        if not isinstance(data, list | tuple):
-            raise SpecError(path, data, "must be a list")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
-        if len(data) != len(args):
-            raise SpecError(path, data, f"must be a list of {len(args)} numbers")
-        return tuple(
-            _decode(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True))
-        )
-    if tp is float:
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            raise SpecError(path, data, "must be a number")
-        return float(data)
-    if tp is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise SpecError(path, data, "must be an integer")
-        return data
-    if tp is bool:
-        if not isinstance(data, bool):
-            raise SpecError(path, data, "must be true or false")
-        return data
-    if tp is str:
-        if not isinstance(data, str):
-            raise SpecError(path, data, "must be a string")
-        return data
-    raise TypeError(f"spec decoder does not handle {tp!r}")  # programming error, not user input
