@@ -47,6 +47,8 @@ class ModelConfig:
         snap: at inference, pixels whose predicted change from the previous frame is below
             ``snap`` grey levels (of 255, max over channels) keep the previous value, so static
             regions stay exactly static instead of drifting (0 disables; training ignores it).
+        hard_write: round the memory write mask to 0/1 in the forward pass (straight-through
+            gradient), so a pixel kept behind an occluder does not leak away frame by frame.
     """
 
     resolution: int = 64
@@ -57,6 +59,7 @@ class ModelConfig:
     stem_stride: int = 2
     stem_channels: int = 8
     snap: float = 0.0
+    hard_write: bool = False
 
     def __post_init__(self) -> None:
         _check(len(self.channels) >= 1, "model.channels", self.channels, "1+ positive ints")
@@ -87,6 +90,9 @@ class DataConfig:
         clip_length: frames per training clip (warm-up context + unrolled targets).
         real_fraction: share of each batch drawn from real footage (when footage is given).
         seed: data seed; scene i uses ``seed + i``.
+        occlusion_windows: share of the synthetic clips of each batch drawn from windows that
+            span a whole occlusion (object visible, hidden during the warm-up, back in the
+            unrolled part); needs engine scenes generated on the fly (segmentation labels).
     """
 
     families: tuple[str, ...] = ("occlusion", "drop", "collide", "ramp")
@@ -95,6 +101,7 @@ class DataConfig:
     clip_length: int = 12
     real_fraction: float = 0.2
     seed: int = 0
+    occlusion_windows: float = 0.0
 
     def __post_init__(self) -> None:
         _check(len(self.families) >= 1, "data.families", self.families, "1+ family names")
@@ -102,6 +109,12 @@ class DataConfig:
         _check(self.clip_length >= 2, "data.clip_length", self.clip_length, ">= 2")
         _check(self.frames >= self.clip_length, "data.frames", self.frames, ">= clip_length")
         _check(0.0 <= self.real_fraction <= 1.0, "data.real_fraction", self.real_fraction, "0..1")
+        _check(
+            0.0 <= self.occlusion_windows <= 1.0,
+            "data.occlusion_windows",
+            self.occlusion_windows,
+            "0..1",
+        )
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,9 @@ class TrainConfig:
         ckpt_every: checkpoint interval in steps.
         seed: model-initialisation and batch-sampling seed.
         grad_clip: max gradient norm.
+        write_weight: weight of the auxiliary memory-write loss: binary cross-entropy of the
+            write mask against "store every pixel except an occluder's" (engine segmentation
+            labels; real clips: store everything). 0 disables it.
     """
 
     steps: int = 2000
@@ -129,6 +145,7 @@ class TrainConfig:
     ckpt_every: int = 200
     seed: int = 0
     grad_clip: float = 1.0
+    write_weight: float = 0.0
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, "train.steps", self.steps, ">= 1")
@@ -138,6 +155,7 @@ class TrainConfig:
         _check(self.val_every >= 1, "train.val_every", self.val_every, ">= 1")
         _check(self.ckpt_every >= 1, "train.ckpt_every", self.ckpt_every, ">= 1")
         _check(self.grad_clip > 0, "train.grad_clip", self.grad_clip, "> 0")
+        _check(self.write_weight >= 0, "train.write_weight", self.write_weight, ">= 0")
 
 
 @dataclass(frozen=True)
@@ -215,14 +233,23 @@ def _tiny() -> RunConfig:
 def _cpu() -> RunConfig:
     return RunConfig(
         name="cpu",
-        model=ModelConfig(resolution=64, context=4, channels=(24, 48, 96)),
+        model=ModelConfig(resolution=64, context=4, channels=(24, 48, 96), hard_write=True),
         data=DataConfig(
             families=("occlusion", "drop", "occlusion", "collide", "ramp", "push"),
             scenes=240,
             frames=72,
-            clip_length=12,
+            clip_length=20,
+            real_fraction=0.25,
+            occlusion_windows=0.3,
         ),
-        train=TrainConfig(steps=800, batch_size=12, unroll=6, val_every=200, ckpt_every=100),
+        train=TrainConfig(
+            steps=1000,
+            batch_size=8,
+            unroll=12,
+            val_every=100,
+            ckpt_every=100,
+            write_weight=0.05,
+        ),
     )
 
 

@@ -42,11 +42,14 @@ class RolloutOutput:
         teacher: (B, n_obs - 1, 3, H, W) one-step predictions of observed frames 1..n_obs-1
             (each from the true frames before it).
         future: (B, horizon, 3, H, W) free-running predictions after the observed frames.
+        writes: (B, n_obs - 1 + horizon, 1, H, W) memory write masks; entry t is the share of
+            frame t (observed, or predicted when t >= n_obs) stored into memory.
     """
 
-    def __init__(self, teacher: Tensor, future: Tensor) -> None:
+    def __init__(self, teacher: Tensor, future: Tensor, writes: Tensor) -> None:
         self.teacher = teacher
         self.future = future
+        self.writes = writes
 
 
 class FlowMemoryNet(nn.Module):
@@ -76,11 +79,16 @@ class FlowMemoryNet(nn.Module):
             nn.GELU(),
             nn.Conv2d(ch[0], _HEADS, 3, padding=1),
         )
-        # Start as copy-last: zero flow, blend favouring the warped frame, light memory writes.
+        # Start as copy-last: zero flow, memory rewritten with the newest frame (write 0.88; with
+        # hard writes exactly), a blend of warped frame and memory (both the last frame then)
+        # with little paint. Hard writes share the blend evenly so that recalling memory where
+        # an occluder moves off is the default; soft writes favour the warped frame.
         with torch.no_grad():
             self.head[-1].weight.mul_(0.01)
             self.head[-1].bias.zero_()
-            self.head[-1].bias[2:5] = torch.tensor([3.0, 0.0, -1.0])
+            blend = [0.0, 0.0, -3.0] if cfg.hard_write else [3.0, 0.0, -1.0]
+            self.head[-1].bias[2:5] = torch.tensor(blend)
+            self.head[-1].bias[8] = 2.0
         ys, xs = torch.meshgrid(
             torch.linspace(-1 + 1 / cfg.resolution, 1 - 1 / cfg.resolution, cfg.resolution),
             torch.linspace(-1 + 1 / cfg.resolution, 1 - 1 / cfg.resolution, cfg.resolution),
@@ -90,8 +98,10 @@ class FlowMemoryNet(nn.Module):
 
     def step(
         self, ctx: Tensor, memory: Tensor, action: Tensor | None = None
-    ) -> tuple[Tensor, Tensor]:
-        """One step: context (B, K, 3, H, W) and memory (B, 3, H, W) -> (next frame, new memory)."""
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """One step: context (B, K, 3, H, W) and memory (B, 3, H, W) -> next frame, new memory
+        and the (soft) write mask (B, 1, H, W) that stored the newest context frame into memory;
+        with ``cfg.hard_write`` the memory update uses the mask rounded to 0 or 1."""
         b, k, _, h, w = ctx.shape
         last = ctx[:, -1]
         parts = [ctx.reshape(b, k * 3, h, w), memory]
@@ -117,7 +127,10 @@ class FlowMemoryNet(nn.Module):
         flow = torch.tanh(out[:, 0:2]) * self.cfg.max_flow
         blend = torch.softmax(out[:, 2:5], 1)
         paint = torch.sigmoid(out[:, 5:8])
-        write = torch.sigmoid(out[:, 8:9])
+        soft = torch.sigmoid(out[:, 8:9])
+        write = soft
+        if self.cfg.hard_write:  # store or keep exactly; gradients pass straight through
+            write = soft + ((soft > 0.5).to(soft.dtype) - soft).detach()
         # Flow in pixels -> normalised grid offsets (align_corners=False convention).
         scale = torch.tensor([2.0 / w, 2.0 / h], device=ctx.device, dtype=ctx.dtype)
         grid = self.grid + flow.permute(0, 2, 3, 1) * scale
@@ -129,7 +142,7 @@ class FlowMemoryNet(nn.Module):
         if self.cfg.snap > 0 and not self.training:
             still = (pred - last).abs().amax(1, keepdim=True) < self.cfg.snap / 255.0
             pred = torch.where(still, last, pred)
-        return pred, memory
+        return pred, memory, soft
 
     def forward(
         self,
@@ -147,10 +160,11 @@ class FlowMemoryNet(nn.Module):
         k = self.cfg.context
         window = [frames[:, 0]] * (k - 1) + [frames[:, 0]]
         memory = frames[:, 0]
-        teacher, future = [], []
+        teacher, future, writes = [], [], []
         for t in range(n_obs - 1 + horizon):
             act = actions[:, t] if actions is not None else None
-            pred, memory = self.step(torch.stack(window[-k:], 1), memory, act)
+            pred, memory, write = self.step(torch.stack(window[-k:], 1), memory, act)
+            writes.append(write)
             if t + 1 < n_obs:
                 teacher.append(pred)
                 window.append(frames[:, t + 1])
@@ -162,6 +176,7 @@ class FlowMemoryNet(nn.Module):
         return RolloutOutput(
             torch.stack(teacher, 1) if teacher else empty,
             torch.stack(future, 1) if future else empty,
+            torch.stack(writes, 1) if writes else frames.new_zeros(b, 0, 1, *frames.shape[3:]),
         )
 
     rollout = forward  # readable name outside DDP; DDP needs the call to go via forward

@@ -28,7 +28,7 @@ from twinsim.neural.checkpoint import (
     write_atomic,
 )
 from twinsim.neural.config import RunConfig
-from twinsim.neural.data import ClipBank, dataset_scenes, synthetic_scenes
+from twinsim.neural.data import TOY, ClipBank, dataset_scenes, labelled_scenes, synthetic_scenes
 from twinsim.neural.footage import load_footage
 from twinsim.neural.model import FlowMemoryNet
 
@@ -66,12 +66,27 @@ def learning_rate(cfg: RunConfig, step: int) -> float:
     return t.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def _loss(model: torch.nn.Module, clips: torch.Tensor, cfg: RunConfig) -> torch.Tensor:
+def _loss(
+    model: torch.nn.Module,
+    clips: torch.Tensor,
+    cfg: RunConfig,
+    occluder: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Unrolled MSE + half the teacher-forced MSE (+ the write-mask loss when labels exist).
+
+    ``occluder``: (B, T, H, W) bool occluder masks of ``clips``; the write mask of frame t
+    should be 0 on the occluder and 1 elsewhere (weight ``train.write_weight``).
+    """
     warm = cfg.data.clip_length - cfg.train.unroll
     out = model(clips[:, :warm], cfg.train.unroll)
     loss = F.mse_loss(out.future, clips[:, warm:])
     if out.teacher.shape[1]:
         loss = loss + 0.5 * F.mse_loss(out.teacher, clips[:, 1:warm])
+    if occluder is not None and cfg.train.write_weight > 0:
+        n = out.writes.shape[1]
+        target = (~occluder[:, :n, None]).float()
+        bce = F.binary_cross_entropy(out.writes.clamp(1e-4, 1 - 1e-4), target)
+        loss = loss + cfg.train.write_weight * bce
     return loss
 
 
@@ -98,6 +113,7 @@ def _build_data(
 ) -> tuple[ClipBank, np.ndarray]:
     d, res = cfg.data, cfg.model.resolution
     show = rank == 0
+    occ = vis = None
     if data_dir is not None:
         train = dataset_scenes(data_dir, "train", res)
         try:
@@ -105,11 +121,16 @@ def _build_data(
         except (ValueError, KeyError):  # no val split: hold out the last tenth of train
             k = max(1, len(train) // 10)
             train, val = train[:-k], train[-k:]
+    elif TOY not in d.families and (d.occlusion_windows > 0 or cfg.train.write_weight > 0):
+        train, occ, vis = labelled_scenes(d.families, d.scenes, d.frames, res, d.seed, show)
     else:
         train = synthetic_scenes(d.families, d.scenes, d.frames, res, d.seed, show)
+    if data_dir is None:
         n_val = max(4, min(32, d.scenes // 8))
         val = synthetic_scenes(d.families, n_val, d.frames, res, d.seed + VAL_SEED_OFFSET, show)
     bank = ClipBank(train, real_fraction=d.real_fraction)
+    if occ is not None:
+        bank.occluder, bank.visible = occ, vis
     if footage is not None:
         fs = load_footage(footage, res)
         train_real, held = fs.split()
@@ -199,13 +220,15 @@ def train(
     vp, vc = float("nan"), float("nan")
     bar = tqdm(range(start, cfg.train.steps), initial=start, total=cfg.train.steps,
                desc="train", unit="step", disable=not progress or rank != 0)  # fmt: skip
-    done = start
+    done, warm = start, cfg.data.clip_length - cfg.train.unroll
     for step in bar:
         for g in opt.param_groups:
             g["lr"] = learning_rate(cfg, step)
-        clips = to_tensor(bank.batch(cfg.train.seed, step, cfg.train.batch_size,
-                                     cfg.data.clip_length, rank), device)  # fmt: skip
-        loss = _loss(net, clips, cfg)
+        batch, masks = bank.sample(cfg.train.seed, step, cfg.train.batch_size,
+                                   cfg.data.clip_length, rank, warm, cfg.data.occlusion_windows)  # fmt: skip
+        clips = to_tensor(batch, device)
+        occluder = torch.from_numpy(masks).to(device) if masks is not None else None
+        loss = _loss(net, clips, cfg, occluder)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)

@@ -12,6 +12,7 @@ from twinsim.neural import CheckpointError, WorldModel, load_model, preset, trai
 from twinsim.neural.data import ClipBank, toy_scenes
 from twinsim.neural.model import FlowMemoryNet
 from twinsim.neural.train import _loss, to_tensor
+from twinsim.sim.errors import SpecError
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +148,21 @@ def test_load_pretrained_bundled_model():
     frames = toy_scenes(1, 5, 64, seed=0)[0]
     out = model.predict(frames, horizon=3)
     assert out.shape == (3, 64, 64, 3) and out.dtype == np.uint8
+
+
+def test_write_mask_loss_uses_occluder_labels_and_configs_validate():
+    cfg = preset("tiny")
+    cfg = cfg.replace(train=dataclasses.replace(cfg.train, write_weight=1.0))
+    torch.manual_seed(0)
+    model = FlowMemoryNet(cfg.model)
+    clips = to_tensor(toy_scenes(2, cfg.data.clip_length, cfg.model.resolution, seed=1))
+    out = model(clips[:, :4], 2)
+    assert out.writes.shape == (2, 5, 1, cfg.model.resolution, cfg.model.resolution)
+    occ = torch.zeros(clips.shape[:2] + clips.shape[3:], dtype=torch.bool)
+    none, clear = float(_loss(model, clips, cfg)), float(_loss(model, clips, cfg, occ))
+    covered = float(_loss(model, clips, cfg, ~occ))  # asking to store nothing costs more
+    assert none < clear < covered
+    with pytest.raises(SpecError, match="write_weight"):
+        dataclasses.replace(cfg.train, write_weight=-1.0)
+    with pytest.raises(SpecError, match="occlusion_windows"):
+        dataclasses.replace(cfg.data, occlusion_windows=1.5)

@@ -94,3 +94,25 @@ def test_predict_cli_writes_side_by_side_video(tmp_path, capsys):
     assert video.shape == (7, 32 * 4, 32 * 4 * 3, 3)
     assert main([*args[:4], str(tmp_path / "nope.mp4"), "--out", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_clip_bank_samples_occlusion_spanning_windows_with_masks():
+    t = 30
+    syn = toy_scenes(3, t, 16, seed=0)
+    vis = np.ones((3, t))
+    vis[1, 10:16] = 0.0  # scene 1: the object is hidden in frames 10..15, back at 16
+    occ = np.zeros((3, t, 16, 16), bool)
+    occ[1, 8:18, :, :4] = True
+    real = [Clip("r", np.full((20, 16, 16, 3), 7, np.uint8))]
+    bank = ClipBank(syn, real, real_fraction=0.25, occluder=occ, visible=vis)
+    starts = bank.spanning_starts(length=10, warm=5)
+    assert starts and all(i == 1 for i, _ in starts)
+    for _, s in starts:  # visible at the start, hidden in the warm-up, back in the unroll
+        assert vis[1, s] == 1 and (vis[1, s : s + 5] < 0.05).any() and s + 5 <= 16 < s + 10
+    clips, masks = bank.sample(2, 3, 8, 10, warm=5, span_fraction=1.0)
+    assert clips.shape == (8, 10, 16, 16, 3) and masks.shape == (8, 10, 16, 16)
+    assert masks[:6].any(axis=(1, 2, 3)).all()  # all 6 synthetic clips span the occlusion
+    assert not masks[6:].any()  # real clips have no occluder
+    again = bank.sample(2, 3, 8, 10, warm=5, span_fraction=1.0)
+    np.testing.assert_array_equal(clips, again[0])
+    assert ClipBank(syn).sample(0, 0, 2, 5, span_fraction=1.0)[1] is None
