@@ -48,7 +48,8 @@ class ModelConfig:
             ``snap`` grey levels (of 255, max over channels) keep the previous value, so static
             regions stay exactly static instead of drifting (0 disables; training ignores it).
         hard_write: round the memory write mask to 0/1 in the forward pass (straight-through
-            gradient), so a pixel kept behind an occluder does not leak away frame by frame.
+            gradient), so a pixel kept behind an occluder does not leak away frame by frame,
+            and give the network a memory-validity channel (pixel stored at least once).
     """
 
     resolution: int = 64
@@ -233,6 +234,21 @@ def _tiny() -> RunConfig:
 def _cpu() -> RunConfig:
     return RunConfig(
         name="cpu",
+        model=ModelConfig(resolution=64, context=4, channels=(24, 48, 96)),
+        data=DataConfig(
+            families=("occlusion", "drop", "occlusion", "collide", "ramp", "push"),
+            scenes=240,
+            frames=72,
+            clip_length=12,
+        ),
+        train=TrainConfig(steps=800, batch_size=12, unroll=6, val_every=200, ckpt_every=100),
+    )
+
+
+def _cpu_occlusion() -> RunConfig:
+    """The ``cpu`` model with the permanence measures (docs/neural.md: not better yet)."""
+    return RunConfig(
+        name="cpu-occlusion",
         model=ModelConfig(resolution=64, context=4, channels=(24, 48, 96), hard_write=True),
         data=DataConfig(
             families=("occlusion", "drop", "occlusion", "collide", "ramp", "push"),
@@ -240,7 +256,7 @@ def _cpu() -> RunConfig:
             frames=72,
             clip_length=20,
             real_fraction=0.25,
-            occlusion_windows=0.3,
+            occlusion_windows=0.5,
         ),
         train=TrainConfig(
             steps=1000,
@@ -262,11 +278,12 @@ def _gpu() -> RunConfig:
     )
 
 
-PRESETS = {"tiny": _tiny, "cpu": _cpu, "gpu": _gpu}
+PRESETS = {"tiny": _tiny, "cpu": _cpu, "cpu-occlusion": _cpu_occlusion, "gpu": _gpu}
 
 
 def preset(name: str) -> RunConfig:
-    """The named preset (``tiny`` for tests, ``cpu`` for the bundled model, ``gpu``)."""
+    """The named preset (``tiny`` for tests, ``cpu`` for the bundled model, ``cpu-occlusion``,
+    ``gpu``)."""
     if name not in PRESETS:
         raise UnknownNameError("preset", name, sorted(PRESETS))
     return PRESETS[name]()

@@ -58,7 +58,7 @@ class FlowMemoryNet(nn.Module):
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        cin = 3 * cfg.context + 3 + cfg.action_dim
+        cin = 3 * cfg.context + self.memory_channels + cfg.action_dim
         ch = cfg.channels
         self.enc = nn.ModuleList()
         self.down = nn.ModuleList()
@@ -79,16 +79,16 @@ class FlowMemoryNet(nn.Module):
             nn.GELU(),
             nn.Conv2d(ch[0], _HEADS, 3, padding=1),
         )
-        # Start as copy-last: zero flow, memory rewritten with the newest frame (write 0.88; with
-        # hard writes exactly), a blend of warped frame and memory (both the last frame then)
-        # with little paint. Hard writes share the blend evenly so that recalling memory where
-        # an occluder moves off is the default; soft writes favour the warped frame.
+        # Start as copy-last: zero flow. Soft writes: blend favouring the warped frame, light
+        # memory writes (0.5). Hard writes: every pixel stored (0.88 rounds to 1), so memory is
+        # the last frame, and the blend shared evenly between warped frame and memory (recalling
+        # memory where an occluder moves off is then the default), with little paint.
         with torch.no_grad():
             self.head[-1].weight.mul_(0.01)
             self.head[-1].bias.zero_()
             blend = [0.0, 0.0, -3.0] if cfg.hard_write else [3.0, 0.0, -1.0]
             self.head[-1].bias[2:5] = torch.tensor(blend)
-            self.head[-1].bias[8] = 2.0
+            self.head[-1].bias[8] = 2.0 if cfg.hard_write else 0.0
         ys, xs = torch.meshgrid(
             torch.linspace(-1 + 1 / cfg.resolution, 1 - 1 / cfg.resolution, cfg.resolution),
             torch.linspace(-1 + 1 / cfg.resolution, 1 - 1 / cfg.resolution, cfg.resolution),
@@ -96,12 +96,21 @@ class FlowMemoryNet(nn.Module):
         )
         self.register_buffer("grid", torch.stack([xs, ys], -1)[None], persistent=False)
 
+    @property
+    def memory_channels(self) -> int:
+        """RGB, plus the validity channel with hard writes."""
+        return 4 if self.cfg.hard_write else 3
+
     def step(
         self, ctx: Tensor, memory: Tensor, action: Tensor | None = None
     ) -> tuple[Tensor, Tensor, Tensor]:
-        """One step: context (B, K, 3, H, W) and memory (B, 3, H, W) -> next frame, new memory
-        and the (soft) write mask (B, 1, H, W) that stored the newest context frame into memory;
-        with ``cfg.hard_write`` the memory update uses the mask rounded to 0 or 1."""
+        """One step: context (B, K, 3, H, W) and memory (B, M, H, W) -> next frame, new memory
+        and the (soft) write mask (B, 1, H, W) that stored the newest context frame into memory.
+
+        With ``cfg.hard_write`` the memory update uses the mask rounded to 0 or 1 and memory has
+        a 4th channel, 1 where a pixel has ever been stored (an input, so that the network knows
+        where recalling memory can be trusted); otherwise memory is RGB only.
+        """
         b, k, _, h, w = ctx.shape
         last = ctx[:, -1]
         parts = [ctx.reshape(b, k * 3, h, w), memory]
@@ -137,8 +146,13 @@ class FlowMemoryNet(nn.Module):
         warped = F.grid_sample(
             last, grid, mode="bilinear", padding_mode="border", align_corners=False
         )
-        memory = write * last + (1 - write) * memory
-        pred = (blend[:, 0:1] * warped + blend[:, 1:2] * memory + blend[:, 2:3] * paint).clamp(0, 1)
+        rgb = write * last + (1 - write) * memory[:, :3]
+        if self.cfg.hard_write:
+            valid = memory[:, 3:]
+            memory = torch.cat([rgb, valid + write - valid * write], 1)
+        else:
+            memory = rgb
+        pred = (blend[:, 0:1] * warped + blend[:, 1:2] * rgb + blend[:, 2:3] * paint).clamp(0, 1)
         if self.cfg.snap > 0 and not self.training:
             still = (pred - last).abs().amax(1, keepdim=True) < self.cfg.snap / 255.0
             pred = torch.where(still, last, pred)
@@ -160,6 +174,8 @@ class FlowMemoryNet(nn.Module):
         k = self.cfg.context
         window = [frames[:, 0]] * (k - 1) + [frames[:, 0]]
         memory = frames[:, 0]
+        if self.cfg.hard_write:  # nothing stored yet: validity 0 until the first write
+            memory = torch.cat([memory, memory[:, :1] * 0], 1)
         teacher, future, writes = [], [], []
         for t in range(n_obs - 1 + horizon):
             act = actions[:, t] if actions is not None else None

@@ -152,7 +152,10 @@ def test_load_pretrained_bundled_model():
 
 def test_write_mask_loss_uses_occluder_labels_and_configs_validate():
     cfg = preset("tiny")
-    cfg = cfg.replace(train=dataclasses.replace(cfg.train, write_weight=1.0))
+    cfg = cfg.replace(
+        model=dataclasses.replace(cfg.model, hard_write=True),
+        train=dataclasses.replace(cfg.train, write_weight=1.0),
+    )
     torch.manual_seed(0)
     model = FlowMemoryNet(cfg.model)
     clips = to_tensor(toy_scenes(2, cfg.data.clip_length, cfg.model.resolution, seed=1))
@@ -162,6 +165,10 @@ def test_write_mask_loss_uses_occluder_labels_and_configs_validate():
     none, clear = float(_loss(model, clips, cfg)), float(_loss(model, clips, cfg, occ))
     covered = float(_loss(model, clips, cfg, ~occ))  # asking to store nothing costs more
     assert none < clear < covered
+    model.eval()  # untrained with hard writes: memory is the last frame, prediction copy-last
+    with torch.no_grad():
+        future = model(clips[:, :4], 2).future
+    assert float((future - clips[:, 3:4]).abs().mean()) < 0.03
     with pytest.raises(SpecError, match="write_weight"):
         dataclasses.replace(cfg.train, write_weight=-1.0)
     with pytest.raises(SpecError, match="occlusion_windows"):

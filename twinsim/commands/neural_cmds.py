@@ -149,7 +149,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("train", parents=[common], help="train the neural world model",
                        description="Train the flow + memory world model (docs/neural.md).")  # fmt: skip
-    p.add_argument("--preset", default="cpu", help="config preset: tiny, cpu, gpu")
+    p.add_argument("--preset", default="cpu", help="config preset: tiny, cpu, cpu-occlusion, gpu")
     p.add_argument("--data", help="dataset DIR from `twinsim generate` (default: simulate "
                    "scenes of the preset's families on the fly)")  # fmt: skip
     p.add_argument("--footage", help="folder of real videos / image sequences to mix in")
