@@ -50,6 +50,10 @@ class ModelConfig:
         hard_write: round the memory write mask to 0/1 in the forward pass (straight-through
             gradient), so a pixel kept behind an occluder does not leak away frame by frame,
             and give the network a memory-validity channel (pixel stored at least once).
+        recall: at inference, with ``hard_write``: where the newest frame was *not* written
+            to memory (an occluder covered the pixel) and the prediction moves more than
+            ``recall`` grey levels away from it (the occluder leaves), show the memory there —
+            what was last seen behind the occluder (0 disables; training ignores it).
     """
 
     resolution: int = 64
@@ -61,6 +65,7 @@ class ModelConfig:
     stem_channels: int = 8
     snap: float = 0.0
     hard_write: bool = False
+    recall: float = 0.0
 
     def __post_init__(self) -> None:
         _check(len(self.channels) >= 1, "model.channels", self.channels, "1+ positive ints")
@@ -78,6 +83,13 @@ class ModelConfig:
         _check(self.action_dim >= 0, "model.action_dim", self.action_dim, ">= 0")
         _check(self.max_flow > 0, "model.max_flow", self.max_flow, "> 0")
         _check(0 <= self.snap < 255, "model.snap", self.snap, "0 <= snap < 255 grey levels")
+        _check(0 <= self.recall < 255, "model.recall", self.recall, "0 <= recall < 255 grey levels")
+        _check(
+            self.recall == 0 or self.hard_write,
+            "model.recall",
+            self.recall,
+            "needs hard_write (memory validity) or 0",
+        )
 
 
 @dataclass(frozen=True)

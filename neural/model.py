@@ -153,6 +153,12 @@ class FlowMemoryNet(nn.Module):
         else:
             memory = rgb
         pred = (blend[:, 0:1] * warped + blend[:, 1:2] * rgb + blend[:, 2:3] * paint).clamp(0, 1)
+        if self.cfg.recall > 0 and not self.training:
+            # Uncovered: the newest frame was held out of memory here (occluder) and the
+            # prediction leaves it; what memory saw before the occluder came comes back.
+            held = (write < 0.5) & (memory[:, 3:] > 0.5)
+            leaves = (pred - last).abs().amax(1, keepdim=True) > self.cfg.recall / 255.0
+            pred = torch.where(held & leaves, memory[:, :3], pred)
         if self.cfg.snap > 0 and not self.training:
             still = (pred - last).abs().amax(1, keepdim=True) < self.cfg.snap / 255.0
             pred = torch.where(still, last, pred)
