@@ -15,9 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,32 +27,7 @@ from twinsim.neural.predict import WorldModel
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-try:  # shared helper of the benchmarks (machine info, commit, RESULTS.md)
-    import _common
-except ImportError:  # pragma: no cover - fallback when run before _common exists
-    _common = None
-
-
-def _machine() -> str:
-    if _common is not None and hasattr(_common, "machine_info"):
-        info = _common.machine_info()
-        return info if isinstance(info, str) else ", ".join(f"{k}: {v}" for k, v in info.items())
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def _commit() -> str:
-    if _common is not None and hasattr(_common, "git_commit"):
-        return str(_common.git_commit())
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    return out.stdout.strip() or "unknown"
-
-
-def _append(text: str) -> None:
-    if _common is not None and hasattr(_common, "append_results"):
-        _common.append_results(text)
-        return
-    with open(HERE / "RESULTS.md", "a", encoding="utf-8") as fh:
-        fh.write(text + "\n")
+import _common  # noqa: E402  (benchmarks/ helper: machine info, commit, RESULTS.md)
 
 
 def throughput(model: WorldModel, families: tuple[str, ...], scenes: int) -> dict[str, float]:
@@ -123,7 +95,7 @@ def main() -> int:
     m12 = {n: float(np.mean(pq[n]["psnr"][:12])) for n in ("model", "copy_last", "linear")}
     lines = [
         f"\n## bench_neural — {datetime.datetime.now().isoformat(timespec='seconds')}",
-        f"machine: {_machine()}; commit {_commit()}; torch threads {args.threads}",
+        f"machine: {_common.machine_line()}; commit {_common.git_commit()}; torch threads {args.threads}",
         f"command: python benchmarks/bench_neural.py --ckpt {args.ckpt} "
         f"--test-scenes {args.test_scenes} --permanence-scenes {args.permanence_scenes} "
         f"--voe-pairs {args.voe_pairs}",
@@ -183,7 +155,7 @@ def main() -> int:
     ]
     text = "\n".join(lines)
     print(text)
-    _append(text)
+    _common.append_results(text)
     return 0
 
 
