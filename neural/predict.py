@@ -10,10 +10,16 @@ from twinsim.neural.checkpoint import load_model
 from twinsim.neural.config import RunConfig
 from twinsim.neural.footage import resize_frames
 from twinsim.neural.model import FlowMemoryNet
+from twinsim.sim.errors import UnknownNameError
 
-__all__ = ["PRETRAINED_DIR", "WorldModel", "load_pretrained"]
+__all__ = ["PRETRAINED", "PRETRAINED_DIR", "WorldModel", "load_pretrained"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "assets" / "pretrained"
+# bundled checkpoints by name (each trained with the preset of the same name)
+PRETRAINED = {
+    "cpu": PRETRAINED_DIR,
+    "cpu-occlusion": PRETRAINED_DIR.with_name("pretrained-occlusion"),
+}
 
 
 class WorldModel:
@@ -119,11 +125,25 @@ class WorldModel:
         return ((pred - x[:, 1:]) ** 2).mean(dim=(2, 3, 4)).cpu().numpy()
 
 
-def load_pretrained(device: str = "cpu") -> WorldModel:
-    """The bundled ``cpu``-preset model from ``assets/pretrained/`` (see docs/neural.md)."""
-    if not (PRETRAINED_DIR / "model.safetensors").is_file():
+def load_pretrained(name: str = "cpu", device: str = "cpu") -> WorldModel:
+    """A bundled model from ``assets/`` (see docs/neural.md).
+
+    Args:
+        name: ``"cpu"`` (``assets/pretrained/``: best prediction quality) or ``"cpu-occlusion"``
+            (``assets/pretrained-occlusion/``: keeps hidden objects and is surprised by
+            impossible events, at some cost in PSNR).
+        device: torch device.
+
+    Raises:
+        UnknownNameError: an unknown ``name`` (the valid ones are listed).
+        FileNotFoundError: the checkpoint files are missing from this installation.
+    """
+    if name not in PRETRAINED:
+        raise UnknownNameError("pretrained model", name, PRETRAINED)
+    folder = PRETRAINED[name]
+    if not (folder / "model.safetensors").is_file():
         raise FileNotFoundError(
-            f"no bundled model at {PRETRAINED_DIR}; train one with "
-            "`twinsim train --preset cpu --out RUN` and copy its checkpoint there"
+            f"no bundled model at {folder}; train one with "
+            f"`twinsim train --preset {name} --out RUN` and copy its checkpoint there"
         )
-    return WorldModel.load(PRETRAINED_DIR, device)
+    return WorldModel.load(folder, device)

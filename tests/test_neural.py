@@ -136,18 +136,33 @@ def test_action_conditioned_model_uses_actions():
         model.predict(frames, 3, actions=np.ones((5, 3)))
 
 
-def test_load_pretrained_bundled_model():
-    from twinsim.neural.predict import PRETRAINED_DIR, load_pretrained
+@pytest.mark.parametrize("name", ["cpu", "cpu-occlusion"])
+def test_load_pretrained_bundled_models(name):
+    from twinsim.neural.predict import PRETRAINED, load_pretrained
 
-    if not (PRETRAINED_DIR / "model.safetensors").is_file():
-        pytest.skip(f"no bundled checkpoint in {PRETRAINED_DIR}")
-    size = sum(p.stat().st_size for p in PRETRAINED_DIR.iterdir())
+    size = sum(p.stat().st_size for p in PRETRAINED[name].iterdir())
     assert size <= 20 * 2**20
-    model = load_pretrained()
-    assert (model.resolution, model.context, model.config.name) == (64, 4, "cpu")
+    model = load_pretrained(name)
+    assert (model.resolution, model.context, model.config.name) == (64, 4, name)
     frames = toy_scenes(1, 5, 64, seed=0)[0]
     out = model.predict(frames, horizon=3)
     assert out.shape == (3, 64, 64, 3) and out.dtype == np.uint8
+
+
+def test_load_pretrained_unknown_name_lists_the_bundled_ones():
+    from twinsim.neural.predict import load_pretrained
+    from twinsim.sim.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="cpu, cpu-occlusion"):
+        load_pretrained("gpu-huge")
+
+
+def test_occlusion_model_keeps_a_hidden_object():
+    from twinsim.neural.evaluate import EVAL_SEED, permanence
+    from twinsim.neural.predict import load_pretrained
+
+    res = permanence(load_pretrained("cpu-occlusion"), 3, EVAL_SEED, progress=False)
+    assert res["scenes"] == 3 and res["model"] >= 2 / 3
 
 
 def test_write_mask_loss_uses_occluder_labels_and_configs_validate():
