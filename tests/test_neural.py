@@ -177,8 +177,9 @@ def test_write_mask_loss_uses_occluder_labels_and_configs_validate():
     out = model(clips[:, :4], 2)
     assert out.writes.shape == (2, 5, 1, cfg.model.resolution, cfg.model.resolution)
     occ = torch.zeros(clips.shape[:2] + clips.shape[3:], dtype=torch.bool)
-    none, clear = float(_loss(model, clips, cfg)), float(_loss(model, clips, cfg, occ))
-    covered = float(_loss(model, clips, cfg, ~occ))  # asking to store nothing costs more
+    with torch.no_grad():
+        none, clear = float(_loss(model, clips, cfg)), float(_loss(model, clips, cfg, occ))
+        covered = float(_loss(model, clips, cfg, ~occ))  # asking to store nothing costs more
     assert none < clear < covered
     model.eval()  # untrained with hard writes: memory is the last frame, prediction copy-last
     with torch.no_grad():
