@@ -67,13 +67,8 @@ def sized(spec: SceneSpec, px: int, frames: int) -> SceneSpec:
     return dataclasses.replace(spec, cameras=(cam,), world=world, violation=None)
 
 
-def raw_loop(spec: SceneSpec) -> float:
-    """Seconds for the bare loop: build, then stepSimulation x k + getCameraImage per frame."""
-    return _common.raw_loop(spec)[1]
-
-
 def timed_simulate(spec: SceneSpec, renderer: Renderer, labels: tuple[str, ...]) -> float:
-    """Seconds of one ``simulate`` call (world build included, as in :func:`raw_loop`)."""
+    """Seconds of one ``simulate`` call (world build included, as in ``_common.raw_loop``)."""
     t0 = time.perf_counter()
     simulate(spec, renderer=renderer, labels=labels)
     return time.perf_counter() - t0
@@ -107,10 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         for px in sizes:
             spec = sized(scene, px, args.frames)
             warm = sized(scene, px, 2)
-            raw_loop(warm)
+            _common.raw_loop(warm)
             for inst in instances.values():
                 simulate(warm, renderer=inst, labels="all")
-            raw = best(lambda spec=spec: raw_loop(spec), args.repeats)
+            raw = best(lambda spec=spec: _common.raw_loop(spec)[1], args.repeats)
             raw_fps = args.frames / raw
             rows.append(
                 (

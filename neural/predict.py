@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -16,10 +18,12 @@ __all__ = ["PRETRAINED", "PRETRAINED_DIR", "WorldModel", "load_pretrained"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "assets" / "pretrained"
 # bundled checkpoints by name (each trained with the preset of the same name)
-PRETRAINED = {
-    "cpu": PRETRAINED_DIR,
-    "cpu-occlusion": PRETRAINED_DIR.with_name("pretrained-occlusion"),
-}
+PRETRAINED: Mapping[str, Path] = MappingProxyType(
+    {
+        "cpu": PRETRAINED_DIR,
+        "cpu-occlusion": PRETRAINED_DIR.with_name("pretrained-occlusion"),
+    }
+)
 
 
 class WorldModel:
