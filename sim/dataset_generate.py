@@ -15,12 +15,13 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from twinsim.sim.dataset_backends import run_tasks
+from twinsim.sim.dataset_backends import run_ordered
 from twinsim.sim.dataset_config import SPLITS, DatasetConfig, DatasetError
 from twinsim.sim.dataset_manifest import (
     FORMAT,
@@ -31,14 +32,14 @@ from twinsim.sim.dataset_manifest import (
     read_manifest,
     write_json_atomic,
 )
-from twinsim.sim.dataset_scene import (
-    ClipResult,
-    SceneTask,
-    UnitResult,
-    check_clip_length,
-    plan_scenes,
+from twinsim.sim.dataset_scene import SceneTask, check_clip_length, plan_scenes, run_scene
+from twinsim.sim.dataset_writer import (
+    ShardJob,
+    ShardOutcome,
+    assemble_shard,
+    build_shard,
+    shard_name,
 )
-from twinsim.sim.dataset_writer import shard_name, write_shard
 from twinsim.sim.spec import SPEC_VERSION
 
 __all__ = ["GenerateSummary", "generate_dataset"]
@@ -180,6 +181,29 @@ def _disk_error(exc: OSError, root: Path) -> DatasetError:
     return DatasetError(f"cannot write dataset to {root}: {exc}")
 
 
+def _produce(
+    jobs: list[ShardJob], config: DatasetConfig, advance: Callable[[int], None]
+) -> Iterator[ShardOutcome]:
+    """Written shards in order: pool workers build whole shards, else the driver writes them.
+
+    With a local pool and at least one shard per worker, each worker simulates *and* writes its
+    shards, so no frames cross a process boundary. Otherwise (one worker, fewer shards than
+    workers, or Ray, whose nodes may not share the output directory) scenes run as tasks and
+    this process writes the shards.
+    """
+    if config.backend == "local" and 1 < config.num_workers <= len(jobs):
+        for outcome in run_ordered(build_shard, jobs, config):
+            advance(outcome.clips)
+            yield outcome
+        return
+    scenes = run_ordered(run_scene, [t for job in jobs for t in job.tasks], config)
+    try:
+        for job in jobs:
+            yield assemble_shard(job, islice(scenes, len(job.tasks)), config, advance)
+    finally:
+        getattr(scenes, "close", lambda: None)()
+
+
 def generate_dataset(
     config: DatasetConfig,
     out: str | Path,
@@ -211,35 +235,26 @@ def generate_dataset(
         ]
     keep = {s["path"] for s in manifest["shards"]}
     todo = [s for s in shards if f"{s[0]}/{shard_name(s[1])}" not in keep]
+    jobs = [ShardJob(root, split, index, tuple(group)) for split, index, group in todo]
     written, frames_done = 0, 0
-    results: Iterator[UnitResult] = iter(())
+    outcomes: Iterator[ShardOutcome] = iter(())
     try:
         _clean(root, keep)
         write_json_atomic(root / MANIFEST, manifest)
-        flat = [t for _, _, group in todo for t in group]
-        total = sum(2 if t.violation else 1 for t in flat)
-        bar = tqdm(total=total, unit="scene", desc="generate", disable=not progress)
-        results = run_tasks(flat, config)
-        for split, index, group in todo:
-            clips: list[ClipResult] = []
-            path = f"{split}/{shard_name(index)}"
-            for _ in group:
-                res = next(results)
-                failures = [{**f, "shard": path} for f in res.failures]
-                manifest["failures"].extend(failures)
-                if not res.clips:
-                    raise DatasetError(
-                        f"scene {res.task.index} ({res.task.family}) failed all "
-                        f"{config.max_attempts} attempts; last error: {failures[-1]['error']}"
-                    )
-                clips.extend(res.clips)
-                bar.update(len(res.clips))
-                frames_done += len(res.clips) * config.frames
-                bar.set_postfix(
-                    frames_s=f"{frames_done / max(time.perf_counter() - t0, 1e-9):.0f}",
-                    refresh=False,
-                )
-            manifest["shards"].append(write_shard(root, split, index, clips, config))
+        total = sum(2 if t.violation else 1 for job in jobs for t in job.tasks)
+        bar = tqdm(total=total, unit="clip", desc="generate", disable=not progress)
+
+        def advance(clips: int) -> None:
+            nonlocal frames_done
+            bar.update(clips)
+            frames_done += clips * config.frames
+            rate = frames_done / max(time.perf_counter() - t0, 1e-9)
+            bar.set_postfix(frames_s=f"{rate:.0f}", refresh=False)
+
+        outcomes = _produce(jobs, config, advance)
+        for outcome in outcomes:
+            manifest["failures"].extend(outcome.failures)
+            manifest["shards"].append(outcome.entry)
             write_json_atomic(root / MANIFEST, manifest)
             written += 1
         bar.close()
@@ -271,7 +286,7 @@ def generate_dataset(
     except OSError as exc:
         raise _disk_error(exc, root) from exc
     finally:  # stop a pool / Ray job early when a shard or scene fails
-        getattr(results, "close", lambda: None)()
+        getattr(outcomes, "close", lambda: None)()
     counts = manifest["counts"]
     return GenerateSummary(
         root=root,

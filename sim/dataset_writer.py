@@ -1,7 +1,9 @@
 """Writing one shard: ``<split>/shard-NNNNN/`` with one ``.npy`` per array plus ``shard.json``.
 
 The shard is assembled in a hidden temp directory and renamed into place only when every
-file is written, so a reader (or a resumed run) never sees half a shard.
+file is written, so a reader (or a resumed run) never sees half a shard. :func:`build_shard`
+simulates and writes a whole shard in one process, so a pool worker can do it without sending
+its frames back to the parent.
 """
 
 from __future__ import annotations
@@ -10,15 +12,52 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from twinsim.sim.dataset_config import DatasetConfig
+from twinsim.sim.dataset_config import DatasetConfig, DatasetError
 from twinsim.sim.dataset_manifest import array_schema
-from twinsim.sim.dataset_scene import ClipResult
+from twinsim.sim.dataset_scene import ClipResult, SceneTask, UnitResult, run_scene
 
-__all__ = ["SHARD_JSON", "sha256_file", "shard_name", "stack_clips", "write_shard"]
+__all__ = [
+    "SHARD_JSON",
+    "ShardJob",
+    "ShardOutcome",
+    "assemble_shard",
+    "build_shard",
+    "sha256_file",
+    "shard_name",
+    "stack_clips",
+    "write_shard",
+]
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """One shard to produce: where it goes and the scene tasks it holds, in order."""
+
+    root: Path
+    split: str
+    index: int
+    tasks: tuple[SceneTask, ...]
+
+    @property
+    def path(self) -> str:
+        """The shard's path relative to the dataset root (as the manifest lists it)."""
+        return f"{self.split}/{shard_name(self.index)}"
+
+
+@dataclass
+class ShardOutcome:
+    """A written shard: its manifest entry, the engine failures retried in it, its clip count."""
+
+    entry: dict[str, Any]
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    clips: int = 0
+
 
 SHARD_JSON = "shard.json"
 # Padding of the object axis K up to the shard's largest clip.
@@ -136,3 +175,36 @@ def write_shard(
         "arrays": {k: v["sha256"] for k, v in files.items()},
         "bytes": sum(v["bytes"] for v in files.values()),
     }
+
+
+def assemble_shard(
+    job: ShardJob,
+    results: Iterable[UnitResult],
+    config: DatasetConfig,
+    on_clips: Callable[[int], object] | None = None,
+) -> ShardOutcome:
+    """Collect the scene ``results`` of ``job`` (in order) and write the shard.
+
+    Raises:
+        DatasetError: a scene failed all ``config.max_attempts`` attempts (nothing is written).
+    """
+    clips: list[ClipResult] = []
+    failures: list[dict[str, Any]] = []
+    for _, res in zip(job.tasks, results, strict=True):
+        mine = [{**f, "shard": job.path} for f in res.failures]
+        failures.extend(mine)
+        if not res.clips:
+            raise DatasetError(
+                f"scene {res.task.index} ({res.task.family}) failed all "
+                f"{config.max_attempts} attempts; last error: {mine[-1]['error']}"
+            )
+        clips.extend(res.clips)
+        if on_clips is not None:
+            on_clips(len(res.clips))
+    entry = write_shard(job.root, job.split, job.index, clips, config)
+    return ShardOutcome(entry, failures, len(clips))
+
+
+def build_shard(job: ShardJob, config: DatasetConfig) -> ShardOutcome:
+    """Simulate every scene of ``job`` in this process and write the shard."""
+    return assemble_shard(job, (run_scene(t, config) for t in job.tasks), config)

@@ -135,11 +135,13 @@ def test_clip_spec_sets_frames_and_size():
     assert all((c.width, c.height) == (40, 40) for c in spec.cameras)
 
 
-def test_deterministic_across_worker_counts(dataset, tmp_path):
+@pytest.mark.parametrize("workers", [2, 16])
+def test_deterministic_across_worker_counts(dataset, tmp_path, workers):
+    # 2 workers build whole shards each; 16 (more than the shards) run scene tasks instead.
     root, config = dataset
-    other = tmp_path / "w2"
+    other = tmp_path / f"w{workers}"
     generate_dataset(
-        DatasetConfig.from_identity(config.identity(), workers=2), other, progress=False
+        DatasetConfig.from_identity(config.identity(), workers=workers), other, progress=False
     )
     assert tree_bytes(root) == tree_bytes(other)
 

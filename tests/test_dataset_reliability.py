@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import twinsim.sim.dataset_generate as gen
 import twinsim.sim.dataset_scene as scene_mod
+import twinsim.sim.dataset_writer as writer_mod
 from test_dataset import pick_families, tiny_config, tree_bytes
 from twinsim.sim.dataset_config import DatasetConfig, DatasetError
 from twinsim.sim.dataset_generate import generate_dataset
@@ -143,17 +143,20 @@ def test_unwritable_dir_gives_clear_error(tmp_path):
             generate_dataset(tiny_config(scenes=1), ro / "d", progress=False)
 
 
-def test_full_disk_gives_clear_error(tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_full_disk_gives_clear_error(tmp_path, monkeypatch, workers):
+    # With 2 workers the error is raised in a pool worker that writes its own shard.
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(gen, "write_shard", full)
+    monkeypatch.setattr(writer_mod, "write_shard", full)
     with pytest.raises(DatasetError, match=r"disk full.*--resume"):
-        generate_dataset(tiny_config(scenes=2), tmp_path / "d", progress=False)
+        generate_dataset(tiny_config(scenes=4, workers=workers), tmp_path / "d", progress=False)
 
 
-def test_engine_failures_are_retried_and_reported(tmp_path, monkeypatch):
-    config = tiny_config(scenes=3, impossible_fraction=0.0)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_engine_failures_are_retried_and_reported(tmp_path, monkeypatch, workers):
+    config = tiny_config(scenes=3, impossible_fraction=0.0, workers=workers)
     bad_raise, bad_nan = scene_seed(config.seed, 1, 0), scene_seed(config.seed, 2, 0)
     real = scene_mod.simulate
 
@@ -181,7 +184,9 @@ def test_engine_failures_are_retried_and_reported(tmp_path, monkeypatch):
 
     monkeypatch.setattr(scene_mod, "simulate", lambda spec, **kw: 1 / 0)
     with pytest.raises(DatasetError, match=r"failed all 2 attempts.*ZeroDivision"):
-        generate_dataset(tiny_config(scenes=1, max_attempts=2), tmp_path / "e", progress=False)
+        generate_dataset(
+            tiny_config(scenes=4, max_attempts=2, workers=workers), tmp_path / "e", progress=False
+        )
 
 
 def test_verify_detects_corruption(tmp_path, capsys):
