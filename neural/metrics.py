@@ -17,6 +17,7 @@ __all__ = [
     "pairwise_accuracy",
     "permanence_kept",
     "psnr",
+    "psnr_pooled",
     "roc_auc",
     "ssim",
 ]
@@ -35,6 +36,21 @@ def psnr(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     if p.shape != t.shape:
         raise ValueError(f"pred {p.shape} and truth {t.shape} differ in shape")
     mse = ((p - t) ** 2).mean(axis=(-3, -2, -1))
+    with np.errstate(divide="ignore"):
+        val = -10.0 * np.log10(mse)
+    return np.minimum(val, PSNR_CAP)
+
+
+def psnr_pooled(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """PSNR in dB of the MSE pooled over clips: (N, T, H, W, 3) -> (T,), capped.
+
+    Unlike the mean of per-clip PSNRs, an exactly predicted (e.g. still) clip adds zero error
+    instead of the 100 dB cap, so a few still clips cannot dominate the figure.
+    """
+    p, t = _unit(pred), _unit(truth)
+    if p.shape != t.shape or p.ndim != 5:
+        raise ValueError(f"need equal (N, T, H, W, 3) shapes, got {p.shape} and {t.shape}")
+    mse = ((p - t) ** 2).mean(axis=(0, 2, 3, 4))
     with np.errstate(divide="ignore"):
         val = -10.0 * np.log10(mse)
     return np.minimum(val, PSNR_CAP)

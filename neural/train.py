@@ -256,6 +256,8 @@ def train(
             _save(run, model, cfg, opt, done, {"first_loss": history["first_loss"]})
         if stop:
             break
+    if writer is not None:
+        writer.close()  # flushes the event file
     if world > 1:
         dist.barrier()
     if math.isnan(vp):

@@ -42,6 +42,20 @@ def test_smoke_training_lowers_loss(tiny_run):
     assert (out / "log.jsonl").is_file() and (out / "config.json").is_file()
 
 
+def test_tensorboard_logs_match_the_validation_log(tiny_run):
+    pytest.importorskip("tensorboard", reason="optional: pip install 'twinsim[tensorboard]'")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    _, out, _ = tiny_run
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    events = EventAccumulator(str(out / "tb"))
+    events.Reload()
+    psnr = events.Scalars("val/psnr")
+    assert [e.step for e in psnr] == [r["step"] for r in log] and len(log) >= 2
+    assert [e.value for e in psnr] == pytest.approx([r["val_psnr"] for r in log], rel=1e-5)
+    assert [e.step for e in events.Scalars("train/loss")] == [r["step"] for r in log]
+
+
 def test_checkpoint_roundtrip_identical_predictions(tiny_run, tmp_path):
     cfg, out, _ = tiny_run
     from twinsim.neural import save_checkpoint

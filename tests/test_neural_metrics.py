@@ -21,6 +21,18 @@ def test_psnr_perfect_is_capped_and_known_value():
         M.psnr(a, b[:, :2])
 
 
+def test_pooled_psnr_ignores_exact_clips_instead_of_capping_them():
+    truth = np.zeros((2, 3, 4, 4, 3))
+    pred = truth.copy()
+    pred[1] = 0.1  # clip 1: MSE 0.01 (20 dB) at every step; clip 0 exact (capped at 100 dB)
+    assert M.psnr(pred, truth).mean(0) == pytest.approx([60.0] * 3)
+    # pooled MSE 0.005 -> 23.01 dB: the exact clip halves the error, it does not add 100 dB
+    assert M.psnr_pooled(pred, truth) == pytest.approx([10 * np.log10(200)] * 3)
+    assert np.all(M.psnr_pooled(truth, truth) == M.PSNR_CAP)
+    with pytest.raises(ValueError, match="shapes"):
+        M.psnr_pooled(pred[0], truth[0])
+
+
 def test_ssim_identical_is_one_and_noise_is_lower():
     x = _clip(3)
     assert np.allclose(M.ssim(x, x), 1.0)
