@@ -54,6 +54,9 @@ class ModelConfig:
             to memory (an occluder covered the pixel) and the prediction moves more than
             ``recall`` grey levels away from it (the occluder leaves), show the memory there —
             what was last seen behind the occluder (0 disables; training ignores it).
+        keep_gate: a learned per-pixel gate "this pixel keeps the newest frame's value",
+            trained against where the true next frame is unchanged (``train.keep_weight``);
+            at inference gated pixels show the newest frame exactly (a learned ``snap``).
     """
 
     resolution: int = 64
@@ -66,6 +69,7 @@ class ModelConfig:
     snap: float = 0.0
     hard_write: bool = False
     recall: float = 0.0
+    keep_gate: bool = False
 
     def __post_init__(self) -> None:
         _check(len(self.channels) >= 1, "model.channels", self.channels, "1+ positive ints")
@@ -147,6 +151,9 @@ class TrainConfig:
         write_weight: weight of the auxiliary memory-write loss: binary cross-entropy of the
             write mask against "store every pixel except an occluder's" (engine segmentation
             labels; real clips: store everything). 0 disables it.
+        keep_weight: weight of the keep-gate loss (``model.keep_gate``): binary cross-entropy
+            of the gate against "the true next frame equals the newest input frame here"
+            (within 2 grey levels); needs no labels.
     """
 
     steps: int = 2000
@@ -159,6 +166,7 @@ class TrainConfig:
     seed: int = 0
     grad_clip: float = 1.0
     write_weight: float = 0.0
+    keep_weight: float = 0.0
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, "train.steps", self.steps, ">= 1")
@@ -169,6 +177,7 @@ class TrainConfig:
         _check(self.ckpt_every >= 1, "train.ckpt_every", self.ckpt_every, ">= 1")
         _check(self.grad_clip > 0, "train.grad_clip", self.grad_clip, "> 0")
         _check(self.write_weight >= 0, "train.write_weight", self.write_weight, ">= 0")
+        _check(self.keep_weight >= 0, "train.keep_weight", self.keep_weight, ">= 0")
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,12 @@ class RunConfig:
     version: int = CONFIG_VERSION
 
     def __post_init__(self) -> None:
+        _check(
+            self.train.keep_weight == 0 or self.model.keep_gate,
+            "train.keep_weight",
+            self.train.keep_weight,
+            "0 unless model.keep_gate",
+        )
         warm = self.data.clip_length - self.train.unroll
         _check(
             warm >= 1,
@@ -281,6 +296,17 @@ def _cpu_occlusion() -> RunConfig:
     )
 
 
+def _cpu_keep() -> RunConfig:
+    """``cpu-occlusion`` plus the learned keep gate (docs/neural.md: measured attempt)."""
+    base = _cpu_occlusion()
+    return RunConfig(
+        name="cpu-keep",
+        model=dataclasses.replace(base.model, keep_gate=True),
+        data=base.data,
+        train=dataclasses.replace(base.train, keep_weight=0.01),
+    )
+
+
 def _gpu() -> RunConfig:
     return RunConfig(
         name="gpu",
@@ -290,12 +316,18 @@ def _gpu() -> RunConfig:
     )
 
 
-PRESETS = {"tiny": _tiny, "cpu": _cpu, "cpu-occlusion": _cpu_occlusion, "gpu": _gpu}
+PRESETS = {
+    "tiny": _tiny,
+    "cpu": _cpu,
+    "cpu-occlusion": _cpu_occlusion,
+    "cpu-keep": _cpu_keep,
+    "gpu": _gpu,
+}
 
 
 def preset(name: str) -> RunConfig:
     """The named preset (``tiny`` for tests, ``cpu`` for the bundled model, ``cpu-occlusion``,
-    ``gpu``)."""
+    ``cpu-keep``, ``gpu``)."""
     if name not in PRESETS:
         raise UnknownNameError("preset", name, sorted(PRESETS))
     return PRESETS[name]()

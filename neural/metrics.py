@@ -35,10 +35,7 @@ def psnr(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     p, t = _unit(pred), _unit(truth)
     if p.shape != t.shape:
         raise ValueError(f"pred {p.shape} and truth {t.shape} differ in shape")
-    mse = ((p - t) ** 2).mean(axis=(-3, -2, -1))
-    with np.errstate(divide="ignore"):
-        val = -10.0 * np.log10(mse)
-    return np.minimum(val, PSNR_CAP)
+    return _db(((p - t) ** 2).mean(axis=(-3, -2, -1)))
 
 
 def psnr_pooled(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -50,10 +47,13 @@ def psnr_pooled(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     p, t = _unit(pred), _unit(truth)
     if p.shape != t.shape or p.ndim != 5:
         raise ValueError(f"need equal (N, T, H, W, 3) shapes, got {p.shape} and {t.shape}")
-    mse = ((p - t) ** 2).mean(axis=(0, 2, 3, 4))
+    return _db(((p - t) ** 2).mean(axis=(0, 2, 3, 4)))
+
+
+def _db(mse: np.ndarray) -> np.ndarray:
+    """PSNR in dB of an MSE on the 0..1 scale, capped at :data:`PSNR_CAP`."""
     with np.errstate(divide="ignore"):
-        val = -10.0 * np.log10(mse)
-    return np.minimum(val, PSNR_CAP)
+        return np.minimum(-10.0 * np.log10(mse), PSNR_CAP)
 
 
 def ssim(pred: np.ndarray, truth: np.ndarray, window: int = 7) -> np.ndarray:

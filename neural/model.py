@@ -20,7 +20,7 @@ from twinsim.neural.config import ModelConfig
 
 __all__ = ["FlowMemoryNet", "RolloutOutput"]
 
-_HEADS = 2 + 3 + 3 + 1  # flow, blend logits, generated rgb, write logit
+_HEADS = 2 + 3 + 3 + 1  # flow, blend logits, generated rgb, write logit (+ keep logit)
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -44,12 +44,15 @@ class RolloutOutput:
         future: (B, horizon, 3, H, W) free-running predictions after the observed frames.
         writes: (B, n_obs - 1 + horizon, 1, H, W) memory write masks; entry t is the share of
             frame t (observed, or predicted when t >= n_obs) stored into memory.
+        keeps: like ``writes``, the keep gate of each step (probability that the pixel keeps
+            the newest input frame's value); empty unless ``model.keep_gate``.
     """
 
-    def __init__(self, teacher: Tensor, future: Tensor, writes: Tensor) -> None:
+    def __init__(self, teacher: Tensor, future: Tensor, writes: Tensor, keeps: Tensor) -> None:
         self.teacher = teacher
         self.future = future
         self.writes = writes
+        self.keeps = keeps
 
 
 class FlowMemoryNet(nn.Module):
@@ -77,7 +80,7 @@ class FlowMemoryNet(nn.Module):
         self.head = nn.Sequential(
             nn.Conv2d(ch[0] + cfg.stem_channels, ch[0], 3, padding=1),
             nn.GELU(),
-            nn.Conv2d(ch[0], _HEADS, 3, padding=1),
+            nn.Conv2d(ch[0], _HEADS + int(cfg.keep_gate), 3, padding=1),
         )
         # Start as copy-last: zero flow. Soft writes: blend favouring the warped frame, light
         # memory writes (0.5). Hard writes: every pixel stored (0.88 rounds to 1), so memory is
@@ -103,9 +106,10 @@ class FlowMemoryNet(nn.Module):
 
     def step(
         self, ctx: Tensor, memory: Tensor, action: Tensor | None = None
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """One step: context (B, K, 3, H, W) and memory (B, M, H, W) -> next frame, new memory
-        and the (soft) write mask (B, 1, H, W) that stored the newest context frame into memory.
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """One step: context (B, K, 3, H, W) and memory (B, M, H, W) -> next frame, new memory,
+        the (soft) write mask (B, 1, H, W) that stored the newest context frame into memory and
+        the keep gate (B, 1, H, W), or None without ``cfg.keep_gate``.
 
         With ``cfg.hard_write`` the memory update uses the mask rounded to 0 or 1 and memory has
         a 4th channel, 1 where a pixel has ever been stored (an input, so that the network knows
@@ -153,6 +157,15 @@ class FlowMemoryNet(nn.Module):
         else:
             memory = rgb
         pred = (blend[:, 0:1] * warped + blend[:, 1:2] * rgb + blend[:, 2:3] * paint).clamp(0, 1)
+        keep = None
+        if self.cfg.keep_gate:
+            # Where the gate says "unchanged", show the newest frame exactly: soft in training
+            # (so the gate gets gradients), hard at inference (still pixels stay still).
+            keep = torch.sigmoid(out[:, 9:10])
+            if self.training:
+                pred = keep * last + (1 - keep) * pred
+            else:
+                pred = torch.where(keep > 0.5, last, pred)
         if self.cfg.recall > 0 and not self.training:
             # Uncovered: the newest frame was held out of memory here (occluder) and the
             # prediction leaves it; what memory saw before the occluder came comes back.
@@ -162,7 +175,7 @@ class FlowMemoryNet(nn.Module):
         if self.cfg.snap > 0 and not self.training:
             still = (pred - last).abs().amax(1, keepdim=True) < self.cfg.snap / 255.0
             pred = torch.where(still, last, pred)
-        return pred, memory, soft
+        return pred, memory, soft, keep
 
     def forward(
         self,
@@ -182,11 +195,13 @@ class FlowMemoryNet(nn.Module):
         memory = frames[:, 0]
         if self.cfg.hard_write:  # nothing stored yet: validity 0 until the first write
             memory = torch.cat([memory, memory[:, :1] * 0], 1)
-        teacher, future, writes = [], [], []
+        teacher, future, writes, keeps = [], [], [], []
         for t in range(n_obs - 1 + horizon):
             act = actions[:, t] if actions is not None else None
-            pred, memory, write = self.step(torch.stack(window[-k:], 1), memory, act)
+            pred, memory, write, keep = self.step(torch.stack(window[-k:], 1), memory, act)
             writes.append(write)
+            if keep is not None:
+                keeps.append(keep)
             if t + 1 < n_obs:
                 teacher.append(pred)
                 window.append(frames[:, t + 1])
@@ -195,10 +210,12 @@ class FlowMemoryNet(nn.Module):
                 window.append(pred)
             window = window[-k:]
         empty = frames.new_zeros(b, 0, *frames.shape[2:])
+        no_mask = frames.new_zeros(b, 0, 1, *frames.shape[3:])
         return RolloutOutput(
             torch.stack(teacher, 1) if teacher else empty,
             torch.stack(future, 1) if future else empty,
-            torch.stack(writes, 1) if writes else frames.new_zeros(b, 0, 1, *frames.shape[3:]),
+            torch.stack(writes, 1) if writes else no_mask,
+            torch.stack(keeps, 1) if keeps else no_mask,
         )
 
     rollout = forward  # readable name outside DDP; DDP needs the call to go via forward

@@ -36,6 +36,7 @@ __all__ = ["TrainResult", "learning_rate", "to_tensor", "train"]
 
 VAL_SEED_OFFSET = 1_000_000  # validation scenes never share a seed with training scenes
 KEEP_CHECKPOINTS = 2
+KEEP_TOLERANCE = 2.5 / 255  # "unchanged" for the keep gate: within 2 grey levels
 
 
 @dataclass
@@ -72,7 +73,8 @@ def _loss(
     cfg: RunConfig,
     occluder: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Unrolled MSE + half the teacher-forced MSE (+ the write-mask loss when labels exist).
+    """Unrolled MSE + half the teacher-forced MSE (+ the write-mask loss when labels exist,
+    + the keep-gate loss with ``model.keep_gate``).
 
     ``occluder``: (B, T, H, W) bool occluder masks of ``clips``; the write mask of frame t
     should be 0 on the occluder and 1 elsewhere (weight ``train.write_weight``).
@@ -87,6 +89,13 @@ def _loss(
         target = (~occluder[:, :n, None]).float()
         bce = F.binary_cross_entropy(out.writes.clamp(1e-4, 1 - 1e-4), target)
         loss = loss + cfg.train.write_weight * bce
+    if cfg.train.keep_weight > 0 and out.keeps.shape[1]:
+        # step t's newest input: true frame t while observed, then the fed-back prediction
+        newest = torch.cat([clips[:, :warm], out.future[:, :-1]], 1).detach()
+        truth = clips[:, 1 : warm + cfg.train.unroll]
+        still = ((truth - newest).abs().amax(2, keepdim=True) < KEEP_TOLERANCE).float()
+        bce = F.binary_cross_entropy(out.keeps.clamp(1e-4, 1 - 1e-4), still)
+        loss = loss + cfg.train.keep_weight * bce
     return loss
 
 

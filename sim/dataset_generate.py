@@ -191,17 +191,21 @@ def _produce(
     workers, or Ray, whose nodes may not share the output directory) scenes run as tasks and
     this process writes the shards.
     """
-    if config.backend == "local" and 1 < config.num_workers <= len(jobs):
-        for outcome in run_ordered(build_shard, jobs, config):
-            advance(outcome.clips)
-            yield outcome
-        return
-    scenes = run_ordered(run_scene, [t for job in jobs for t in job.tasks], config)
+    whole_shards = config.backend == "local" and 1 < config.num_workers <= len(jobs)
+    if whole_shards:
+        work = run_ordered(build_shard, jobs, config)
+    else:
+        work = run_ordered(run_scene, [t for job in jobs for t in job.tasks], config)
     try:
         for job in jobs:
-            yield assemble_shard(job, islice(scenes, len(job.tasks)), config, advance)
-    finally:
-        getattr(scenes, "close", lambda: None)()
+            if whole_shards:
+                outcome = next(work)
+                advance(outcome.clips)
+            else:
+                outcome = assemble_shard(job, islice(work, len(job.tasks)), config, advance)
+            yield outcome
+    finally:  # stop the pool / Ray tasks when the caller stops early
+        getattr(work, "close", lambda: None)()
 
 
 def generate_dataset(

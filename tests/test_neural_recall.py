@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _nets import white_painting_net
 from twinsim.neural.config import ModelConfig
 from twinsim.neural.model import FlowMemoryNet
 from twinsim.sim.errors import SpecError
 
 
 def _painting_net(recall: float) -> FlowMemoryNet:
-    """A net whose heads are fixed: zero flow, blend = paint, paint = white, write = 0."""
+    """White paint everywhere, and the newest frame kept out of memory everywhere."""
     cfg = ModelConfig(resolution=16, context=2, channels=(8, 8), hard_write=True, recall=recall)
-    net = FlowMemoryNet(cfg).eval()
-    with torch.no_grad():
-        last = net.head[-1]
-        last.weight.zero_()
-        last.bias.zero_()
-        last.bias[2:5] = torch.tensor([-20.0, -20.0, 20.0])  # all paint
-        last.bias[5:8] = 20.0  # white paint
-        last.bias[8] = -20.0  # keep the newest frame out of memory everywhere
-    return net
+    return white_painting_net(cfg, {8: -20.0}).eval()
 
 
 def _inputs(valid: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -32,7 +25,7 @@ def _inputs(valid: float) -> tuple[torch.Tensor, torch.Tensor]:
 def test_uncovered_pixels_show_what_memory_kept():
     ctx, memory = _inputs(valid=1.0)
     with torch.no_grad():
-        pred, new_memory, write = _painting_net(recall=8.0).step(ctx, memory)
+        pred, new_memory, write, _ = _painting_net(recall=8.0).step(ctx, memory)
     assert float(write.max()) < 0.01
     assert torch.allclose(pred, torch.full_like(pred, 0.3))  # memory, not the white paint
     assert torch.allclose(new_memory[:, :3], memory[:, :3])  # nothing was written over it
