@@ -115,6 +115,14 @@ def main() -> int:
             f"| same, {pq['moving_clips']} of {pq['clips']} clips with motion | {mv['model']:.2f} | "
             f"{mv['copy_last']:.2f} | {mv['linear']:.2f} | (model {mv['model'] - mv['copy_last']:+.2f}) |"
         )
+    if "psnr_pooled" in pq["model"]:
+        pl = {
+            n: float(np.mean(pq[n]["psnr_pooled"][:12])) for n in ("model", "copy_last", "linear")
+        }
+        lines.append(
+            f"| PSNR of the MSE pooled over clips, steps 1..12 | {pl['model']:.2f} | "
+            f"{pl['copy_last']:.2f} | {pl['linear']:.2f} | (model {pl['model'] - pl['copy_last']:+.2f}) |"
+        )
     if "permanence" in res:
         p = res["permanence"]
         lines.append(

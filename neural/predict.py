@@ -22,6 +22,7 @@ PRETRAINED: Mapping[str, Path] = MappingProxyType(
     {
         "cpu": PRETRAINED_DIR,
         "cpu-occlusion": PRETRAINED_DIR.with_name("pretrained-occlusion"),
+        "cpu-keep": PRETRAINED_DIR.with_name("pretrained-keep"),
     }
 )
 
@@ -133,9 +134,11 @@ def load_pretrained(name: str = "cpu", device: str = "cpu") -> WorldModel:
     """A bundled model from ``assets/`` (see docs/neural.md).
 
     Args:
-        name: ``"cpu"`` (``assets/pretrained/``: best prediction quality) or ``"cpu-occlusion"``
-            (``assets/pretrained-occlusion/``: keeps hidden objects and is surprised by
-            impossible events, at some cost in PSNR).
+        name: ``"cpu"`` (``assets/pretrained/``: best on clips with motion),
+            ``"cpu-occlusion"`` (``assets/pretrained-occlusion/``: keeps hidden objects and is
+            surprised by impossible events, at some cost in PSNR) or ``"cpu-keep"``
+            (``assets/pretrained-keep/``: ``cpu-occlusion`` with a learned keep gate; best mean
+            PSNR and closest to copy-last on real footage, permanence 0.9, weaker VoE).
         device: torch device.
 
     Raises:

@@ -150,7 +150,7 @@ def test_action_conditioned_model_uses_actions():
         model.predict(frames, 3, actions=np.ones((5, 3)))
 
 
-@pytest.mark.parametrize("name", ["cpu", "cpu-occlusion"])
+@pytest.mark.parametrize("name", ["cpu", "cpu-occlusion", "cpu-keep"])
 def test_load_pretrained_bundled_models(name):
     from twinsim.neural.predict import PRETRAINED, load_pretrained
 
@@ -167,7 +167,7 @@ def test_load_pretrained_unknown_name_lists_the_bundled_ones():
     from twinsim.neural.predict import load_pretrained
     from twinsim.sim.errors import UnknownNameError
 
-    with pytest.raises(UnknownNameError, match="cpu, cpu-occlusion"):
+    with pytest.raises(UnknownNameError, match="cpu, cpu-keep, cpu-occlusion"):
         load_pretrained("gpu-huge")
 
 
