@@ -182,7 +182,7 @@ def _disk_error(exc: OSError, root: Path) -> DatasetError:
 
 
 def _produce(
-    jobs: list[ShardJob], config: DatasetConfig, advance: Callable[[int], None]
+    jobs: list[ShardJob], config: DatasetConfig, advance: Callable[[int, int], None]
 ) -> Iterator[ShardOutcome]:
     """Written shards in order: pool workers build whole shards, else the driver writes them.
 
@@ -200,7 +200,7 @@ def _produce(
         for job in jobs:
             if whole_shards:
                 outcome = next(work)
-                advance(outcome.clips)
+                advance(len(job.tasks), outcome.clips)
             else:
                 outcome = assemble_shard(job, islice(work, len(job.tasks)), config, advance)
             yield outcome
@@ -245,12 +245,12 @@ def generate_dataset(
     try:
         _clean(root, keep)
         write_json_atomic(root / MANIFEST, manifest)
-        total = sum(2 if t.violation else 1 for job in jobs for t in job.tasks)
-        bar = tqdm(total=total, unit="clip", desc="generate", disable=not progress)
+        total = sum(len(job.tasks) for job in jobs)
+        bar = tqdm(total=total, unit="scene", desc="generate", disable=not progress)
 
-        def advance(clips: int) -> None:
+        def advance(scenes: int, clips: int) -> None:
             nonlocal frames_done
-            bar.update(clips)
+            bar.update(scenes)
             frames_done += clips * config.frames
             rate = frames_done / max(time.perf_counter() - t0, 1e-9)
             bar.set_postfix(frames_s=f"{rate:.0f}", refresh=False)

@@ -181,7 +181,7 @@ def assemble_shard(
     job: ShardJob,
     results: Iterable[UnitResult],
     config: DatasetConfig,
-    on_clips: Callable[[int], object] | None = None,
+    on_scene: Callable[[int, int], object] | None = None,
 ) -> ShardOutcome:
     """Collect the scene ``results`` of ``job`` (in order) and write the shard.
 
@@ -199,8 +199,8 @@ def assemble_shard(
                 f"{config.max_attempts} attempts; last error: {mine[-1]['error']}"
             )
         clips.extend(res.clips)
-        if on_clips is not None:
-            on_clips(len(res.clips))
+        if on_scene is not None:  # progress: one scene and its clips done
+            on_scene(1, len(res.clips))
     entry = write_shard(job.root, job.split, job.index, clips, config)
     return ShardOutcome(entry, failures, len(clips))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +198,12 @@ def test_ood_rule_sends_matching_scenes_to_ood(tmp_path):
         OodRule("weight=3")
     with pytest.raises(UnknownNameError, match="blue"):
         OodRule("color:purple")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_bar_counts_scenes_and_frames(tmp_path, capsys, workers):
+    config = tiny_config(scenes=4, impossible_fraction=0.0, workers=workers)
+    generate_dataset(config, tmp_path / "d", progress=True)
+    err = capsys.readouterr().err
+    # tqdm shows "s/scene" instead of "scene/s" when a scene takes over a second
+    assert "4/4" in err and re.search(r"scene/s|s/scene", err) and "frames_s=" in err
