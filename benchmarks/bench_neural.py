@@ -133,7 +133,10 @@ def main() -> int:
         v = res["voe"]
         for k in v["model"]["per_kind"]:
             vals = [v[n]["per_kind"][k] for n in ("model", "copy_last", "linear")]
-            lines.append(f"| VoE {k} | {vals[0]:.3f} | {vals[1]:.3f} | {vals[2]:.3f} | >= 0.8 |")
+            n, ci = v["model"].get("per_kind_pairs", {}), v["model"].get("per_kind_ci95", {})
+            kind = f"VoE {k} ({n[k]} pairs)" if k in n else f"VoE {k}"
+            tgt = f">= 0.8 (model 95%: {ci[k][0]:.2f}..{ci[k][1]:.2f})" if k in ci else ">= 0.8"
+            lines.append(f"| {kind} | {vals[0]:.3f} | {vals[1]:.3f} | {vals[2]:.3f} | {tgt} |")
         for key, tgt in (("accuracy", ">= 0.9"), ("auc", "")):
             vals = [v[n][key] for n in ("model", "copy_last", "linear")]
             lines.append(

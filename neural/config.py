@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,6 +233,30 @@ class RunConfig:
     @classmethod
     def from_json(cls, text: str) -> RunConfig:
         return cls.from_dict(json.loads(text))
+
+    def override(self, assignments: Sequence[str]) -> RunConfig:
+        """Copy with ``"section.field=value"`` assignments applied (value parsed as JSON,
+        else taken as a string), validated like a loaded config.
+
+        Raises:
+            SpecError: a malformed assignment, an unknown section or field, or a bad value.
+        """
+        data = self.to_dict()
+        for item in assignments:
+            key, sep, raw = item.partition("=")
+            section, dot, name = key.strip().partition(".")
+            if not sep or not dot or section not in ("model", "data", "train"):
+                raise SpecError(
+                    "--set", item, "SECTION.FIELD=VALUE with SECTION one of model, data, train"
+                )
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                value = raw
+            if name not in data[section]:
+                raise SpecError(f"config.{section}.{name}", value, ", ".join(sorted(data[section])))
+            data[section][name] = value
+        return RunConfig.from_dict(data)
 
     def replace(self, **sections: Any) -> RunConfig:
         """Copy with whole sections replaced, e.g. ``cfg.replace(train=new_train)``."""

@@ -195,8 +195,13 @@ def voe(
     for name, per_kind in scores.items():
         allp = [p for v in per_kind.values() for p in v]
         arr = np.array(allp)
+        acc = {k: M.pairwise_accuracy(*np.array(v).T) for k, v in per_kind.items()}
         out[name] = {
-            "per_kind": {k: M.pairwise_accuracy(*np.array(v).T) for k, v in per_kind.items()},
+            "per_kind": acc,
+            "per_kind_pairs": {k: len(v) for k, v in per_kind.items()},
+            "per_kind_ci95": {
+                k: M.wilson_interval(acc[k] * len(v), len(v)) for k, v in per_kind.items()
+            },
             "accuracy": M.pairwise_accuracy(arr[:, 0], arr[:, 1]),
             "auc": M.roc_auc(arr.ravel(), np.tile([0, 1], len(arr))),
         }
@@ -308,10 +313,14 @@ def format_table(results: dict[str, Any]) -> str:
     if vo:
         kinds = list(vo["model"]["per_kind"])
         lines.append(f"violation of expectation ({vo['pairs_per_kind']} pairs per kind)")
-        lines.append("kind            model  copy-last  linear")
+        lines.append("kind            model  copy-last  linear   pairs  model 95% interval")
         for k in kinds:
             vals = [vo[n]["per_kind"][k] for n in ("model", "copy_last", "linear")]
-            lines.append(f"{k:14s}  {vals[0]:.3f}  {vals[1]:.3f}      {vals[2]:.3f}")
+            row = f"{k:14s}  {vals[0]:.3f}  {vals[1]:.3f}      {vals[2]:.3f}"
+            if "per_kind_ci95" in vo["model"]:  # absent in results saved before it existed
+                lo, hi = vo["model"]["per_kind_ci95"][k]
+                row += f"  {vo['model']['per_kind_pairs'][k]:6d}  {lo:.2f}..{hi:.2f}"
+            lines.append(row)
         for key in ("accuracy", "auc"):
             vals = [vo[n][key] for n in ("model", "copy_last", "linear")]
             lines.append(f"{'overall ' + key:14s}  {vals[0]:.3f}  {vals[1]:.3f}      {vals[2]:.3f}")

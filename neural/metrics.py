@@ -20,6 +20,7 @@ __all__ = [
     "psnr_pooled",
     "roc_auc",
     "ssim",
+    "wilson_interval",
 ]
 
 PSNR_CAP = 100.0  # dB reported for identical frames (PSNR is infinite there)
@@ -121,6 +122,21 @@ def pairwise_accuracy(possible: np.ndarray, impossible: np.ndarray) -> float:
     if a.shape != b.shape or a.size == 0:
         raise ValueError(f"need equal-length non-empty pair arrays, got {a.shape} and {b.shape}")
     return float(((b > a) + 0.5 * (b == a)).mean())
+
+
+def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95% by default) of a proportion ``successes / n``.
+
+    Per-kind VoE accuracies rest on a handful of pairs: with 8 pairs, 7/8 = 0.875 is consistent
+    with a true accuracy anywhere in about 0.53..0.98, so a 0.8 target needs more pairs to
+    decide. Ties counted as half a success are fine (``successes`` may be fractional).
+    """
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"need n >= 1 and 0 <= successes <= n, got {successes} of {n}")
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:

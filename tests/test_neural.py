@@ -203,3 +203,17 @@ def test_write_mask_loss_uses_occluder_labels_and_configs_validate():
         dataclasses.replace(cfg.train, write_weight=-1.0)
     with pytest.raises(SpecError, match="occlusion_windows"):
         dataclasses.replace(cfg.data, occlusion_windows=1.5)
+
+
+def test_config_override_sets_typed_fields_and_names_bad_ones():
+    cfg = preset("cpu-keep").override(["train.keep_weight=0.1", "model.channels=[8, 16, 32]"])
+    assert cfg.train.keep_weight == 0.1 and cfg.model.channels == (8, 16, 32)
+    assert cfg.data == preset("cpu-keep").data  # untouched sections stay equal
+    with pytest.raises(SpecError, match="keep_weight, lr"):  # unknown field: valid ones listed
+        cfg.override(["train.keep_wieght=0.1"])
+    with pytest.raises(SpecError, match=r"SECTION\.FIELD=VALUE"):
+        cfg.override(["keep_weight=0.1"])
+    with pytest.raises(SpecError, match=r"train\.keep_weight"):  # validated like a loaded config
+        cfg.override(["train.keep_weight=-1"])
+    with pytest.raises(SpecError, match=r"model\.keep_gate"):  # cross-field rule too
+        preset("cpu").override(["train.keep_weight=0.1"])

@@ -66,4 +66,7 @@ def test_eval_cli_runs_every_metric(tiny_ckpt, tmp_path, capsys):
         assert 0.0 <= res["voe"][name]["auc"] <= 1.0
         kinds = res["voe"][name]["per_kind"]
         assert kinds and all(0.0 <= v <= 1.0 for v in kinds.values())
-    assert "violation of expectation" in capsys.readouterr().out
+        for kind, (lo, hi) in res["voe"][name]["per_kind_ci95"].items():  # <= 4 pairs: wide
+            assert lo <= kinds[kind] <= hi and hi - lo > 0.4
+            assert res["voe"][name]["per_kind_pairs"][kind] >= 1
+    assert "model 95% interval" in capsys.readouterr().out

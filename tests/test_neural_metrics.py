@@ -81,3 +81,17 @@ def test_pairwise_accuracy_and_auc_hand_built():
     assert M.roc_auc([1, 1, 1, 1], [0, 1, 0, 1]) == 0.5  # all tied: chance
     with pytest.raises(ValueError, match="both"):
         M.roc_auc([1, 2], [1, 1])
+
+
+def test_wilson_interval_known_bounds_and_symmetry():
+    z2 = 1.96**2
+    lo, hi = M.wilson_interval(8, 8)  # all successes: lower bound n / (n + z^2), upper 1
+    assert lo == pytest.approx(8 / (8 + z2)) and hi == 1.0
+    lo0, hi0 = M.wilson_interval(0, 8)
+    assert lo0 == 0.0 and hi0 == pytest.approx(z2 / (8 + z2))
+    a, b = M.wilson_interval(7, 8), M.wilson_interval(1, 8)
+    assert a[0] == pytest.approx(1 - b[1]) and a[1] == pytest.approx(1 - b[0])
+    narrow, wide = M.wilson_interval(21, 24), M.wilson_interval(7, 8)  # same 0.875, more pairs
+    assert narrow[0] > wide[0] and narrow[1] < wide[1] and narrow[0] < 0.875 < narrow[1]
+    with pytest.raises(ValueError, match="n >= 1"):
+        M.wilson_interval(1, 0)

@@ -42,7 +42,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         data = dataclasses.replace(data, real_fraction=0.0)
     elif args.real_fraction is not None:
         data = dataclasses.replace(data, real_fraction=args.real_fraction)
-    cfg = cfg.replace(data=data, train=tr)
+    cfg = cfg.replace(data=data, train=tr).override(args.set)
     res = train(cfg, args.out, args.data, args.footage, args.resume, args.device, args.minutes)
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return 0
@@ -149,7 +149,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("train", parents=[common], help="train the neural world model",
                        description="Train the flow + memory world model (docs/neural.md).")  # fmt: skip
-    p.add_argument("--preset", default="cpu", help="config preset: tiny, cpu, cpu-occlusion, gpu")
+    p.add_argument(
+        "--preset", default="cpu", help="config preset: tiny, cpu, cpu-occlusion, cpu-keep, gpu"
+    )
     p.add_argument("--data", help="dataset DIR from `twinsim generate` (default: simulate "
                    "scenes of the preset's families on the fly)")  # fmt: skip
     p.add_argument("--footage", help="folder of real videos / image sequences to mix in")
@@ -161,6 +163,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scenes", type=int, help="override the number of generated scenes")
     p.add_argument("--families", help="comma-separated families for generated scenes")
     p.add_argument("--seed", type=int, help="data and training seed")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help="override one config field after the other options, e.g. "
+                   "--set train.keep_weight=0.1 (repeatable; VALUE is JSON)")  # fmt: skip
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("eval", parents=[common], help="evaluate a world-model checkpoint",
