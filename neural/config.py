@@ -235,11 +235,13 @@ class RunConfig:
         return cls.from_dict(json.loads(text))
 
     def override(self, assignments: Sequence[str]) -> RunConfig:
-        """Copy with ``"section.field=value"`` assignments applied (value parsed as JSON,
-        else taken as a string), validated like a loaded config.
+        """Copy with ``"section.field=value"`` assignments applied (value parsed as JSON and
+        of the field's JSON type: true/false, integer, number or list), validated like a
+        loaded config.
 
         Raises:
-            SpecError: a malformed assignment, an unknown section or field, or a bad value.
+            SpecError: a malformed assignment, an unknown section or field, a value of the
+                wrong type, or a value the field does not allow.
         """
         data = self.to_dict()
         for item in assignments:
@@ -249,18 +251,38 @@ class RunConfig:
                 raise SpecError(
                     "--set", item, "SECTION.FIELD=VALUE with SECTION one of model, data, train"
                 )
+            path = f"config.{section}.{name}"
+            if name not in data[section]:
+                raise SpecError(path, raw, ", ".join(sorted(data[section])))
             try:
                 value = json.loads(raw)
             except json.JSONDecodeError:
                 value = raw
-            if name not in data[section]:
-                raise SpecError(f"config.{section}.{name}", value, ", ".join(sorted(data[section])))
-            data[section][name] = value
+            data[section][name] = _as_kind_of(data[section][name], value, path)
         return RunConfig.from_dict(data)
 
     def replace(self, **sections: Any) -> RunConfig:
         """Copy with whole sections replaced, e.g. ``cfg.replace(train=new_train)``."""
         return dataclasses.replace(self, **sections)
+
+
+def _as_kind_of(current: Any, value: Any, path: str) -> Any:
+    """``value`` if it has the JSON type of the field's ``current`` value (an integer is a
+    number too), else a SpecError naming the type wanted."""
+    if isinstance(current, bool):
+        ok, kind = isinstance(value, bool), "true or false"
+    elif isinstance(current, int):
+        ok, kind = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(current, float):
+        ok, kind = isinstance(value, int | float) and not isinstance(value, bool), "a number"
+        value = float(value) if ok else value
+    elif isinstance(current, tuple | list):
+        ok, kind = isinstance(value, list), 'a JSON list, e.g. ["occlusion", "drop"] or [16, 32]'
+    else:
+        ok, kind = isinstance(value, type(current)), type(current).__name__
+    if not ok:
+        raise SpecError(path, value, kind)
+    return value
 
 
 def _build(cls: type, value: Any, path: str) -> Any:

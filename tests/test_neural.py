@@ -217,3 +217,12 @@ def test_config_override_sets_typed_fields_and_names_bad_ones():
         cfg.override(["train.keep_weight=-1"])
     with pytest.raises(SpecError, match=r"model\.keep_gate"):  # cross-field rule too
         preset("cpu").override(["train.keep_weight=0.1"])
+    with pytest.raises(SpecError, match="a JSON list"):  # not silently a string of letters
+        cfg.override(["data.families=occlusion,drop"])
+    with pytest.raises(SpecError, match="an integer"):
+        cfg.override(["train.steps=1.5"])
+    with pytest.raises(SpecError, match="a number"):
+        cfg.override(["train.lr=fast"])
+    with pytest.raises(SpecError, match="true or false"):
+        cfg.override(["model.keep_gate=1"])
+    assert cfg.override(["train.lr=1"]).train.lr == 1.0  # an integer is a number
