@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from twinsim.sim.codec import decode
 from twinsim.sim.errors import SpecError, UnknownNameError
 
 __all__ = [
@@ -235,9 +237,8 @@ class RunConfig:
         return cls.from_dict(json.loads(text))
 
     def override(self, assignments: Sequence[str]) -> RunConfig:
-        """Copy with ``"section.field=value"`` assignments applied (value parsed as JSON and
-        of the field's JSON type: true/false, integer, number or list), validated like a
-        loaded config.
+        """Copy with ``"section.field=value"`` assignments applied (value parsed as JSON),
+        type-checked and validated exactly like a loaded config.
 
         Raises:
             SpecError: a malformed assignment, an unknown section or field, a value of the
@@ -251,14 +252,10 @@ class RunConfig:
                 raise SpecError(
                     "--set", item, "SECTION.FIELD=VALUE with SECTION one of model, data, train"
                 )
-            path = f"config.{section}.{name}"
-            if name not in data[section]:
-                raise SpecError(path, raw, ", ".join(sorted(data[section])))
             try:
-                value = json.loads(raw)
-            except json.JSONDecodeError:
-                value = raw
-            data[section][name] = _as_kind_of(data[section][name], value, path)
+                data[section][name] = json.loads(raw)
+            except json.JSONDecodeError:  # left to the field's type check to name what it wants
+                data[section][name] = raw
         return RunConfig.from_dict(data)
 
     def replace(self, **sections: Any) -> RunConfig:
@@ -266,34 +263,15 @@ class RunConfig:
         return dataclasses.replace(self, **sections)
 
 
-def _as_kind_of(current: Any, value: Any, path: str) -> Any:
-    """``value`` if it has the JSON type of the field's ``current`` value (an integer is a
-    number too), else a SpecError naming the type wanted."""
-    if isinstance(current, bool):
-        ok, kind = isinstance(value, bool), "true or false"
-    elif isinstance(current, int):
-        ok, kind = isinstance(value, int) and not isinstance(value, bool), "an integer"
-    elif isinstance(current, float):
-        ok, kind = isinstance(value, int | float) and not isinstance(value, bool), "a number"
-        value = float(value) if ok else value
-    elif isinstance(current, tuple | list):
-        ok, kind = isinstance(value, list), 'a JSON list, e.g. ["occlusion", "drop"] or [16, 32]'
-    else:
-        ok, kind = isinstance(value, type(current)), type(current).__name__
-    if not ok:
-        raise SpecError(path, value, kind)
-    return value
-
-
 def _build(cls: type, value: Any, path: str) -> Any:
+    """A config section from JSON, every field type-checked by the scene-spec codec."""
     if not isinstance(value, dict):
         raise SpecError(f"config.{path}", value, "a JSON object")
-    names = {f.name for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
     for key in value:
-        if key not in names:
-            raise SpecError(f"config.{path}.{key}", value[key], ", ".join(sorted(names)))
-    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
-    return cls(**fixed)
+        if key not in hints:
+            raise SpecError(f"config.{path}.{key}", value[key], ", ".join(sorted(hints)))
+    return cls(**{k: decode(hints[k], v, f"config.{path}.{k}") for k, v in value.items()})
 
 
 def _tiny() -> RunConfig:

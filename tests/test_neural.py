@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from twinsim.neural import CheckpointError, WorldModel, load_model, preset, train
+from twinsim.neural.config import RunConfig
 from twinsim.neural.data import ClipBank, toy_scenes
 from twinsim.neural.model import FlowMemoryNet
 from twinsim.neural.train import _loss, to_tensor
@@ -217,7 +218,7 @@ def test_config_override_sets_typed_fields_and_names_bad_ones():
         cfg.override(["train.keep_weight=-1"])
     with pytest.raises(SpecError, match=r"model\.keep_gate"):  # cross-field rule too
         preset("cpu").override(["train.keep_weight=0.1"])
-    with pytest.raises(SpecError, match="a JSON list"):  # not silently a string of letters
+    with pytest.raises(SpecError, match="must be a list"):  # not silently a string of letters
         cfg.override(["data.families=occlusion,drop"])
     with pytest.raises(SpecError, match="an integer"):
         cfg.override(["train.steps=1.5"])
@@ -226,3 +227,7 @@ def test_config_override_sets_typed_fields_and_names_bad_ones():
     with pytest.raises(SpecError, match="true or false"):
         cfg.override(["model.keep_gate=1"])
     assert cfg.override(["train.lr=1"]).train.lr == 1.0  # an integer is a number
+    saved = json.loads(cfg.to_json())
+    saved["train"]["lr"] = "fast"  # a hand-edited config.json is type-checked the same way
+    with pytest.raises(SpecError, match=r"config\.train\.lr"):
+        RunConfig.from_dict(saved)
