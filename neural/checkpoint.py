@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from twinsim.neural.config import RunConfig
 from twinsim.neural.model import FlowMemoryNet
-from twinsim.sim.fileio import atomic_dir
+from twinsim.sim.fileio import atomic_dir, write_bytes
 from twinsim.sim.fileio import write_text as write_atomic  # the name train.py uses
 
 __all__ = [
@@ -56,12 +56,13 @@ def save_checkpoint(
     folder = Path(folder)
     with atomic_dir(folder) as tmp:
         weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-        save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+        # bytes through fileio: safetensors' save_file creates files 0600, not umask's mode
+        write_bytes(tmp / "model.safetensors", save(weights, metadata={"format": FORMAT}))
         (tmp / "config.json").write_text(cfg.to_json())
         if optimizer is not None:
             tensors, groups = _optim_tensors(optimizer)
             tensors["rng.torch"] = torch.get_rng_state()
-            save_file(tensors, str(tmp / "state.safetensors"), metadata={"format": FORMAT})
+            write_bytes(tmp / "state.safetensors", save(tensors, metadata={"format": FORMAT}))
             state = {"step": step, "param_groups": groups, **(extra or {})}
             (tmp / "state.json").write_text(json.dumps(state, indent=2))
     return folder

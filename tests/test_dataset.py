@@ -216,8 +216,9 @@ def test_command_line_round_trips_through_the_parser():
     table)."""
     import shlex
 
-    from twinsim.cli import build_parser
     from twinsim.sim.datasets.config import CLI_OPTIONS
+
+    from twinsim.cli import build_parser
 
     fams = pick_families()
     config = DatasetConfig(
@@ -238,7 +239,7 @@ def test_command_line_round_trips_through_the_parser():
     )
     words = shlex.split(config.command_line())
     assert words[:2] == ["twinsim", "generate"] and "--workers" not in words
-    args = build_parser().parse_args(words[1:-2] + ["--out", "DIR"])
+    args = build_parser().parse_args(words[1:])  # ends with --out DIR
     again = DatasetConfig.from_args(args)
     assert again.identity() == config.identity()
     identity_fields = {o.field for o in CLI_OPTIONS if o.identity}

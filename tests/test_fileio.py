@@ -78,3 +78,21 @@ def test_prepare_output_dir_refuses_a_file(tmp_path):
     with pytest.raises(NotADirectoryError, match="parent is not a folder"):
         fileio.prepare_output_dir(blocker / "sub")
     assert fileio.prepare_output_dir(tmp_path / "new" / "deep").is_dir()
+
+
+def test_checkpoints_and_run_files_get_umask_permissions(tmp_path, umask_022):
+    """Checkpoint folders and run JSONs used to be 0700 / 0600 (mkdtemp / mkstemp)."""
+    torch = pytest.importorskip("torch")
+    from twinsim.neural.checkpoint import save_checkpoint, write_atomic
+    from twinsim.neural.config import preset
+    from twinsim.neural.model import FlowMemoryNet
+
+    cfg = preset("tiny")
+    model = FlowMemoryNet(cfg.model)
+    opt = torch.optim.Adam(model.parameters())
+    folder = save_checkpoint(tmp_path / "run" / "checkpoints" / "step-1", model, cfg, opt, step=1)
+    write_atomic(tmp_path / "run" / "last.json", '{"checkpoint": "checkpoints/step-1"}')
+    files = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
+    assert {p.name for p in folder.iterdir()} >= {"model.safetensors", "config.json"}
+    assert {_mode(p) for p in files} == {0o644}, {p.name: oct(_mode(p)) for p in files}
+    assert _mode(folder) == 0o755
