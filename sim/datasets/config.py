@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 
 from twinsim.sim.errors import SimError, SpecError, UnknownNameError
 from twinsim.sim.labels import ALL_LABELS, DEFAULT_LABELS, resolve_labels
+from twinsim.sim.render.registry import RENDERERS
 from twinsim.sim.spec import IMAGE_SIDE, SHAPES, SceneSpec
 
 __all__ = [
@@ -156,7 +157,6 @@ class DatasetConfig:
 
     def __post_init__(self) -> None:
         from twinsim.sim.families import family_names
-        from twinsim.sim.render.registry import RENDERERS
 
         valid = family_names()
         if not self.families:
@@ -290,7 +290,7 @@ CLI_OPTIONS: tuple[CliOption, ...] = (
     CliOption(
         "labels", f"comma-separated labels to store, or 'all' of {', '.join(ALL_LABELS)}", _csv
     ),
-    CliOption("renderer", "tiny or pyrender"),
+    CliOption("renderer", "renderer: " + " or ".join(RENDERERS)),
     CliOption(
         "impossible_fraction",
         "fraction of VoE-capable scenes stored as possible+impossible twin pairs",
@@ -302,7 +302,7 @@ CLI_OPTIONS: tuple[CliOption, ...] = (
     CliOption("max_attempts", "engine attempts per scene", int),
     CliOption("previews", "write an mp4 preview per clip", None),
     CliOption("workers", "processes (default: cores)", int, identity=False),
-    CliOption("backend", "local (process pool) or ray", identity=False),
+    CliOption("backend", "where scenes run: " + " or ".join(BACKENDS), identity=False),
     CliOption("ray_address", "Ray cluster address (ray backend)", identity=False),
 )
 
