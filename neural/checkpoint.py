@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from twinsim.neural.config import RunConfig
 from twinsim.neural.model import FlowMemoryNet
+from twinsim.sim.errors import UserError
 from twinsim.sim.fileio import atomic_dir, write_bytes
 from twinsim.sim.fileio import write_text as write_atomic  # the name train.py uses
 
@@ -22,6 +24,7 @@ __all__ = [
     "CheckpointError",
     "load_model",
     "load_state",
+    "read_tensors",
     "resolve_checkpoint",
     "save_checkpoint",
     "write_atomic",
@@ -30,7 +33,7 @@ __all__ = [
 FORMAT = "twinsim-worldmodel"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A checkpoint is missing, malformed or does not match the expected configuration."""
 
 
@@ -68,16 +71,54 @@ def save_checkpoint(
     return folder
 
 
+def read_tensors(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors; a damaged or missing file is a CheckpointError."""
+    try:
+        return load_file(str(path), device=device)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing") from None
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
+
+
+def _read_last(p: Path) -> Path:
+    """The checkpoint a run folder's last.json names, confined to the run folder."""
+    where = p / "last.json"
+    try:
+        name = json.loads(where.read_text(encoding="utf-8"))["checkpoint"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{where}: unreadable ({exc})") from None
+    except (KeyError, TypeError):
+        raise CheckpointError(f'{where}: expected {{"checkpoint": "checkpoints/step-N"}}') from None
+    if not isinstance(name, str) or not name:
+        raise CheckpointError(f"{where}: field 'checkpoint' must be a folder name, got {name!r}")
+    target = (p / name).resolve()
+    if not target.is_relative_to(p.resolve()):
+        raise CheckpointError(
+            f"{where}: checkpoint {name!r} lies outside the run folder; it must name a folder "
+            "inside it (checkpoints/step-N)"
+        )
+    return target
+
+
 def resolve_checkpoint(path: str | Path) -> Path:
-    """The checkpoint folder for a folder, a run folder (via last.json) or a model file."""
+    """The checkpoint folder for a folder, a run folder (via last.json) or a model file.
+
+    ``last.json`` may only name a folder inside its run folder, and chains of last.json files
+    end after a few hops (a loop is an error, not a RecursionError).
+    """
     p = Path(path)
     if p.is_file() and p.suffix == ".safetensors":
         p = p.parent
+    seen: list[Path] = []
+    while not (p / "model.safetensors").is_file() and (p / "last.json").is_file():
+        if p.resolve() in seen or len(seen) >= 8:
+            chain = " -> ".join(str(s) for s in [*seen, p.resolve()])
+            raise CheckpointError(f"last.json files form a loop or a chain too long: {chain}")
+        seen.append(p.resolve())
+        p = _read_last(p)
     if (p / "model.safetensors").is_file():
         return p
-    if (p / "last.json").is_file():
-        name = json.loads((p / "last.json").read_text())["checkpoint"]
-        return resolve_checkpoint(p / name)
     if not p.exists():
         raise FileNotFoundError(f"checkpoint {p} does not exist")
     raise CheckpointError(f"{p} holds no model.safetensors (nor a last.json of a training run)")
@@ -109,8 +150,11 @@ def load_model(
         a, b = cfg.model.__dict__, expected.model.__dict__
         diff = [f"model.{k}: checkpoint {a[k]!r} vs expected {b[k]!r}" for k in a if a[k] != b[k]]
         raise CheckpointError(f"{folder} has a different model config: " + "; ".join(diff))
+    from twinsim.neural.guards import check_model_memory
+
+    check_model_memory(cfg.model, f"the model of {folder}/config.json")
+    weights = read_tensors(folder / "model.safetensors", device)
     model = FlowMemoryNet(cfg.model)
-    weights = load_file(str(folder / "model.safetensors"), device=device)
     own = model.state_dict()
     missing = sorted(set(own) - set(weights))
     unexpected = sorted(set(weights) - set(own))
@@ -132,21 +176,48 @@ def load_model(
             + "; ".join(parts)
         )
     model.load_state_dict(weights)
+    from twinsim.neural.guards import check_finite_model
+
+    check_finite_model(model, f"{folder}/model.safetensors")
     return model.to(device).eval(), cfg
 
 
-def load_state(folder: str | Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """Restore optimiser and torch RNG state; returns state.json (with ``step``)."""
+def load_state(
+    folder: str | Path, optimizer: torch.optim.Optimizer, max_step: int | None = None
+) -> dict[str, Any]:
+    """Restore optimiser and torch RNG state; returns state.json (with ``step``).
+
+    Raises:
+        CheckpointError: missing or damaged state files, or a ``step`` that is not an integer
+            in ``[0, max_step]``.
+    """
     folder = resolve_checkpoint(folder)
     if not (folder / "state.safetensors").is_file():
         raise CheckpointError(f"{folder} has no training state (state.safetensors) to resume")
-    tensors = load_file(str(folder / "state.safetensors"))
-    meta = json.loads((folder / "state.json").read_text())
+    tensors = read_tensors(folder / "state.safetensors")
+    where = folder / "state.json"
+    try:
+        meta = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{where}: unreadable ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{where}: expected a JSON object with step and param_groups")
+    step = meta.get("step")
+    top = "" if max_step is None else f", at most train.steps = {max_step}"
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"{where}: field 'step' must be an integer >= 0{top}, got {step!r}")
+    if max_step is not None and step > max_step:
+        raise CheckpointError(f"{where}: field 'step' is {step}; expected 0..{max_step}")
     state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, t in tensors.items():
-        if key.startswith("optim."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = t
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    torch.set_rng_state(tensors["rng.torch"])
+    try:
+        for key, t in tensors.items():
+            if key.startswith("optim."):
+                _, idx, name = key.split(".", 2)
+                state.setdefault(int(idx), {})[name] = t
+        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        torch.set_rng_state(tensors["rng.torch"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{folder}: optimiser state does not match this model ({type(exc).__name__}: {exc})"
+        ) from None
     return meta

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from twinsim.sim.codec import decode
+from twinsim.sim.codec import check_fields, decode
 from twinsim.sim.errors import SpecError, UnknownNameError
 from twinsim.sim.errors import require as _check
 
@@ -190,6 +190,7 @@ class RunConfig:
     version: int = CONFIG_VERSION
 
     def __post_init__(self) -> None:
+        check_fields(self, recurse=True)  # types, and no NaN/inf anywhere
         _check(
             self.train.keep_weight == 0 or self.model.keep_gate,
             "train.keep_weight",

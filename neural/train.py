@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from tqdm import tqdm
 from twinsim.neural.checkpoint import (
     CheckpointError,
     load_state,
+    read_tensors,
     resolve_checkpoint,
     save_checkpoint,
     write_atomic,
@@ -30,6 +30,13 @@ from twinsim.neural.checkpoint import (
 from twinsim.neural.config import RunConfig
 from twinsim.neural.data import TOY, ClipBank, dataset_scenes, labelled_scenes, synthetic_scenes
 from twinsim.neural.footage import load_footage
+from twinsim.neural.guards import (
+    check_backward_safe,
+    check_finite_model,
+    check_model_memory,
+    prepare_run_folder,
+    prune_checkpoints,
+)
 from twinsim.neural.model import FlowMemoryNet
 
 __all__ = ["TrainResult", "learning_rate", "to_tensor", "train"]
@@ -166,8 +173,7 @@ def _save(run: Path, model: FlowMemoryNet, cfg: RunConfig, opt, step: int, extra
     name = f"step-{step:07d}"
     save_checkpoint(ckdir / name, model, cfg, opt, step, extra)
     write_atomic(run / "last.json", json.dumps({"checkpoint": f"checkpoints/{name}", "step": step}))
-    for old in sorted(ckdir.glob("step-*"))[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
+    prune_checkpoints(ckdir, step, KEEP_CHECKPOINTS)
 
 
 def train(
@@ -180,6 +186,7 @@ def train(
     minutes: float | None = None,
     progress: bool = True,
     stop_at: int | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train ``cfg`` into run folder ``out``; see the module docstring.
 
@@ -189,16 +196,25 @@ def train(
         footage: folder of real videos / image sequences mixed in at ``cfg.data.real_fraction``
             (every third clip by name is held out for evaluation and never trained on).
         resume: continue from ``out/last.json``; the config must match the saved one.
+            Without ``resume`` or ``overwrite`` a non-empty ``out`` is refused.
         minutes: wall-clock budget; the run checkpoints and stops when it is spent.
         stop_at: checkpoint and stop after this global step (the schedule still targets
             ``cfg.train.steps``, so a resumed run continues exactly).
+        overwrite: replace the run saved in ``out`` (its checkpoints, logs and config only).
 
     Raises:
         CheckpointError: resuming a run saved with another config, or nothing to resume.
+        RunFolderError: ``out`` holds files and neither ``resume`` nor ``overwrite`` is set.
+        NonFiniteError: the loss, the predicted flow or the weights became NaN/inf (the run
+            stops before the backward pass; the last good checkpoint stays in place).
+        MemoryBudgetError: the model and its training state would not fit in memory.
     """
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' requested but CUDA is not available; use --device cpu")
     run = Path(out)
+    prepare_run_folder(run, resume, overwrite, int(os.environ.get("RANK", "0")))
+    batch_frames = cfg.train.batch_size * cfg.data.clip_length
+    check_model_memory(cfg.model, f"training model {cfg.model.channels}", True, batch_frames)
     rank, world = _dist_setup(device)
     run.mkdir(parents=True, exist_ok=True)
     torch.set_flush_denormal(True)  # tiny gradients of near-static scenes crawl as denormals
@@ -215,10 +231,9 @@ def train(
             raise CheckpointError(
                 f"--resume: {folder} was trained with another config ({saved.name})"
             )
-        from safetensors.torch import load_file
-
-        model.load_state_dict(load_file(str(folder / "model.safetensors"), device=device))
-        meta = load_state(folder, opt)
+        model.load_state_dict(read_tensors(folder / "model.safetensors", device))
+        check_finite_model(model, f"--resume: {folder}/model.safetensors")
+        meta = load_state(folder, opt, max_step=cfg.train.steps)
         start, history["first_loss"] = int(meta["step"]), meta.get("first_loss", float("nan"))
     if rank == 0:
         write_atomic(run / "config.json", cfg.to_json())
@@ -239,9 +254,13 @@ def train(
         occluder = torch.from_numpy(masks).to(device) if masks is not None else None
         loss = _loss(net, clips, cfg, occluder)
         opt.zero_grad(set_to_none=True)
+        check_backward_safe(loss, step, lambda: _last_good(run))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
         opt.step()
+        check_finite_model(
+            model, lambda s=step: f"training stopped at step {s + 1} ({_last_good(run)})"
+        )
         loss_v = float(loss.detach())
         if math.isnan(history["first_loss"]):
             history["first_loss"] = loss_v
@@ -272,6 +291,14 @@ def train(
     if math.isnan(vp):
         vp, vc = _validate(model, val, cfg, device)
     return TrainResult(run, done, history["first_loss"], loss_v, vp, vc, time.time() - t0)
+
+
+def _last_good(run: Path) -> str:
+    try:
+        name = json.loads((run / "last.json").read_text())["checkpoint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no checkpoint was saved yet; lower train.lr and start again"
+    return f"last good checkpoint: {run / name}; lower train.lr and start a new run"
 
 
 def _budget_spent(t0: float, minutes: float | None, device: str) -> bool:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["SimError", "SpecError", "UnknownNameError", "require"]
+__all__ = ["SimError", "SpecError", "UnknownNameError", "UserError", "require"]
 
 
-class SimError(Exception):
+class UserError(Exception):
+    """A failure the user caused (bad input, file, folder or setting), not a bug.
+
+    The CLI prints these as one line (``twinsim CMD: error: ...``, exit 2) naming the file or
+    field and what was expected; any other exception keeps its traceback.
+    """
+
+
+class SimError(UserError):
     """Base class of twinsim.sim errors."""
 
 

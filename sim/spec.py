@@ -10,6 +10,14 @@ Conventions (see docs/conventions.md for the full table):
 
 Every dataclass validates itself on construction and raises :class:`SpecError` naming the field,
 the bad value and what is allowed. ``SceneSpec.from_json(spec.to_json()) == spec`` holds exactly.
+
+Ranges (every number must also be finite, and every field have its annotated type):
+    * coordinates (positions, eye, target, event points, teleport offsets): |x| <= 1e4 m;
+    * sizes 1e-3..1e3 m; mass 0 (static) or 1e-3..1e5 kg; friction 0..10; restitution 0..1;
+    * linear velocity |v| <= 1e3 m/s per axis, angular <= 1e4 rad/s; gravity <= 1e3 m/s^2;
+    * event vectors <= 1e6 N (or N s) per axis; every time and duration 0..1e5 s;
+    * colours 0..1; camera near 1e-4..far, far <= 1e5 m; ``up`` and light ``direction`` are
+      non-zero vectors, ``up`` not parallel to the viewing direction.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from twinsim.sim.codec import decode, to_plain
+from twinsim.sim.codec import check_fields, decode, to_plain
 from twinsim.sim.errors import SpecError, UnknownNameError
 from twinsim.sim.errors import require as _check
 
@@ -66,11 +74,38 @@ _MAX_OBJECTS = 512
 IMAGE_SIDE = (1, 4096)  # bounds of a camera's width and height, pixels
 _MAX_PIXELS = IMAGE_SIDE[1] ** 2
 _MAX_FRAMES = 100_000
+MAX_COORD = 1e4  # m
+MAX_TIME = 1e5  # s
+SIZE_RANGE = (1e-3, 1e3)  # m
+MASS_RANGE = (1e-3, 1e5)  # kg (0 = static)
+MAX_SPEED = 1e3  # m/s
+MAX_SPIN = 1e4  # rad/s
+MAX_GRAVITY = 1e3  # m/s^2
+MAX_PUSH = 1e6  # N or N s
+MAX_FAR = 1e5  # m
+MIN_NEAR = 1e-4  # m
 
 
 def _finite(path: str, values: tuple[float, ...]) -> None:
     if not all(math.isfinite(v) for v in values):
         raise SpecError(path, values, "all components must be finite numbers")
+
+
+def _bounded(path: str, values: tuple[float, ...], limit: float, unit: str) -> None:
+    _finite(path, values)
+    _check(all(abs(v) <= limit for v in values), path, values, f"|each| <= {limit:g} {unit}")
+
+
+def _in(path: str, value: float, lo: float, hi: float, unit: str = "") -> None:
+    _check(lo <= value <= hi, path, value, f"must lie in [{lo:g}, {hi:g}]{unit}")
+
+
+def _direction(path: str, v: Vec3) -> float:
+    """Norm of a direction vector, which must be finite and non-zero (normalisable)."""
+    _bounded(path, v, 1e6, "(a direction)")
+    norm = math.sqrt(sum(c * c for c in v))
+    _check(norm > 1e-9, path, v, "must be a non-zero direction vector")
+    return norm
 
 
 def _unit_quat(path: str, q: Quat) -> None:
@@ -79,8 +114,8 @@ def _unit_quat(path: str, q: Quat) -> None:
     _check(abs(norm - 1.0) < 1e-3, path, q, "must be a unit quaternion (x, y, z, w), norm 1")
 
 
-def _color(path: str, c: Color) -> None:
-    _check(all(0.0 <= v <= 1.0 for v in c), path, c, "RGBA components must lie in [0, 1]")
+def _color(path: str, c: tuple[float, ...]) -> None:
+    _check(all(0.0 <= v <= 1.0 for v in c), path, c, "colour components must lie in [0, 1]")
 
 
 @dataclass(frozen=True)
@@ -92,8 +127,9 @@ class Keyframe:
     orientation: Quat = (0.0, 0.0, 0.0, 1.0)
 
     def __post_init__(self) -> None:
-        _check(math.isfinite(self.time) and self.time >= 0, "time", self.time, "must be >= 0")
-        _finite("position", self.position)
+        check_fields(self)
+        _in("time", self.time, 0, MAX_TIME, " s")
+        _bounded("position", self.position, MAX_COORD, "m")
         _unit_quat("orientation", self.orientation)
 
 
@@ -118,6 +154,7 @@ class ObjectSpec:
     path: tuple[Keyframe, ...] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check(
             bool(self.name) and self.name.isprintable() and len(self.name) <= 64,
             "name",
@@ -133,9 +170,14 @@ class ObjectSpec:
             self.size,
             f"a {self.shape} takes {' or '.join(map(str, lens))} numbers",
         )
-        _finite("size", self.size)
-        _check(all(s > 0 for s in self.size), "size", self.size, "all sizes must be > 0 metres")
-        _check(self.mass >= 0 and math.isfinite(self.mass), "mass", self.mass, "must be >= 0 kg")
+        lo, hi = SIZE_RANGE
+        _check(all(lo <= s <= hi for s in self.size), "size", self.size, f"each in [{lo}, {hi}] m")
+        _check(
+            self.mass == 0 or MASS_RANGE[0] <= self.mass <= MASS_RANGE[1],
+            "mass",
+            self.mass,
+            f"must be >= 0 kg: 0 (static) or in [{MASS_RANGE[0]:g}, {MASS_RANGE[1]:g}]",
+        )
         _check(0 <= self.friction <= 10, "friction", self.friction, "must lie in [0, 10]")
         _check(0 <= self.restitution <= 1, "restitution", self.restitution, "must lie in [0, 1]")
         _color("color", self.color)
@@ -145,10 +187,10 @@ class ObjectSpec:
             _check(self.mesh is None, "mesh", self.mesh, "only shape 'mesh' takes a mesh file")
         if self.collision not in COLLISIONS:
             raise UnknownNameError("collision", self.collision, COLLISIONS)
-        _finite("position", self.position)
+        _bounded("position", self.position, MAX_COORD, "m")
         _unit_quat("orientation", self.orientation)
-        _finite("linear_velocity", self.linear_velocity)
-        _finite("angular_velocity", self.angular_velocity)
+        _bounded("linear_velocity", self.linear_velocity, MAX_SPEED, "m/s")
+        _bounded("angular_velocity", self.angular_velocity, MAX_SPIN, "rad/s")
         times = [k.time for k in self.path]
         _check(times == sorted(times), "path", times, "keyframe times must be non-decreasing")
 
@@ -171,9 +213,15 @@ class JointSpec:
     break_impulse: float | None = None
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check(self.parent != self.child, "child", self.child, "must differ from parent")
         if self.break_impulse is not None:
-            _check(self.break_impulse > 0, "break_impulse", self.break_impulse, "must be > 0")
+            _check(
+                0 < self.break_impulse <= MAX_PUSH,
+                "break_impulse",
+                self.break_impulse,
+                f"must lie in (0, {MAX_PUSH:g}] N s (None: unbreakable)",
+            )
 
 
 @dataclass(frozen=True)
@@ -192,11 +240,14 @@ class EventSpec:
     duration: float = 0.0
 
     def __post_init__(self) -> None:
-        _check(self.time >= 0, "time", self.time, "must be >= 0 s")
+        check_fields(self)
+        _in("time", self.time, 0, MAX_TIME, " s")
         if self.kind not in EVENT_KINDS:
             raise UnknownNameError("event kind", self.kind, EVENT_KINDS)
-        _finite("vector", self.vector)
-        _check(self.duration >= 0, "duration", self.duration, "must be >= 0 s")
+        _bounded("vector", self.vector, MAX_PUSH, "N (or N s)")
+        if self.point is not None:
+            _bounded("point", self.point, MAX_COORD, "m")
+        _in("duration", self.duration, 0, MAX_TIME, " s")
         _check(
             self.kind == "force" or self.duration == 0,
             "duration",
@@ -214,9 +265,11 @@ class CameraKeyframe:
     target: Vec3
 
     def __post_init__(self) -> None:
-        _check(self.time >= 0, "time", self.time, "must be >= 0 s")
-        _finite("eye", self.eye)
-        _finite("target", self.target)
+        check_fields(self)
+        _in("time", self.time, 0, MAX_TIME, " s")
+        _bounded("eye", self.eye, MAX_COORD, "m")
+        _bounded("target", self.target, MAX_COORD, "m")
+        _check(self.eye != self.target, "target", self.target, "must differ from eye")
 
 
 @dataclass(frozen=True)
@@ -235,16 +288,35 @@ class CameraSpec:
     path: tuple[CameraKeyframe, ...] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self)
         lo, hi = IMAGE_SIDE
         for f in ("width", "height"):
             v = getattr(self, f)
             _check(lo <= v <= hi, f, v, f"must be an integer pixel count in [{lo}, {hi}]")
         _check(self.width * self.height <= _MAX_PIXELS, "width", self.width, "image too large")
         _check(1.0 <= self.fov <= 170.0, "fov", self.fov, "must lie in [1, 170] degrees")
-        _finite("eye", self.eye)
-        _finite("target", self.target)
+        _bounded("eye", self.eye, MAX_COORD, "m")
+        _bounded("target", self.target, MAX_COORD, "m")
         _check(self.eye != self.target, "target", self.target, "must differ from eye")
-        _check(0 < self.near < self.far, "near", self.near, "need 0 < near < far")
+        _check(
+            MIN_NEAR <= self.near < self.far, "near", self.near, f"need {MIN_NEAR:g} <= near < far"
+        )
+        _check(self.far <= MAX_FAR, "far", self.far, f"must be <= {MAX_FAR:g} m")
+        up = _direction("up", self.up)
+        fwd = [t - e for t, e in zip(self.target, self.eye, strict=True)]
+        u = [c / up for c in self.up]
+        f = _direction("target", tuple(fwd))
+        cross = (
+            u[1] * fwd[2] - u[2] * fwd[1],
+            u[2] * fwd[0] - u[0] * fwd[2],
+            u[0] * fwd[1] - u[1] * fwd[0],
+        )
+        _check(
+            math.sqrt(sum(c * c for c in cross)) > 1e-6 * f,
+            "up",
+            self.up,
+            "must not be parallel to the viewing direction (target - eye)",
+        )
         times = [k.time for k in self.path]
         _check(times == sorted(times), "path", times, "keyframe times must be non-decreasing")
 
@@ -261,8 +333,9 @@ class LightSpec:
     shadows: bool = True
 
     def __post_init__(self) -> None:
-        _finite("direction", self.direction)
-        _check(any(self.direction), "direction", self.direction, "must be non-zero")
+        check_fields(self)
+        _direction("direction", self.direction)
+        _color("color", self.color)
         for f in ("ambient", "diffuse", "specular"):
             v = getattr(self, f)
             _check(0 <= v <= 1, f, v, "must lie in [0, 1]")
@@ -283,7 +356,8 @@ class WorldSpec:
     floor_restitution: float = 0.3
 
     def __post_init__(self) -> None:
-        _finite("gravity", self.gravity)
+        check_fields(self)
+        _bounded("gravity", self.gravity, MAX_GRAVITY, "m/s^2")
         _check(1e-5 <= self.timestep <= 0.1, "timestep", self.timestep, "must lie in [1e-5, 0.1] s")
         _check(1 <= self.substeps <= 100, "substeps", self.substeps, "must lie in [1, 100]")
         _check(0 < self.fps <= 1000, "fps", self.fps, "must lie in (0, 1000]")
@@ -295,7 +369,7 @@ class WorldSpec:
             f"1/fps must be a whole multiple of timestep={self.timestep} "
             f"(e.g. fps={1 / (self.timestep * max(1, round(ratio))):g})",
         )
-        _check(self.duration > 0, "duration", self.duration, "must be > 0 s")
+        _check(0 < self.duration <= MAX_TIME, "duration", self.duration, f"in (0, {MAX_TIME:g}] s")
         _check(
             self.duration * self.fps <= _MAX_FRAMES,
             "duration",
@@ -303,6 +377,8 @@ class WorldSpec:
             f"too many frames; at most {_MAX_FRAMES} frames per scene",
         )
         _color("floor_color", self.floor_color)
+        _in("floor_friction", self.floor_friction, 0, 10)
+        _in("floor_restitution", self.floor_restitution, 0, 1)
 
     @property
     def steps_per_frame(self) -> int:
@@ -339,8 +415,17 @@ class Violation:
     other: str | None = None
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if self.kind not in VIOLATIONS:
             raise UnknownNameError("violation", self.kind, VIOLATIONS)
+        _bounded("offset", self.offset, MAX_COORD, "m")
+        lo, hi = SIZE_RANGE
+        _check(
+            all(lo <= s <= hi for s in self.new_size),
+            "new_size",
+            self.new_size,
+            f"each in [{lo}, {hi}] m",
+        )
         _check(self.frame >= 1, "frame", self.frame, "must be >= 1 (frame 0 is always possible)")
         if self.kind == "teleport":
             _check(any(self.offset), "offset", self.offset, "a teleport needs a non-zero offset")
@@ -375,6 +460,7 @@ class SceneSpec:
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check(
             self.version == SPEC_VERSION,
             "version",
@@ -412,7 +498,7 @@ class SceneSpec:
                 v.frame,
                 f"must be < the scene's {self.world.num_frames} frames",
             )
-        _check(isinstance(self.seed, int) and self.seed >= 0, "seed", self.seed, "must be >= 0")
+        _check(0 <= self.seed < 2**63, "seed", self.seed, "must be an integer in [0, 2**63)")
 
     # -- convenience -------------------------------------------------------------------------
 

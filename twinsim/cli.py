@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from twinsim import __version__
 from twinsim.commands import data_cmds, neural_cmds, sim_cmds
+from twinsim.sim.errors import UserError
 
 __all__ = ["build_parser", "main"]
 
@@ -31,6 +33,15 @@ def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.Argume
         if isinstance(action, argparse._SubParsersAction):
             return action.choices[command]
     return parser
+# UserError: twinsim's own input errors; ValueError: numpy/torch/library argument checks.
+_USER_ERRORS = (
+    UserError,
+    ValueError,
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,10 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, KeyError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        # User errors (bad spec, unknown name, missing file): one clear line, no traceback.
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"twinsim {args.command}: error: {msg}", file=sys.stderr)
+    except _USER_ERRORS as exc:
+        # User errors (bad input, file, folder or setting): one clear line, no traceback.
+        # A KeyError, TypeError, ... is a bug and keeps its traceback; so does any error
+        # with TWINSIM_DEBUG=1.
+        if os.environ.get("TWINSIM_DEBUG"):
+            raise
+        print(f"twinsim {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # disk full, read-only file system, ...: the OS's reason, no traceback
         where = f": {exc.filename}" if exc.filename else ""

@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import colorsys
 import dataclasses
+import math
 import os
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from twinsim.sim.budget import check_memory, max_workers
 from twinsim.sim.errors import SimError, SpecError, UnknownNameError
 from twinsim.sim.labels import ALL_LABELS, DEFAULT_LABELS, resolve_labels
 from twinsim.sim.render.registry import RENDERERS
@@ -31,6 +33,8 @@ __all__ = [
     "DatasetError",
     "OodRule",
     "add_arguments",
+    "check_generate_memory",
+    "generate_memory",
 ]
 
 
@@ -72,13 +76,17 @@ class OodRule:
             raise UnknownNameError("ood color", value, HUES)
         if kind == "mass":
             try:
-                float(value)
+                if not math.isfinite(float(value)):
+                    raise ValueError(value)
             except ValueError:
                 raise SpecError(
                     "ood", self.text, f"mass needs a number; forms: {_OOD_HELP}"
                 ) from None
-        if kind == "family" and not value:
-            raise SpecError("ood", self.text, f"family needs a name; forms: {_OOD_HELP}")
+        if kind == "family":
+            from twinsim.sim.families import family_names
+
+            if value not in family_names():
+                raise UnknownNameError("ood family", value, family_names())
 
     def _parts(self) -> tuple[str, str, str]:
         for op in (":", ">", "<"):
@@ -133,7 +141,8 @@ class DatasetConfig:
         shard_size: scenes per shard (pairs count once).
         previews: also write an mp4 preview per clip.
         max_attempts: engine attempts per scene (each retry uses the next sub-seed).
-        workers: local processes (None: ``os.cpu_count()``); not part of the identity.
+        workers: local processes (None: ``os.cpu_count()``; at most 8 per core, or 32); not
+            part of the identity.
         backend: ``local`` (process pool) or ``ray``; not part of the identity.
         ray_address: Ray cluster address (None: ``RAY_ADDRESS`` or a local Ray).
     """
@@ -182,7 +191,11 @@ class DatasetConfig:
         if not 0.0 <= self.impossible_fraction <= 1.0:
             raise SpecError("impossible_fraction", self.impossible_fraction, "must lie in [0, 1]")
         fr = tuple(float(x) for x in self.split_fractions)
-        if len(fr) != 3 or min(fr) < 0 or abs(sum(fr) - 1.0) > 1e-6:
+        if (
+            len(fr) != 3
+            or not all(math.isfinite(x) and x >= 0 for x in fr)
+            or abs(sum(fr) - 1) > 1e-6
+        ):
             raise SpecError(
                 "split_fractions", self.split_fractions, "three fractions >= 0 summing to 1"
             )
@@ -190,7 +203,8 @@ class DatasetConfig:
         if self.ood is not None:
             OodRule(self.ood)
         if self.workers is not None:
-            _int_range("workers", self.workers, 1, 4096)
+            top = max_workers() if self.backend == "local" else 4096
+            _int_range("workers", self.workers, 1, top)
         if self.previews and "rgb" not in self.labels:
             raise SpecError("previews", True, "mp4 previews need the 'rgb' label")
         if self.backend not in BACKENDS:
@@ -329,3 +343,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _int_range(name: str, value: Any, lo: int, hi: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise SpecError(name, value, f"must be an integer in [{lo}, {hi}]")
+
+
+_ITEMSIZE = {"uint8": 1, "bool": 1, "int32": 4, "float32": 4, "int64": 8, "float64": 8}
+_EST_OBJECTS = 16  # K for the estimate (object arrays are small next to images)
+
+
+def generate_memory(config: DatasetConfig) -> int:
+    """Estimated peak bytes of ``generate``: every worker holds one shard's clips twice (the
+    clips, then the stacked arrays) plus the clip it is rendering."""
+    from twinsim.sim.datasets.manifest import array_schema
+
+    clip = 0
+    for info in array_schema(config).values():
+        dims = [d if isinstance(d, int) else _EST_OBJECTS for d in info["shape"][1:]]
+        clip += math.prod(dims) * _ITEMSIZE.get(info["dtype"], 8)
+    if "flow" not in config.labels and "visibility" not in config.labels:
+        clip += config.frames * config.size**2 * 8  # depth + segmentation rendered anyway
+    pairs = 2 if config.impossible_fraction > 0 else 1
+    per_shard = min(config.shard_size, config.scenes) * pairs
+    shards = math.ceil(config.scenes / config.shard_size)
+    parallel = max(1, min(config.num_workers, shards)) if config.backend == "local" else 1
+    return clip * (2 * per_shard + 1) * parallel
+
+
+def check_generate_memory(config: DatasetConfig) -> None:
+    """Refuse (MemoryBudgetError) a dataset whose :func:`generate_memory` exceeds the limit."""
+    check_memory(
+        generate_memory(config),
+        f"generate --size {config.size} --frames {config.frames} --shard-size "
+        f"{config.shard_size} with {config.num_workers} worker(s)",
+        "lower --size, --frames, --shard-size or --workers",
+    )

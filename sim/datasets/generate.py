@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import errno
 import json
-import os
+import re
 import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from twinsim.sim.datasets.backends import run_ordered
-from twinsim.sim.datasets.config import SPLITS, DatasetConfig, DatasetError
+from twinsim.sim.datasets.config import SPLITS, DatasetConfig, DatasetError, check_generate_memory
 from twinsim.sim.datasets.manifest import (
     FORMAT,
     FORMAT_VERSION,
@@ -32,6 +33,7 @@ from twinsim.sim.datasets.manifest import (
     read_manifest,
 )
 from twinsim.sim.datasets.scene import SceneTask, check_clip_length, plan_scenes, run_scene
+from twinsim.sim.datasets.verify import shard_intact
 from twinsim.sim.datasets.writer import (
     ShardJob,
     ShardOutcome,
@@ -39,14 +41,19 @@ from twinsim.sim.datasets.writer import (
     build_shard,
     shard_name,
 )
-from twinsim.sim.fileio import write_json
+from twinsim.sim.fileguard import LOCK_NAME, folder_lock
+from twinsim.sim.fileio import TEMP_MARK, write_json
 from twinsim.sim.spec import SPEC_VERSION
 
 __all__ = ["GenerateSummary", "generate_dataset"]
 
 RUN_LOG = "generation_log.jsonl"  # per-run facts (workers, timing); not part of the data
 # Files a run killed before its first manifest may leave in an otherwise empty DIR.
-_OWN_TEMP = (RUN_LOG, ".write-test-", f".{MANIFEST}.tmp-")
+_OWN_FILES = (RUN_LOG, LOCK_NAME)
+_TEMP = re.escape(TEMP_MARK) + r"\d+-[0-9a-f]+"  # fileio.temp_path: .NAME.tmp-PID-HEX.EXT
+_MANIFEST_TEMP = re.compile(rf"\.{re.escape(MANIFEST)}{_TEMP}\.json")
+_SHARD_DIR = re.compile(r"shard-\d{5,}")  # writer.shard_name
+_SHARD_TEMP = re.compile(rf"\.shard-\d{{5,}}{_TEMP}")  # fileio.atomic_dir's temp folders
 
 
 @dataclass(frozen=True)
@@ -140,13 +147,15 @@ def _prepare(root: Path, config: DatasetConfig, resume: bool) -> dict[str, Any] 
         raise DatasetError(f"--out {root} exists and is not a directory")
     try:
         root.mkdir(parents=True, exist_ok=True)
-        probe = root / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=root):  # nameless where possible: nothing to clean up
+            pass
     except OSError as exc:
         raise DatasetError(f"cannot write to output directory {root}: {exc.strerror}") from None
     if not (root / MANIFEST).exists():
-        if any(not p.name.startswith(_OWN_TEMP) for p in root.iterdir()):
+        own = [
+            p for p in root.iterdir() if p.name in _OWN_FILES or _MANIFEST_TEMP.fullmatch(p.name)
+        ]
+        if len(own) != len(list(root.iterdir())):
             raise DatasetError(f"--out {root} is not empty and holds no twinsim dataset manifest")
         return None
     existing = read_manifest(root)
@@ -161,14 +170,18 @@ def _prepare(root: Path, config: DatasetConfig, resume: bool) -> dict[str, Any] 
 
 
 def _clean(root: Path, keep: set[str]) -> None:
-    """Drop everything a killed run may have left that the manifest does not list."""
-    for p in [*root.glob(".*.tmp-*"), *root.glob(".write-test-*")]:
-        p.unlink(missing_ok=True)
+    """Drop what a killed run of this tool may have left and the manifest does not list: its
+    manifest temp files, temp shard folders and unlisted ``shard-NNNNN`` folders. Anything else
+    (a user's files or folders) is left alone; ``verify`` reports it as stray."""
+    for p in root.iterdir():
+        if _MANIFEST_TEMP.fullmatch(p.name) and p.is_file():
+            p.unlink(missing_ok=True)
     for split in SPLITS:
         d = root / split
-        if d.is_dir():
+        if d.is_dir() and not d.is_symlink():
             for p in d.iterdir():
-                if f"{split}/{p.name}" not in keep:
+                ours = _SHARD_DIR.fullmatch(p.name) or _SHARD_TEMP.fullmatch(p.name)
+                if ours and f"{split}/{p.name}" not in keep and p.is_dir() and not p.is_symlink():
                     shutil.rmtree(p, ignore_errors=True)
 
 
@@ -221,21 +234,44 @@ def generate_dataset(
     Raises:
         DatasetError: existing DIR with other settings / without ``resume``, unwritable DIR,
             full disk, or a scene that failed ``config.max_attempts`` times.
+        FolderLockedError: another ``generate`` is writing to ``out`` (an OS lock is held on
+            ``out/.twinsim.lock`` for the whole run).
+        MemoryBudgetError: the estimated memory of one shard per worker exceeds the limit.
     """
+    root = Path(out)
+    check_clip_length(config)
+    check_generate_memory(config)
+    if root.exists() and not root.is_dir():
+        raise DatasetError(f"--out {root} exists and is not a directory")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatasetError(f"cannot write to output directory {root}: {exc.strerror}") from None
+    with folder_lock(root, "twinsim generate"):
+        return _generate_locked(config, root, resume, progress, argv)
+
+
+def _generate_locked(
+    config: DatasetConfig, root: Path, resume: bool, progress: bool, argv: list[str] | None
+) -> GenerateSummary:
     from tqdm import tqdm
 
-    root = Path(out)
     t0 = time.perf_counter()
-    check_clip_length(config)
     existing = _prepare(root, config, resume)
     tasks = plan_scenes(config)
     shards = _shards(tasks, config.shard_size)
     manifest = _new_manifest(config, _plan_summary(config, tasks, shards))
-    if existing is not None:
-        done = [s for s in existing["shards"] if (root / s["path"] / "shard.json").is_file()]
+    if existing is not None:  # keep listed shards of this plan that pass verify's checks
+        planned = {f"{split}/{shard_name(i)}" for split, i, _ in shards}
+        done = [
+            s
+            for s in existing["shards"]
+            if s["path"] in planned and shard_intact(root, s, existing)
+        ]
+        kept = {s["path"] for s in done}
         manifest["shards"] = done
         manifest["failures"] = [
-            f for f in existing["failures"] if any(f["shard"] == s["path"] for s in done)
+            f for f in existing["failures"] if isinstance(f, dict) and f.get("shard") in kept
         ]
     keep = {s["path"] for s in manifest["shards"]}
     todo = [s for s in shards if f"{s[0]}/{shard_name(s[1])}" not in keep]

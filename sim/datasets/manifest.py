@@ -22,6 +22,7 @@ __all__ = [
     "array_schema",
     "check_compatible",
     "read_manifest",
+    "read_shard_json",
 ]
 
 FORMAT = "twinsim-dataset"
@@ -91,7 +92,87 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
             f"{path}: format_version {data.get('format_version')}; this twinsim reads "
             f"{FORMAT_VERSION}"
         )
+    _check_manifest(data, path)
     return data
+
+
+_INT = (int,)
+_LIST = (list,)
+_DICT = (dict,)
+_STR = (str,)
+_KIND = {int: "an integer", list: "a list", dict: "an object", str: "a string", bool: "a boolean"}
+
+
+def _field(doc: Any, key: str, types: tuple[type, ...], where: str) -> Any:
+    """``doc[key]``, which must exist and be one of ``types`` (bool is not an integer)."""
+    if not isinstance(doc, dict) or key not in doc:
+        raise DatasetError(f"{where}: missing field '{key}'")
+    value = doc[key]
+    if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+        want = " or ".join(_KIND.get(t, t.__name__) for t in types)
+        raise DatasetError(f"{where}: field '{key}' must be {want}, got {value!r:.60}")
+    return value
+
+
+def _check_manifest(data: dict[str, Any], path: Path) -> None:
+    """Check the structure every reader relies on, naming the file and field that is wrong."""
+    w = str(path)
+    config = _field(data, "config", _DICT, w)
+    _field(config, "frames", _INT, f"{w} config")
+    _field(config, "labels", _LIST, f"{w} config")
+    _field(data, "complete", (bool,), w)
+    for name, info in _field(data, "arrays", _DICT, w).items():
+        where = f"{w} arrays.{name}"
+        _field(info, "dtype", _STR, where)
+        _field(info, "label", _STR, where)
+        _field(info, "per_frame", (bool,), where)
+        shape = _field(info, "shape", _LIST, where)
+        if not all(isinstance(d, int | str) and not isinstance(d, bool) for d in shape):
+            raise DatasetError(f"{where}: field 'shape' must list integers or axis names")
+    for i, entry in enumerate(_field(data, "shards", _LIST, w)):
+        where = f"{w} shards[{i}]"
+        for key in ("path", "split", "shard_json_sha256"):
+            _field(entry, key, _STR, where)
+        for key in ("index", "num_clips", "max_objects", "bytes"):
+            _field(entry, key, _INT, where)
+        arrays = _field(entry, "arrays", _DICT, where)
+        if not all(isinstance(v, str) for v in arrays.values()):
+            raise DatasetError(f"{where}: field 'arrays' must map names to sha256 strings")
+    _field(data, "failures", _LIST, w)
+    for split, info in _field(data, "splits", _DICT, w).items():
+        where = f"{w} splits.{split}"
+        _field(info, "clips", _INT, where)
+        shards = _field(info, "shards", _LIST, where)
+        if not all(isinstance(v, str) for v in shards):
+            raise DatasetError(f"{where}: field 'shards' must list shard paths")
+    _field(_field(data, "counts", _DICT, w), "clips", _INT, f"{w} counts")
+
+
+def read_shard_json(path: Path) -> dict[str, Any]:
+    """Load and structure-check a shard's ``shard.json``.
+
+    Raises:
+        DatasetError: unreadable, not JSON, or a field missing or of the wrong type.
+    """
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path}: unreadable ({exc})") from None
+    w = str(path)
+    n = _field(doc, "num_clips", _INT, w)
+    _field(doc, "num_frames", _INT, w)
+    clips = _field(doc, "clips", _LIST, w)
+    if len(clips) != n or not all(isinstance(c, dict) for c in clips):
+        raise DatasetError(f"{w}: field 'clips' must list {n} clip objects (num_clips)")
+    for name, info in _field(doc, "arrays", _DICT, w).items():
+        where = f"{w} arrays.{name}"
+        _field(info, "dtype", _STR, where)
+        _field(info, "sha256", _STR, where)
+        _field(info, "bytes", _INT, where)
+        shape = _field(info, "shape", _LIST, where)
+        if not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+            raise DatasetError(f"{where}: field 'shape' must list integers")
+    return doc
 
 
 def check_compatible(existing: dict[str, Any], config: DatasetConfig, root: Path) -> None:

@@ -6,16 +6,16 @@ Arrays are memory-mapped lazily, per process, on first access, so a DataLoader w
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from twinsim.sim.datasets.config import DatasetError
-from twinsim.sim.datasets.manifest import read_manifest
+from twinsim.sim.datasets.manifest import MANIFEST, read_manifest, read_shard_json
 from twinsim.sim.datasets.writer import SHARD_JSON
 from twinsim.sim.errors import UnknownNameError
+from twinsim.sim.fileguard import confined
 from twinsim.sim.labels import pad_bodies
 
 __all__ = ["ClipReader"]
@@ -76,11 +76,19 @@ class ClipReader:
         entries = [s for s in manifest["shards"] if s["split"] == split]
         self.max_objects = max((s["max_objects"] for s in entries), default=0)
         self.shards = [s["path"] for s in entries]
+        where = f"{self.root / MANIFEST} shards"
+        self._dirs = [confined(self.root, p, where) for p in self.shards]
+        self._rows = [s["num_clips"] for s in entries]
         self.clips: list[list[dict[str, Any]]] = []
         items = []
-        for k, path in enumerate(self.shards):
-            doc = json.loads((self.root / path / SHARD_JSON).read_text(encoding="utf-8"))
-            self.clips.append([_slim(c) for c in doc["clips"]])
+        for k, folder in enumerate(self._dirs):
+            doc = read_shard_json(folder / SHARD_JSON)
+            if doc["num_frames"] != T or doc["num_clips"] != self._rows[k]:
+                raise DatasetError(
+                    f"{folder / SHARD_JSON}: {doc['num_clips']} clips of {doc['num_frames']} "
+                    f"frames; the manifest says {self._rows[k]} of {T} (run twinsim verify)"
+                )
+            self.clips.append([_slim(c, folder / SHARD_JSON) for c in doc["clips"]])
             for row in range(doc["num_clips"]):
                 items.extend((k, row, s) for s in range(0, T - span + 1, stride))
         self._items = np.asarray(items, np.int64).reshape(-1, 3)
@@ -100,9 +108,30 @@ class ClipReader:
             self._maps, self._pid = {}, os.getpid()
         key = (shard, name)
         if key not in self._maps:
-            path = self.root / self.shards[shard] / f"{name}.npy"
-            self._maps[key] = np.load(path, mmap_mode="r", allow_pickle=False)
+            path = self._dirs[shard] / f"{name}.npy"
+            try:
+                mm = np.load(path, mmap_mode="r", allow_pickle=False)
+            except Exception as exc:  # numpy raises ValueError, OSError, EOFError, ... on damage
+                raise DatasetError(
+                    f"{path}: unreadable ({type(exc).__name__}: {exc}); run twinsim verify"
+                ) from None
+            self._check(path, mm, name, shard)
+            self._maps[key] = mm
         return self._maps[key]
+
+    def _check(self, path: Path, mm: np.ndarray, name: str, shard: int) -> None:
+        """The array must have the manifest's dtype and shape (never reinterpret bytes)."""
+        sch = self.schema[name]
+        want = [self._rows[shard] if d == "N" else d for d in sch["shape"]]
+        ok = mm.dtype.name == sch["dtype"] and mm.ndim == len(want)
+        ok = ok and all(
+            not isinstance(w, int) or g == w for g, w in zip(mm.shape, want, strict=False)
+        )
+        if not ok:
+            raise DatasetError(
+                f"{path}: dtype {mm.dtype.name} shape {list(mm.shape)}; the manifest says "
+                f"{sch['dtype']} {want} (run twinsim verify)"
+            )
 
     def get(self, index: int) -> dict[str, Any]:
         """Clip ``index``: label arrays (T' leading axis) plus metadata."""
@@ -130,12 +159,15 @@ class ClipReader:
     __getitem__ = get
 
 
-def _slim(clip: dict[str, Any]) -> dict[str, Any]:
+def _slim(clip: dict[str, Any], where: Path) -> dict[str, Any]:
     """Per-clip metadata kept in memory (strings only; the spec stays in shard.json)."""
     v = clip.get("violation") or {}
-    return {
-        "family": clip["family"],
-        "split": clip["split"],
-        "role": clip["role"],
-        "violation_kind": v.get("kind", ""),
-    }
+    try:
+        return {
+            "family": str(clip["family"]),
+            "split": str(clip["split"]),
+            "role": str(clip["role"]),
+            "violation_kind": str(v.get("kind", "")) if isinstance(v, dict) else "",
+        }
+    except KeyError as exc:
+        raise DatasetError(f"{where}: a clip lacks field {exc}") from None

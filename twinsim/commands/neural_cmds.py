@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -31,10 +32,32 @@ def _preset_help() -> str:
 
 
 def _positive(value: str) -> float:
-    v = float(value)
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    try:
+        v = float(value)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {value!r}")
     return v
+
+
+def _int_in(lo: int, hi: int):
+    """argparse type: an integer in [lo, hi] (the error names the range)."""
+
+    def parse(value: str) -> int:
+        try:
+            v = int(value)
+        except ValueError:
+            v = None
+        if v is None or not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be an integer in [{lo}, {hi}], got {value!r}")
+        return v
+
+    parse.__name__ = "integer"
+    return parse
+
+
+MAX_SEED = 2**63 - 1
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -49,19 +72,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     data, tr = cfg.data, cfg.train
     if args.families:
         data = dataclasses.replace(data, families=tuple(args.families.split(",")))
-    if args.scenes:
+    if args.scenes is not None:
         data = dataclasses.replace(data, scenes=args.scenes)
     if args.seed is not None:
         data = dataclasses.replace(data, seed=args.seed)
         tr = dataclasses.replace(tr, seed=args.seed)
-    if args.steps:
+    if args.steps is not None:
         tr = dataclasses.replace(tr, steps=args.steps)
     if args.footage is None:
         data = dataclasses.replace(data, real_fraction=0.0)
     elif args.real_fraction is not None:
         data = dataclasses.replace(data, real_fraction=args.real_fraction)
     cfg = cfg.replace(data=data, train=tr).override(args.set)
-    res = train(cfg, args.out, args.data, args.footage, args.resume, args.device, args.minutes)
+    res = train(cfg, args.out, args.data, args.footage, args.resume, args.device, args.minutes,
+                overwrite=args.overwrite)  # fmt: skip
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return 0
     print(
@@ -117,12 +141,17 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
     from twinsim.neural.predict import WorldModel
+    from twinsim.sim.budget import check_memory
     from twinsim.sim.fileio import write_mp4
 
-    if args.context < 1 or args.horizon < 1:
-        raise ValueError("--context and --horizon must be >= 1")
     model = WorldModel.load(args.ckpt, args.device)
     need = args.start + args.context + args.horizon
+    side = model.resolution * 4  # the video's frames: 3 panels, each upscaled x4
+    check_memory(
+        need * model.resolution**2 * 3 * 8 + need * side * side * 3 * 3 * 2,
+        f"predict of {need} frames",
+        "lower --horizon or --start",
+    )
     if args.video:
         from twinsim.neural.footage import decode_video
 
@@ -153,7 +182,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's sub-commands to the twinsim parser."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="torch device")
-    common.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    common.add_argument("--threads", type=_int_in(0, 1024), default=0,
+                        help="torch CPU threads (0: default)")  # fmt: skip
 
     p = sub.add_parser("train", parents=[common], help="train the neural world model",
                        description="Train the flow + memory world model (docs/neural.md).")  # fmt: skip
@@ -164,11 +194,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--real-fraction", type=float, help="share of real clips per batch")
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.json")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run in a non-empty OUT (its checkpoints, logs, config)")  # fmt: skip
     p.add_argument("--minutes", type=_positive, help="wall-clock budget; checkpoints and stops")
-    p.add_argument("--steps", type=int, help="override the preset's optimiser steps")
-    p.add_argument("--scenes", type=int, help="override the number of generated scenes")
+    p.add_argument("--steps", type=_int_in(1, 10**9), help="override the preset's optimiser steps")
+    p.add_argument("--scenes", type=_int_in(1, 10**7), help="override the generated scene count")
     p.add_argument("--families", help="comma-separated families for generated scenes")
-    p.add_argument("--seed", type=int, help="data and training seed")
+    p.add_argument("--seed", type=_int_in(0, MAX_SEED), help="data and training seed")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                    help="override one config field after the other options, e.g. "
                    "--set train.keep_weight=0.1 (repeatable; VALUE is JSON)")  # fmt: skip
@@ -181,10 +213,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="dataset DIR (its test split); default: simulate test scenes")
     p.add_argument("--footage", help="real footage folder (held-out clips are evaluated)")
     p.add_argument("--json", help="also write the results as JSON here")
-    p.add_argument("--test-scenes", type=int, default=48, help="synthetic test scenes")
-    p.add_argument("--permanence-scenes", type=int, default=40, help="vanish-twin scenes")
-    p.add_argument("--voe-pairs", type=int, default=10, help="pairs per family and kind")
-    p.add_argument("--seed", type=int, default=2_000_000, help="evaluation scene seed")
+    p.add_argument("--test-scenes", type=_int_in(1, 10**6), default=48,
+                   help="synthetic test scenes")  # fmt: skip
+    p.add_argument("--permanence-scenes", type=_int_in(1, 10**6), default=40,
+                   help="vanish-twin scenes")  # fmt: skip
+    p.add_argument("--voe-pairs", type=_int_in(1, 10**5), default=10,
+                   help="pairs per family and kind")  # fmt: skip
+    p.add_argument("--seed", type=_int_in(0, MAX_SEED), default=2_000_000,
+                   help="evaluation scene seed")  # fmt: skip
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("predict", parents=[common], help="predict a rollout to a video",
@@ -194,11 +230,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--video", help="input video file")
     src.add_argument("--scene", metavar="SPEC.json|FAMILY",
                      help="scene to simulate for context and truth: a spec file or a family")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0, help="sampling seed for a FAMILY (default 0)")
+    p.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0,
+                   help="sampling seed for a FAMILY (default 0)")  # fmt: skip
     p.add_argument("--impossible", metavar="KIND", default=None, help="violation kind (FAMILY)")
-    p.add_argument("--context", type=int, default=4, help="observed frames K")
-    p.add_argument("--horizon", type=int, default=16, help="frames to predict")
-    p.add_argument("--start", type=int, default=0, help="first frame used")
-    p.add_argument("--fps", type=float, default=12.0, help="output frame rate")
+    p.add_argument("--context", type=_int_in(1, 1000), default=4, help="observed frames K")
+    p.add_argument("--horizon", type=_int_in(1, 10_000), default=16, help="frames to predict")
+    p.add_argument("--start", type=_int_in(0, 10**6), default=0, help="first frame used (>= 0)")
+    p.add_argument("--fps", type=_positive, default=12.0, help="output frame rate")
     p.add_argument("--out", required=True, help="output .mp4")
     p.set_defaults(func=_cmd_predict)
