@@ -17,6 +17,7 @@ from safetensors.torch import load_file, save
 from twinsim.neural.config import RunConfig
 from twinsim.neural.model import FlowMemoryNet
 from twinsim.sim.errors import UserError
+from twinsim.sim.fileguard import UnsafePathError, confined
 from twinsim.sim.fileio import atomic_dir, write_bytes
 from twinsim.sim.fileio import write_text as write_atomic  # the name train.py uses
 
@@ -90,15 +91,10 @@ def _read_last(p: Path) -> Path:
         raise CheckpointError(f"{where}: unreadable ({exc})") from None
     except (KeyError, TypeError):
         raise CheckpointError(f'{where}: expected {{"checkpoint": "checkpoints/step-N"}}') from None
-    if not isinstance(name, str) or not name:
-        raise CheckpointError(f"{where}: field 'checkpoint' must be a folder name, got {name!r}")
-    target = (p / name).resolve()
-    if not target.is_relative_to(p.resolve()):
-        raise CheckpointError(
-            f"{where}: checkpoint {name!r} lies outside the run folder; it must name a folder "
-            "inside it (checkpoints/step-N)"
-        )
-    return target
+    try:
+        return confined(p, name, f"{where} field 'checkpoint'").resolve()
+    except UnsafePathError as exc:
+        raise CheckpointError(str(exc)) from None
 
 
 def resolve_checkpoint(path: str | Path) -> Path:

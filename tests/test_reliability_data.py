@@ -278,7 +278,7 @@ def test_generate_refuses_a_dataset_that_cannot_fit_in_memory(tmp_path, capsys, 
 
 
 def test_generate_memory_estimate_grows_with_the_request():
-    from twinsim.sim.datasets.config import generate_memory
+    from twinsim.sim.datasets.generate import generate_memory
 
     small = DatasetConfig(families=("drop",), scenes=1, frames=8, size=32, workers=1)
     big = DatasetConfig(families=("drop",), scenes=1, frames=2000, size=1024, workers=1)

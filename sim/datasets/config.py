@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from twinsim.sim.budget import check_memory, max_workers
+from twinsim.sim.budget import max_workers
 from twinsim.sim.errors import SimError, SpecError, UnknownNameError
 from twinsim.sim.labels import ALL_LABELS, DEFAULT_LABELS, resolve_labels
 from twinsim.sim.render.registry import RENDERERS
@@ -33,8 +33,6 @@ __all__ = [
     "DatasetError",
     "OodRule",
     "add_arguments",
-    "check_generate_memory",
-    "generate_memory",
 ]
 
 
@@ -343,35 +341,3 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _int_range(name: str, value: Any, lo: int, hi: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise SpecError(name, value, f"must be an integer in [{lo}, {hi}]")
-
-
-_ITEMSIZE = {"uint8": 1, "bool": 1, "int32": 4, "float32": 4, "int64": 8, "float64": 8}
-_EST_OBJECTS = 16  # K for the estimate (object arrays are small next to images)
-
-
-def generate_memory(config: DatasetConfig) -> int:
-    """Estimated peak bytes of ``generate``: every worker holds one shard's clips twice (the
-    clips, then the stacked arrays) plus the clip it is rendering."""
-    from twinsim.sim.datasets.manifest import array_schema
-
-    clip = 0
-    for info in array_schema(config).values():
-        dims = [d if isinstance(d, int) else _EST_OBJECTS for d in info["shape"][1:]]
-        clip += math.prod(dims) * _ITEMSIZE.get(info["dtype"], 8)
-    if "flow" not in config.labels and "visibility" not in config.labels:
-        clip += config.frames * config.size**2 * 8  # depth + segmentation rendered anyway
-    pairs = 2 if config.impossible_fraction > 0 else 1
-    per_shard = min(config.shard_size, config.scenes) * pairs
-    shards = math.ceil(config.scenes / config.shard_size)
-    parallel = max(1, min(config.num_workers, shards)) if config.backend == "local" else 1
-    return clip * (2 * per_shard + 1) * parallel
-
-
-def check_generate_memory(config: DatasetConfig) -> None:
-    """Refuse (MemoryBudgetError) a dataset whose :func:`generate_memory` exceeds the limit."""
-    check_memory(
-        generate_memory(config),
-        f"generate --size {config.size} --frames {config.frames} --shard-size "
-        f"{config.shard_size} with {config.num_workers} worker(s)",
-        "lower --size, --frames, --shard-size or --workers",
-    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import re
 import shutil
 import sys
@@ -22,8 +23,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from twinsim.sim.budget import check_memory
 from twinsim.sim.datasets.backends import run_ordered
-from twinsim.sim.datasets.config import SPLITS, DatasetConfig, DatasetError, check_generate_memory
+from twinsim.sim.datasets.config import SPLITS, DatasetConfig, DatasetError
 from twinsim.sim.datasets.manifest import (
     FORMAT,
     FORMAT_VERSION,
@@ -45,7 +47,7 @@ from twinsim.sim.fileguard import LOCK_NAME, folder_lock
 from twinsim.sim.fileio import TEMP_MARK, write_json
 from twinsim.sim.spec import SPEC_VERSION
 
-__all__ = ["GenerateSummary", "generate_dataset"]
+__all__ = ["GenerateSummary", "check_generate_memory", "generate_dataset", "generate_memory"]
 
 RUN_LOG = "generation_log.jsonl"  # per-run facts (workers, timing); not part of the data
 # Files a run killed before its first manifest may leave in an otherwise empty DIR.
@@ -339,4 +341,34 @@ def _generate_locked(
         failures=len(manifest["failures"]),
         seconds=seconds,
         frames_generated=frames_done,
+    )
+
+
+_ITEMSIZE = {"uint8": 1, "bool": 1, "int32": 4, "float32": 4, "int64": 8, "float64": 8}
+_EST_OBJECTS = 16  # K for the estimate (object arrays are small next to images)
+
+
+def generate_memory(config: DatasetConfig) -> int:
+    """Estimated peak bytes of ``generate``: every worker holds one shard's clips twice (the
+    clips, then the stacked arrays) plus the clip it is rendering."""
+    clip = 0
+    for info in array_schema(config).values():
+        dims = [d if isinstance(d, int) else _EST_OBJECTS for d in info["shape"][1:]]
+        clip += math.prod(dims) * _ITEMSIZE.get(info["dtype"], 8)
+    if "flow" not in config.labels and "visibility" not in config.labels:
+        clip += config.frames * config.size**2 * 8  # depth + segmentation rendered anyway
+    pairs = 2 if config.impossible_fraction > 0 else 1
+    per_shard = min(config.shard_size, config.scenes) * pairs
+    shards = math.ceil(config.scenes / config.shard_size)
+    parallel = max(1, min(config.num_workers, shards)) if config.backend == "local" else 1
+    return clip * (2 * per_shard + 1) * parallel
+
+
+def check_generate_memory(config: DatasetConfig) -> None:
+    """Refuse (MemoryBudgetError) a dataset whose :func:`generate_memory` exceeds the limit."""
+    check_memory(
+        generate_memory(config),
+        f"generate --size {config.size} --frames {config.frames} --shard-size "
+        f"{config.shard_size} with {config.num_workers} worker(s)",
+        "lower --size, --frames, --shard-size or --workers",
     )
