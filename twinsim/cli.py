@@ -33,6 +33,8 @@ def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.Argume
         if isinstance(action, argparse._SubParsersAction):
             return action.choices[command]
     return parser
+
+
 # UserError: twinsim's own input errors; ValueError: numpy/torch/library argument checks.
 _USER_ERRORS = (
     UserError,

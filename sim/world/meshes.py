@@ -192,4 +192,3 @@ def _run_vhacd(src: Path, dst: Path, log: Path, name: str) -> None:
     if proc.returncode != 0 or not dst.is_file():
         why = f"exit code {proc.returncode}" if proc.returncode else "no output"
         raise SpecError("collision", "vhacd", f"V-HACD failed on {name} ({why}); use convex_hull")
-
