@@ -17,7 +17,7 @@ Ranges (every number must also be finite, and every field have its annotated typ
     * linear velocity |v| <= 1e3 m/s per axis, angular <= 1e4 rad/s; gravity <= 1e3 m/s^2;
     * event vectors <= 1e6 N (or N s) per axis; every time and duration 0..1e5 s;
     * colours 0..1; camera near 1e-4..far, far <= 1e5 m; ``up`` and light ``direction`` are
-      non-zero vectors, ``up`` not parallel to the viewing direction.
+      non-zero vectors.
 """
 
 from __future__ import annotations
@@ -302,21 +302,7 @@ class CameraSpec:
             MIN_NEAR <= self.near < self.far, "near", self.near, f"need {MIN_NEAR:g} <= near < far"
         )
         _check(self.far <= MAX_FAR, "far", self.far, f"must be <= {MAX_FAR:g} m")
-        up = _direction("up", self.up)
-        fwd = [t - e for t, e in zip(self.target, self.eye, strict=True)]
-        u = [c / up for c in self.up]
-        f = _direction("target", tuple(fwd))
-        cross = (
-            u[1] * fwd[2] - u[2] * fwd[1],
-            u[2] * fwd[0] - u[0] * fwd[2],
-            u[0] * fwd[1] - u[1] * fwd[0],
-        )
-        _check(
-            math.sqrt(sum(c * c for c in cross)) > 1e-6 * f,
-            "up",
-            self.up,
-            "must not be parallel to the viewing direction (target - eye)",
-        )
+        _direction("up", self.up)  # parallel to the view is fine: look_at picks a perpendicular
         times = [k.time for k in self.path]
         _check(times == sorted(times), "path", times, "keyframe times must be non-decreasing")
 

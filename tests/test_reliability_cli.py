@@ -82,7 +82,7 @@ def _run(argv, capsys) -> str:
 GENERATE = {
     "--scenes": ("scenes", 1, 10**9),
     "--frames": ("frames", 2, 100_000),
-    "--size": ("size", 8, 4096),
+    "--size": ("size", 1, 4096),
     "--seed": ("seed", 0, 2**63 - 1),
     "--impossible-fraction": ("impossible_fraction", 0, 1),
     "--shard-size": ("shard_size", 1, 10**6),
