@@ -18,7 +18,7 @@ from twinsim.cli import main
 VALUES = st.one_of(
     st.sampled_from(["nan", "inf", "-inf", "NaN", "Infinity", "1e18", "1e999", "-0", "0",
                      "-5", "1", "2", "0.5", "4096", "1e-300", "", "x", "0x10", "2**8"]),
-    st.floats().map(repr),
+    st.floats(allow_subnormal=False).map(repr),  # train() sets flush-to-zero process-wide
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
 )  # fmt: skip
 
