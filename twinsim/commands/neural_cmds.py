@@ -11,6 +11,8 @@ from pathlib import Path
 
 __all__ = ["register"]
 
+DEFAULT_THREADS = max(1, (os.cpu_count() or 2) // 2)
+
 
 def _positive(value: str) -> float:
     v = float(value)
@@ -145,7 +147,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's sub-commands to the twinsim parser."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="torch device")
-    common.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    common.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"torch CPU threads (default {DEFAULT_THREADS}: half the cores; torch's own default, "
+        "all cores, ran 6-9x slower while other work shared the CPU; 0: torch's default)",
+    )
 
     p = sub.add_parser("train", parents=[common], help="train the neural world model",
                        description="Train the flow + memory world model (docs/neural.md).")  # fmt: skip
