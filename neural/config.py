@@ -84,7 +84,6 @@ class ModelConfig:
         _check(self.max_flow > 0, "model.max_flow", self.max_flow, "> 0")
 
 
-
 @dataclass(frozen=True)
 class InferenceConfig:
     """Load-time settings: not part of what a checkpoint *is* (never in its config.json), with

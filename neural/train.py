@@ -27,8 +27,8 @@ from twinsim.neural.checkpoint import (
     save_checkpoint,
     write_atomic,
 )
-from twinsim.neural.config import RunConfig
 from twinsim.neural.clips import dataset_source
+from twinsim.neural.config import RunConfig
 from twinsim.neural.data import TOY, ClipBank, synthetic_source
 from twinsim.neural.footage import load_footage
 from twinsim.neural.model import FlowMemoryNet

@@ -56,23 +56,37 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_model(args: argparse.Namespace):
+    """The checkpoint of ``--ckpt`` (or a bundled model's name) with ``--set inference.*``."""
+    from twinsim.neural.config import InferenceConfig
+    from twinsim.neural.predict import BUNDLED, WorldModel, load_pretrained
+
+    if args.ckpt in BUNDLED and not Path(args.ckpt).exists():
+        base = BUNDLED[args.ckpt].inference
+        settings = base.override(args.set).__dict__
+        return load_pretrained(args.ckpt, args.device, **settings)
+    settings = InferenceConfig().override(args.set).__dict__
+    return WorldModel.load(args.ckpt, args.device, **settings)
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
     from twinsim.neural.checkpoint import write_atomic
     from twinsim.neural.evaluate import EvalConfig, evaluate, format_table
-    from twinsim.neural.predict import WorldModel
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = WorldModel.load(args.ckpt, args.device)
+    model = _load_model(args)
     cfg = EvalConfig(
         test_scenes=args.test_scenes,
         permanence_scenes=args.permanence_scenes,
-        voe_pairs=args.voe_pairs,
+        voe_items=args.voe_items,
         seed=args.seed,
+        camera_shift=args.camera_shift,
+        minutes=args.minutes,
     )
-    results = evaluate(model, args.data, args.footage, cfg)
+    results = evaluate(model, args.data, args.footage, cfg, split=args.split)
     print(format_table(results))
     if args.json:
         write_atomic(Path(args.json), json.dumps(results, indent=2, default=str) + "\n")
@@ -104,11 +118,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import imageio.v2 as imageio
     import numpy as np
 
-    from twinsim.neural.predict import WorldModel
-
     if args.context < 1 or args.horizon < 1:
         raise ValueError("--context and --horizon must be >= 1")
-    model = WorldModel.load(args.ckpt, args.device)
+    model = _load_model(args)
     need = args.start + args.context + args.horizon
     if args.video:
         from twinsim.neural.footage import decode_video
@@ -117,7 +129,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"video {args.video} does not exist")
         frames = decode_video(args.video, model.resolution, max_frames=need)
     else:
-        from twinsim.neural.data import render_spec
+        from twinsim.neural.clips import render_spec
         from twinsim.sim.spec import SceneSpec
 
         spec = SceneSpec.from_json(Path(args.scene).read_text())
@@ -139,8 +151,39 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     os.close(fd)
     imageio.mimwrite(tmp, list(video), fps=args.fps, macro_block_size=1)
     os.replace(tmp, out)
+    sheet = out.with_suffix(".png")
+    _write_png(sheet, _contact_sheet(truth, pred, args.context))
     print(f"wrote {out} ({len(video)} frames: truth | prediction | error x4)", file=sys.stdout)
+    print(f"wrote {sheet} (contact sheet: row 1 truth, row 2 prediction, every predicted frame)")
     return 0
+
+
+def _contact_sheet(truth, pred, context: int, scale: int = 2):
+    """Two rows: the true frames after the context, and the predicted ones (1 px gaps)."""
+    import numpy as np
+
+    h = len(pred)
+    t = truth[context : context + h]
+    gap = np.full((t.shape[1], 1, 3), 255, np.uint8)
+
+    def row(frames):
+        return np.concatenate([x for f in frames for x in (f, gap)][:-1], axis=1)
+
+    r1, r2 = row(t), row(pred)
+    sheet = np.concatenate([r1, np.full((1, r1.shape[1], 3), 255, np.uint8), r2], axis=0)
+    return sheet.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def _write_png(path: Path, image) -> None:
+    import os
+    import tempfile
+
+    import imageio.v2 as imageio
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
+    os.close(fd)
+    imageio.imwrite(tmp, image)
+    os.replace(tmp, path)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -157,9 +200,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("train", parents=[common], help="train the neural world model",
                        description="Train the flow + memory world model (docs/neural.md).")  # fmt: skip
-    p.add_argument(
-        "--preset", default="cpu", help="config preset: tiny, cpu, cpu-occlusion, cpu-keep, gpu"
-    )
+    p.add_argument("--preset", default="cpu", help="config preset: tiny (tests), cpu (the "
+                   "bundled default, ~30 min on 2 cores), gpu (wider, 10x scenes)")  # fmt: skip
     p.add_argument("--data", help="dataset DIR from `twinsim generate` (default: simulate "
                    "scenes of the preset's families on the fly)")  # fmt: skip
     p.add_argument("--footage", help="folder of real videos / image sequences to mix in")
@@ -179,19 +221,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", parents=[common], help="evaluate a world-model checkpoint",
                        description="Prediction quality, permanence, VoE and real footage, "
                        "with copy-last and linear baselines.")  # fmt: skip
-    p.add_argument("--ckpt", required=True, help="checkpoint folder, run folder or .safetensors")
-    p.add_argument("--data", help="dataset DIR (its test split); default: simulate test scenes")
+    p.add_argument("--ckpt", default="cpu", help="checkpoint folder, run folder, .safetensors "
+                   "or a bundled model's name (default: cpu, the bundled default)")  # fmt: skip
+    p.add_argument("--data", help="dataset DIR (its --split); default: simulate test scenes")
+    p.add_argument("--split", default="test", help="dataset split to evaluate: test or ood")
     p.add_argument("--footage", help="real footage folder (held-out clips are evaluated)")
     p.add_argument("--json", help="also write the results as JSON here")
     p.add_argument("--test-scenes", type=int, default=48, help="synthetic test scenes")
     p.add_argument("--permanence-scenes", type=int, default=40, help="vanish-twin scenes")
-    p.add_argument("--voe-pairs", type=int, default=10, help="pairs per family and kind")
+    p.add_argument("--voe-items", type=int, default=48,
+                   help="balanced VoE quadruplets per kind (48+ to decide a 0.8 target)")  # fmt: skip
     p.add_argument("--seed", type=int, default=2_000_000, help="evaluation scene seed")
+    p.add_argument("--camera-shift", type=float, default=0.0, metavar="M",
+                   help="also evaluate with every camera eye moved M metres (outside the "
+                   "training jitter of 0.08 m)")  # fmt: skip
+    p.add_argument("--minutes", type=_positive, help="wall-clock budget of the whole evaluation")
+    p.add_argument("--set", action="append", default=[], metavar="inference.FIELD=VALUE",
+                   help="inference setting, e.g. --set inference.snap=0 (repeatable)")  # fmt: skip
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("predict", parents=[common], help="predict a rollout to a video",
                        description="Write a side-by-side video: truth | prediction | error.")  # fmt: skip
-    p.add_argument("--ckpt", required=True, help="checkpoint folder, run folder or .safetensors")
+    p.add_argument("--ckpt", default="cpu", help="checkpoint folder, run folder, .safetensors "
+                   "or a bundled model's name (default: cpu)")  # fmt: skip
+    p.add_argument("--set", action="append", default=[], metavar="inference.FIELD=VALUE",
+                   help="inference setting, e.g. --set inference.snap=0 (repeatable)")  # fmt: skip
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="input video file")
     src.add_argument("--scene", help="scene SPEC.json to simulate for context and truth")
@@ -199,5 +253,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--horizon", type=int, default=16, help="frames to predict")
     p.add_argument("--start", type=int, default=0, help="first frame used")
     p.add_argument("--fps", type=float, default=12.0, help="output frame rate")
-    p.add_argument("--out", required=True, help="output .mp4")
+    p.add_argument("--out", required=True, help="output .mp4 (a .png contact sheet beside it)")
     p.set_defaults(func=_cmd_predict)
