@@ -98,10 +98,15 @@ class InferenceConfig:
             to memory (an occluder covered the pixel) and the prediction moves more than
             ``recall`` grey levels away from it (the occluder leaves), show the memory there,
             what was last seen behind the occluder (0 disables; ignored without hard writes).
+        fallback: keep the last frame (copy-last) for a clip whose observed frames the model
+            predicted (one step ahead, from the true frames before) no better than copy-last
+            did: the model judges itself on the context it was given and steps back where it
+            does not help (needs at least 2 observed frames).
     """
 
     snap: float = 16.0
     recall: float = 16.0
+    fallback: bool = True
 
     def __post_init__(self) -> None:
         _check(0 <= self.snap < 255, "inference.snap", self.snap, "0 <= snap < 255 grey levels")
@@ -121,7 +126,7 @@ class InferenceConfig:
             section, dot, name = key.strip().partition(".")
             if not sep or not dot or section != "inference":
                 raise SpecError(
-                    "--set", item, "inference.FIELD=VALUE with FIELD one of snap, recall"
+                    "--set", item, "inference.FIELD=VALUE with FIELD one of snap, recall, fallback"
                 )
             try:
                 data[name] = json.loads(raw)

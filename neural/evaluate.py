@@ -322,15 +322,22 @@ def _splice_frame(a: np.ndarray, b: np.ndarray, min_run: int = 3) -> int | None:
 
 
 def voe_items(
-    resolution: int, n: int, seed: int, kinds: Iterable[str] = tuple(BALANCED_KINDS)
+    resolution: int,
+    n: int,
+    seed: int,
+    kinds: Iterable[str] = tuple(BALANCED_KINDS),
+    before: int = 24,
+    after: int = 16,
 ) -> Iterator[tuple[str, np.ndarray | None]]:
     """Balanced VoE items, IntPhys-style: per kind and seed, a quadruplet (4, T, R, R, 3) of
     two possible clips A (the scene) and B (its swapped twin: the object absent, moved,
     reshaped or recoloured from the first frame on) and two impossible ones spliced from the
     same frames at a frame f where A and B are identical (the object out of sight):
     C = A[:f+1] + B[f+1:], D = B[:f+1] + A[f+1:]. Any predictor that does not remember past
-    an occlusion (copy-last, linear) scores the two pairs alike: exactly 0.5. Yields
-    ``(kind, quadruplet)``, or ``(kind, None)`` for a seed without a common hidden stretch.
+    an occlusion (copy-last, linear) scores the two pairs alike: exactly 0.5. The clips are
+    cut to ``before`` frames before the splice and ``after`` after it (the object is seen
+    before the occlusion and comes out within them). Yields ``(kind, quadruplet)``, or
+    ``(kind, None)`` for a seed without a common hidden stretch.
     """
     from twinsim.sim.families import sample_scene
 
@@ -350,7 +357,8 @@ def voe_items(
                 continue
             c = np.concatenate([a[: f + 1], b[f + 1 : t]])
             d = np.concatenate([b[: f + 1], a[f + 1 : t]])
-            yield kind, np.stack([a[:t], b[:t], c, d])
+            lo, hi = max(0, f - before), min(t, f + 1 + after)  # around the splice
+            yield kind, np.stack([a[lo:hi], b[lo:hi], c[lo:hi], d[lo:hi]])
 
 
 def _surprise(model: WorldModel, quad: np.ndarray) -> dict[str, np.ndarray]:
@@ -503,12 +511,8 @@ def evaluate(
     }
     if data_dir is None and length > cfg.scene_frames:
         raise ValueError(f"scene_frames {cfg.scene_frames} < observed + horizon {length}")
-    if cfg.camera_shift and data_dir is None and not budget.spent():
-        results["prediction_camera_shift"] = prediction_quality(
-            model, _scene_stream(cfg, res, cfg.camera_shift), cfg.observed, cfg.horizon,
-            cfg.test_scenes, budget, progress, desc="prediction, shifted cameras",
-        )  # fmt: skip
-        results["prediction_camera_shift"]["camera_shift_m"] = cfg.camera_shift
+    if footage is not None and not budget.spent():
+        results["real"] = real_footage(model, footage, cfg.observed, cfg.real_horizon, progress)
     if cfg.permanence_scenes and not budget.spent():
         results["permanence"] = permanence(
             model, cfg.permanence_scenes, cfg.seed, progress=progress, budget=budget
@@ -517,8 +521,12 @@ def evaluate(
         results["voe"] = balanced_voe(
             model, cfg.voe_items, cfg.seed, progress=progress, budget=budget
         )
-    if footage is not None and not budget.spent():
-        results["real"] = real_footage(model, footage, cfg.observed, cfg.real_horizon, progress)
+    if cfg.camera_shift and data_dir is None and not budget.spent():
+        results["prediction_camera_shift"] = prediction_quality(
+            model, _scene_stream(cfg, res, cfg.camera_shift), cfg.observed, cfg.horizon,
+            cfg.test_scenes, budget, progress, desc="prediction, shifted cameras",
+        )  # fmt: skip
+        results["prediction_camera_shift"]["camera_shift_m"] = cfg.camera_shift
     results["budget_spent"] = budget.spent()
     return results
 

@@ -128,7 +128,9 @@ def test_predict_shapes_and_dtypes(tiny_run):
     assert model.predict(big, horizon=3).shape == (3, r, r, 3)
     batch = model.predict_batch(frames, horizon=4)
     assert batch.shape == (2, 4, r, r, 3) and batch.dtype == np.uint8
-    np.testing.assert_array_equal(batch[0], model.predict(frames[0], 4))
+    # batched convolutions may round differently: equal to within one grey level
+    one = model.predict(frames[0], 4).astype(int)
+    assert np.abs(batch[0].astype(int) - one).max() <= 1
     with pytest.raises(ValueError, match="uint8"):
         model.predict(frames[0].astype(np.float32), 2)
     with pytest.raises(ValueError, match="horizon"):
