@@ -61,7 +61,8 @@ def _train_minutes(ckpt: Path) -> str:
     info = ckpt / "train_info.json"
     if info.is_file():
         d = json.loads(info.read_text())
-        return f"{d['minutes']:.1f} min, {d['steps']} steps ({d.get('command', '')})"
+        cmd = d.get("command") or "; ".join(d.get("commands", []))
+        return f"{d['minutes']:.1f} min, {d['steps']} steps ({cmd})"
     return "unknown (no train_info.json beside the checkpoint)"
 
 

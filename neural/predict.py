@@ -47,7 +47,8 @@ BUNDLED: Mapping[str, Bundled] = MappingProxyType(
             PRETRAINED_DIR,
             "cpu",
             "twinsim train --preset cpu --footage ../shared/footage --out RUN --minutes 28 "
-            "--threads 1",
+            "--threads 1; then the same with --minutes 22 --resume (175 steps in all on 2 "
+            "shared cores; see assets/pretrained/train_info.json)",
         ),
     }
 )
