@@ -141,7 +141,7 @@ class ClipSource:
         scenes: in-memory scenes: one dict of raw engine arrays per scene (or None when
             ``reader`` serves them).
         metas: family and body names per scene.
-        reader: a dataset :class:`~twinsim.sim.dataset_load.ClipReader` of whole scenes.
+        reader: a dataset ClipReader (from ``open_dataset(...).reader``) of whole scenes.
         frames: frames per scene (every scene of a source has the same count).
     """
 
@@ -310,13 +310,16 @@ def dataset_source(
             message says which to generate), or its frame size differs from ``resolution``.
         ValueError: the split has no possible scene.
     """
-    from twinsim.sim.dataset_config import DatasetError
-    from twinsim.sim.dataset_load import ClipReader
-    from twinsim.sim.dataset_manifest import read_manifest
+    import json
+
+    from twinsim.sim import DatasetError, open_dataset
 
     labels = tuple(dict.fromkeys(("rgb", *labels)))
     need = raw_labels(labels)
-    manifest = read_manifest(Path(root))
+    try:  # the manifest's documented JSON (docs/datasets.md); open_dataset validates it below
+        manifest = json.loads((Path(root) / "manifest.json").read_text("utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{root} is not a twinsim dataset (no manifest.json)") from None
     stored = manifest["config"]["labels"]
     missing = [r for r in need if r not in stored]
     if missing:
@@ -332,15 +335,11 @@ def dataset_source(
             f"{root} has {size}x{size} frames; the model needs {resolution}x{resolution} "
             f"(generate with --size {resolution})"
         )
-    reader = ClipReader(root, split, labels=list(need))
+    reader = open_dataset(root, split, labels=list(need)).reader  # torch-free ClipReader
     keep, metas = [], []
     row = 0
     for shard, clips in enumerate(reader.clips):
-        import json
-
-        from twinsim.sim.dataset_writer import SHARD_JSON
-
-        doc = json.loads((reader.root / reader.shards[shard] / SHARD_JSON).read_text("utf-8"))
+        doc = json.loads((reader.root / reader.shards[shard] / "shard.json").read_text("utf-8"))
         for c_slim, c_full in zip(clips, doc["clips"], strict=True):
             if not (possible_only and c_slim["role"] == "impossible"):
                 keep.append(row)
