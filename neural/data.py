@@ -18,7 +18,6 @@ from twinsim.neural.clips import (
     engine_source,
     render_spec,
     toy_scenes,
-    toy_source,
 )
 from twinsim.neural.footage import Clip
 
@@ -121,25 +120,9 @@ def _unlabelled(rgb: np.ndarray, like: list[dict[str, np.ndarray]]) -> dict[str,
     return out
 
 
-def synthetic_source(
-    families: Sequence[str],
-    n: int,
-    frames: int,
-    resolution: int,
-    seed: int,
-    labels: Sequence[str] = ("rgb",),
-    progress: bool = True,
-    deadline: float | None = None,
-) -> ClipSource:
-    """Engine scenes (toy scenes for the ``toy`` family) as a clip source."""
-    if all(f == TOY for f in families):
-        return toy_source(n, frames, resolution, seed, labels)
-    return engine_source(families, n, frames, resolution, seed, labels, progress, deadline)
-
-
 def synthetic_scenes(
     families: Sequence[str], n: int, frames: int, resolution: int, seed: int, progress: bool = True
 ) -> np.ndarray:
-    """(n, frames, R, R, 3) uint8 scenes of ``families`` (see :func:`synthetic_source`)."""
-    src = synthetic_source(families, n, frames, resolution, seed, progress=progress)
+    """(n, frames, R, R, 3) uint8 scenes of ``families`` (see :func:`.clips.engine_source`)."""
+    src = engine_source(families, n, frames, resolution, seed, progress=progress)
     return np.stack([src.rgb(i) for i in range(len(src))])

@@ -27,9 +27,9 @@ from twinsim.neural.checkpoint import (
     save_checkpoint,
     write_atomic,
 )
-from twinsim.neural.clips import dataset_source
+from twinsim.neural.clips import dataset_source, engine_source
 from twinsim.neural.config import RunConfig
-from twinsim.neural.data import TOY, ClipBank, synthetic_source
+from twinsim.neural.data import TOY, ClipBank
 from twinsim.neural.footage import load_footage
 from twinsim.neural.model import FlowMemoryNet
 
@@ -186,10 +186,10 @@ def _build_data(
                 "train.flow_weight needs engine flow labels; the toy family has none "
                 "(set train.flow_weight=0 or use engine families)"
             )
-        source = synthetic_source(d.families, d.scenes, d.frames, res, d.seed, labels, show,
+        source = engine_source(d.families, d.scenes, d.frames, res, d.seed, labels, show,
                                   deadline)  # fmt: skip
         n_val = max(4, min(32, d.scenes // 8))
-        val_src = synthetic_source(d.families, n_val, d.frames, res, d.seed + VAL_SEED_OFFSET,
+        val_src = engine_source(d.families, n_val, d.frames, res, d.seed + VAL_SEED_OFFSET,
                                    progress=show)  # fmt: skip
         val = np.stack([val_src.rgb(i) for i in range(len(val_src))])
     if d.occlusion_windows > 0 and show:
