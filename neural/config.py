@@ -101,7 +101,8 @@ class InferenceConfig:
         fallback: keep the last frame (copy-last) for a clip whose observed frames the model
             predicted (one step ahead, from the true frames before) no better than copy-last
             did: the model judges itself on the context it was given and steps back where it
-            does not help (needs at least 2 observed frames).
+            does not help (needs at least 2 observed frames; off for action-conditioned models,
+            whose future depends on the actions).
     """
 
     snap: float = 16.0

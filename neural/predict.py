@@ -148,7 +148,8 @@ class WorldModel:
         acts = self._actions(actions, x.shape[0], x.shape[1], horizon)
         roll = self.net.rollout(x, horizon, acts)
         out = roll.future
-        if self.inference.fallback and x.shape[1] >= 2:
+        # (not for action-conditioned models: actions change the future the context cannot judge)
+        if self.inference.fallback and not self.config.model.action_dim and x.shape[1] >= 2:
             # self-assessment on the context: one-step error vs copy-last's, per clip
             model_err = ((roll.teacher - x[:, 1:]) ** 2).mean(dim=(1, 2, 3, 4))
             copy_err = ((x[:, :-1] - x[:, 1:]) ** 2).mean(dim=(1, 2, 3, 4))
