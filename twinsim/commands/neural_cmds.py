@@ -9,8 +9,11 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 __all__ = ["register"]
+
+DEFAULT_THREADS = max(1, (os.cpu_count() or 2) // 2)
 
 
 class _HelpLater(str):
@@ -96,23 +99,37 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_model(args: argparse.Namespace):
+    """The checkpoint of ``--ckpt`` (or a bundled model's name) with ``--set inference.*``."""
+    from twinsim.neural.config import InferenceConfig
+    from twinsim.neural.predict import BUNDLED, WorldModel, load_pretrained
+
+    if args.ckpt in BUNDLED and not Path(args.ckpt).exists():
+        base = BUNDLED[args.ckpt].inference
+        settings = base.override(args.set).__dict__
+        return load_pretrained(args.ckpt, args.device, **settings)
+    settings = InferenceConfig().override(args.set).__dict__
+    return WorldModel.load(args.ckpt, args.device, **settings)
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
     from twinsim.neural.evaluate import EvalConfig, evaluate, format_table
-    from twinsim.neural.predict import WorldModel
     from twinsim.sim.fileio import write_text
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = WorldModel.load(args.ckpt, args.device)
+    model = _load_model(args)
     cfg = EvalConfig(
         test_scenes=args.test_scenes,
         permanence_scenes=args.permanence_scenes,
-        voe_pairs=args.voe_pairs,
+        voe_items=args.voe_items,
         seed=args.seed,
+        camera_shift=args.camera_shift,
+        minutes=args.minutes,
     )
-    results = evaluate(model, args.data, args.footage, cfg)
+    results = evaluate(model, args.data, args.footage, cfg, split=args.split)
     print(format_table(results))
     if args.json:
         write_text(args.json, json.dumps(results, indent=2, default=str) + "\n")
@@ -140,11 +157,12 @@ def _side_by_side(truth, pred, context: int, scale: int = 4):
 def _cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from twinsim.neural.predict import WorldModel
     from twinsim.sim.budget import check_memory
     from twinsim.sim.fileio import write_mp4
 
-    model = WorldModel.load(args.ckpt, args.device)
+    if args.context < 1 or args.horizon < 1:
+        raise ValueError("--context and --horizon must be >= 1")
+    model = _load_model(args)
     need = args.start + args.context + args.horizon
     side = model.resolution * 4  # the video's frames: 3 panels, each upscaled x4
     check_memory(
@@ -158,7 +176,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         frames = decode_video(args.video, model.resolution, max_frames=need)
     else:
         from twinsim.commands.sim_cmds import load_scene
-        from twinsim.neural.data import render_spec
+        from twinsim.neural.clips import render_spec
 
         spec = load_scene(args.scene, args.seed, args.impossible)
         frames = render_spec(spec, model.resolution, frames=need).rgb
@@ -174,16 +192,48 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         truth = np.concatenate([truth, pad])
     video = _side_by_side(truth, pred, args.context)
     out = write_mp4(args.out, video, args.fps)
+    sheet = out.with_suffix(".png")
+    _write_png(sheet, _contact_sheet(truth, pred, args.context))
     print(f"wrote {out} ({len(video)} frames: truth | prediction | error x4)", file=sys.stdout)
+    print(f"wrote {sheet} (contact sheet: row 1 truth, row 2 prediction, every predicted frame)")
     return 0
+
+
+def _contact_sheet(truth, pred, context: int, scale: int = 2):
+    """Two rows: the true frames after the context, and the predicted ones (1 px gaps)."""
+    import numpy as np
+
+    h = len(pred)
+    t = truth[context : context + h]
+    gap = np.full((t.shape[1], 1, 3), 255, np.uint8)
+
+    def row(frames):
+        return np.concatenate([x for f in frames for x in (f, gap)][:-1], axis=1)
+
+    r1, r2 = row(t), row(pred)
+    sheet = np.concatenate([r1, np.full((1, r1.shape[1], 3), 255, np.uint8), r2], axis=0)
+    return sheet.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def _write_png(path: Path, image) -> None:
+    import imageio.v3 as iio
+
+    from twinsim.sim.fileio import write_bytes
+
+    write_bytes(path, iio.imwrite("<bytes>", image, extension=".png"))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this group's sub-commands to the twinsim parser."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="torch device")
-    common.add_argument("--threads", type=_int_in(0, 1024), default=0,
-                        help="torch CPU threads (0: default)")  # fmt: skip
+    common.add_argument(
+        "--threads",
+        type=_int_in(0, 1024),
+        default=DEFAULT_THREADS,
+        help=f"torch CPU threads (default {DEFAULT_THREADS}: half the cores; torch's own default, "
+        "all cores, ran 6-9x slower while other work shared the CPU; 0: torch's default)",
+    )
 
     p = sub.add_parser("train", parents=[common], help="train the neural world model",
                        description="Train the flow + memory world model (docs/neural.md).")  # fmt: skip
@@ -209,23 +259,34 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", parents=[common], help="evaluate a world-model checkpoint",
                        description="Prediction quality, permanence, VoE and real footage, "
                        "with copy-last and linear baselines.")  # fmt: skip
-    p.add_argument("--ckpt", required=True, help="checkpoint folder, run folder or .safetensors")
-    p.add_argument("--data", help="dataset DIR (its test split); default: simulate test scenes")
+    p.add_argument("--ckpt", default="cpu", help="checkpoint folder, run folder, .safetensors "
+                   "or a bundled model's name (default: cpu, the bundled default)")  # fmt: skip
+    p.add_argument("--data", help="dataset DIR (its --split); default: simulate test scenes")
+    p.add_argument("--split", default="test", help="dataset split to evaluate: test or ood")
     p.add_argument("--footage", help="real footage folder (held-out clips are evaluated)")
     p.add_argument("--json", help="also write the results as JSON here")
     p.add_argument("--test-scenes", type=_int_in(1, 10**6), default=48,
                    help="synthetic test scenes")  # fmt: skip
     p.add_argument("--permanence-scenes", type=_int_in(1, 10**6), default=40,
                    help="vanish-twin scenes")  # fmt: skip
-    p.add_argument("--voe-pairs", type=_int_in(1, 10**5), default=10,
-                   help="pairs per family and kind")  # fmt: skip
+    p.add_argument("--voe-items", type=_int_in(1, 10**5), default=48,
+                   help="balanced VoE quadruplets per kind (48+ to decide a 0.8 target)")  # fmt: skip
     p.add_argument("--seed", type=_int_in(0, MAX_SEED), default=2_000_000,
                    help="evaluation scene seed")  # fmt: skip
+    p.add_argument("--camera-shift", type=float, default=0.0, metavar="M",
+                   help="also evaluate with every camera eye moved M metres (outside the "
+                   "training jitter of 0.08 m)")  # fmt: skip
+    p.add_argument("--minutes", type=_positive, help="wall-clock budget of the whole evaluation")
+    p.add_argument("--set", action="append", default=[], metavar="inference.FIELD=VALUE",
+                   help="inference setting, e.g. --set inference.snap=0 (repeatable)")  # fmt: skip
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("predict", parents=[common], help="predict a rollout to a video",
                        description="Write a side-by-side video: truth | prediction | error.")  # fmt: skip
-    p.add_argument("--ckpt", required=True, help="checkpoint folder, run folder or .safetensors")
+    p.add_argument("--ckpt", default="cpu", help="checkpoint folder, run folder, .safetensors "
+                   "or a bundled model's name (default: cpu)")  # fmt: skip
+    p.add_argument("--set", action="append", default=[], metavar="inference.FIELD=VALUE",
+                   help="inference setting, e.g. --set inference.snap=0 (repeatable)")  # fmt: skip
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="input video file")
     src.add_argument("--scene", metavar="SPEC.json|FAMILY",
@@ -237,5 +298,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--horizon", type=_int_in(1, 10_000), default=16, help="frames to predict")
     p.add_argument("--start", type=_int_in(0, 10**6), default=0, help="first frame used (>= 0)")
     p.add_argument("--fps", type=_positive, default=12.0, help="output frame rate")
-    p.add_argument("--out", required=True, help="output .mp4")
+    p.add_argument("--out", required=True, help="output .mp4 (a .png contact sheet beside it)")
     p.set_defaults(func=_cmd_predict)
