@@ -13,6 +13,7 @@ renderer, the observation modes and action validation; a task supplies five hook
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from typing import Any, ClassVar
@@ -129,7 +130,7 @@ class EngineEnv(gym.Env):
         self._renderer_name = renderer
         self._renderer = None
         self.world: World | None = None
-        self.action_space = self.ACTION_SPACE
+        self.action_space = copy.deepcopy(self.ACTION_SPACE)  # own RNG per env
         n = len(self.STATE_LABELS)
         state_space = spaces.Box(-np.inf, np.inf, (n,), np.float32)
         h = w = image_size
