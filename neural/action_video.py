@@ -31,7 +31,7 @@ class ActionVideoConfig:
     image_size: int
     act_dim: int
     num_actions: int = 0
-    width: int = 32
+    width: int = 24
 
     def __post_init__(self) -> None:
         if not (isinstance(self.image_size, int) and self.image_size % 4 == 0):
@@ -67,6 +67,9 @@ class ActionVideoModel(nn.Module):
         self.dec2 = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.SiLU())
         self.dec1 = nn.ConvTranspose2d(2 * w, 3, 4, 2, 1)
         self.heads = nn.Sequential(nn.Linear(2 * w, 64), nn.SiLU(), nn.Linear(64, 3))
+        # Start as copy-last-frame (zero change); training learns what moves.
+        nn.init.zeros_(self.dec1.weight)
+        nn.init.zeros_(self.dec1.bias)
         self.register_buffer("initial_frames", torch.zeros(1, 2, cfg.image_size, cfg.image_size, 3))
         self.register_buffer("reward_mean", torch.zeros(()))
         self.register_buffer("reward_std", torch.ones(()))
@@ -146,7 +149,7 @@ def train_action_video(
     initial_frames: np.ndarray,
     *,
     steps: int = 3000,
-    batch: int = 32,
+    batch: int = 16,
     lr: float = 2e-3,
     seconds: float | None = None,
     seed: int = 0,
