@@ -16,7 +16,6 @@ import _common
 import gymnasium as gym
 import numpy as np
 import torch
-
 import twinsim.envs  # noqa: F401  (registers twinsim/*)
 
 

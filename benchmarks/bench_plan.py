@@ -12,7 +12,6 @@ import time
 import _common
 import gymnasium as gym
 import torch
-
 import twinsim.envs  # noqa: F401
 from twinsim.envs.dream_train import dream_folder
 from twinsim.envs.planning import CEMConfig, CEMPlanner, dream_scorer, engine_scorer

@@ -14,7 +14,6 @@ import _common
 import gymnasium as gym
 import numpy as np
 import torch
-
 import twinsim.envs  # noqa: F401
 from twinsim.envs.policies import RandomPolicy
 

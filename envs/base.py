@@ -275,9 +275,7 @@ class EngineEnv(gym.Env):
             if o.kinematic:
                 pos, orn, _, _ = path_state(o.path, now)
                 keys = [Keyframe(0.0, tuple(pos), tuple(orn))]
-                keys += [
-                    dataclasses.replace(k, time=k.time - now) for k in o.path if k.time > now
-                ]
+                keys += [dataclasses.replace(k, time=k.time - now) for k in o.path if k.time > now]
                 objects.append(dataclasses.replace(o, path=tuple(keys)))
                 continue
             pos, orn = w.pose(o.name)

@@ -102,8 +102,10 @@ def dream_check(
         frame = obs["rgb"] if pixels else obs
         state = obs["state"] if pixels else obs
         dream.reset(seed=seed + ep, options={"obs": frame})
-        pol = scripted_policy(task) if policy == "scripted" else RandomPolicy(
-            engine.action_space, seed + ep
+        pol = (
+            scripted_policy(task)
+            if policy == "scripted"
+            else RandomPolicy(engine.action_space, seed + ep)
         )
         pol.reset()
         first, within, counting, n = frame, 0, True, 0
@@ -122,7 +124,9 @@ def dream_check(
             else:
                 counting = False
             if term or trunc or d_term:
-                agree.append(bool(term) == bool(d_term) and info["is_success"] == d_info["is_success"])
+                agree.append(
+                    bool(term) == bool(d_term) and info["is_success"] == d_info["is_success"]
+                )
                 break
         else:
             agree.append(True)

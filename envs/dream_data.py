@@ -48,7 +48,9 @@ def collect(
     script = scripted_policy(task)
     cols: dict[str, list] = {k: [] for k in ("obs", "act", "next", "rew", "done", "succ", "fr")}
     starts, start_frames = [], []
-    bar = tqdm(total=steps, disable=not progress, desc=f"collect {task}", unit="step", mininterval=5)
+    bar = tqdm(
+        total=steps, disable=not progress, desc=f"collect {task}", unit="step", mininterval=5
+    )
     n, ep = 0, 0
     while n < steps:
         obs, _ = env.reset(seed=seed * 100_003 + ep)

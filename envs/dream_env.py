@@ -269,9 +269,7 @@ class _DreamVectorEnv(VectorEnv):
             rew[restart], term[restart], trunc[restart] = 0.0, False, False
         obs = self.core.observe()
         self._needs_reset = term | trunc
-        succ = (success > self.core.threshold).numpy() & ~np.isin(
-            np.arange(self.num_envs), restart
-        )
+        succ = (success > self.core.threshold).numpy() & ~np.isin(np.arange(self.num_envs), restart)
         infos = {"is_success": succ, "uncertainty": spread.numpy()}
         return obs, rew, term, trunc, infos
 

@@ -30,9 +30,7 @@ TASKS: dict[str, TaskInfo] = {
     "PushBlock": TaskInfo(
         "twinsim.envs.task_push:PushBlockEnv", 100, "continuous", "push a block onto a disc"
     ),
-    "Topple": TaskInfo(
-        "twinsim.envs.task_topple:ToppleEnv", 100, "discrete", "knock a tower over"
-    ),
+    "Topple": TaskInfo("twinsim.envs.task_topple:ToppleEnv", 100, "discrete", "knock a tower over"),
     "Catch": TaskInfo(
         "twinsim.envs.task_catch:CatchEnv", 40, "continuous", "catch a falling ball on a tray"
     ),

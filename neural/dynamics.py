@@ -8,6 +8,7 @@ normalisers, a bank of initial states) + ``FOLDER/state.json`` (:class:`Dynamics
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -77,7 +78,7 @@ class EnsembleDynamics(nn.Module):
         e, d = cfg.ensemble, cfg.obs_dim
         a = cfg.num_actions or cfg.act_dim
         dims = [d + a] + [cfg.hidden] * cfg.layers
-        self.trunk = nn.ModuleList(_EnsembleLinear(e, i, o) for i, o in zip(dims, dims[1:]))
+        self.trunk = nn.ModuleList(_EnsembleLinear(e, i, o) for i, o in itertools.pairwise(dims))
         self.head = _EnsembleLinear(e, cfg.hidden, d + 3)  # delta, reward, done, success
         for name, size in (("obs_mean", d), ("obs_std", d), ("delta_mean", d), ("delta_std", d)):
             self.register_buffer(name, torch.zeros(size) if "mean" in name else torch.ones(size))

@@ -6,8 +6,6 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-
-from twinsim.cli import main as cli
 from twinsim.envs import make
 from twinsim.envs.dream_check import dream_check
 from twinsim.envs.dream_data import collect
@@ -15,6 +13,8 @@ from twinsim.envs.dream_train import train_dreams
 from twinsim.envs.planning import CEMConfig, CEMPlanner, dream_scorer, engine_scorer
 from twinsim.neural.action_video import ActionVideoModel
 from twinsim.neural.dynamics import EnsembleDynamics
+
+from twinsim.cli import main as cli
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,9 @@ def test_collect_mixes_scripted_successes_and_random_steps():
     assert data.obs.shape == (300, 10) and data.act.shape == (300, 2)
     assert data.success.sum() >= 1  # scripted episodes catch the ball
     assert data.done.sum() >= data.success.sum()
-    np.testing.assert_array_equal(data.obs[1:][data.done[:-1] == 0], data.next_obs[:-1][data.done[:-1] == 0])
+    np.testing.assert_array_equal(
+        data.obs[1:][data.done[:-1] == 0], data.next_obs[:-1][data.done[:-1] == 0]
+    )
 
 
 def test_checkpoints_round_trip_exactly(tiny_dreams):
@@ -77,7 +79,7 @@ def test_dream_starts_from_a_given_engine_observation(tiny_dreams):
     dream = make("twinsim/Catch-dream-v0", checkpoint=str(tiny_dreams))
     d_obs, _ = dream.reset(options={"obs": obs})
     np.testing.assert_array_equal(d_obs, obs)
-    nxt, r, term, trunc, info = dream.step(np.zeros(2, np.float32))
+    nxt, r, _term, _trunc, info = dream.step(np.zeros(2, np.float32))
     assert nxt.shape == obs.shape and np.isfinite(r) and "uncertainty" in info
 
 
@@ -105,7 +107,9 @@ def test_dream_check_reports_per_step_errors_against_a_baseline(tiny_dreams):
     assert 1 <= len(rep.obs_error) <= 8 and len(rep.reward_error) == len(rep.obs_error)
     assert all(np.isfinite(rep.obs_error)) and len(rep.steps_within) == 2
     assert rep.hold_error[-1] > 0  # the world moved: holding the first frame is wrong
-    px = dream_check("twinsim/Topple-dream-rgb-v0", episodes=1, steps=4, checkpoint=str(tiny_dreams))
+    px = dream_check(
+        "twinsim/Topple-dream-rgb-v0", episodes=1, steps=4, checkpoint=str(tiny_dreams)
+    )
     assert px.dream_id.endswith("dream-rgb-v0") and len(px.obs_error) >= 1
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
-
 import twinsim.envs
+from gymnasium.utils.env_checker import check_env
 from twinsim.envs import InvalidActionError, env_ids, make
 from twinsim.envs.policies import RandomPolicy, scripted_policy
 from twinsim.sim import SceneSpec, World
@@ -36,7 +35,7 @@ def test_registry_lists_four_tasks_with_both_action_kinds_and_dreams():
 
 
 def test_unknown_id_lists_valid_ids():
-    with pytest.raises(KeyError, match="valid env ids: .*twinsim/PushBlock-v0"):
+    with pytest.raises(KeyError, match=r"valid env ids: .*twinsim/PushBlock-v0"):
         make("twinsim/PushBlok-v0")
 
 
@@ -105,7 +104,7 @@ def test_scripted_policy_succeeds_and_random_rarely_does(env_id):
             obs, _ = env.reset(seed=seed)
             pol.reset()
             while True:
-                obs, r, term, trunc, info = env.step(pol(obs))
+                obs, _r, term, trunc, info = env.step(pol(obs))
                 if term or trunc:
                     break
             wins[name] += info["is_success"]
@@ -148,7 +147,7 @@ def test_async_vector_env_steps_engine_envs():
         assert obs.shape == (2, 10)
         assert not np.array_equal(obs[0], obs[1])
         for _ in range(30):  # crosses episode ends (autoreset)
-            obs, rew, term, trunc, info = envs.step(envs.action_space.sample())
+            obs, rew, _term, _trunc, _info = envs.step(envs.action_space.sample())
         assert obs.shape == (2, 10) and rew.shape == (2,)
     finally:
         envs.close()
