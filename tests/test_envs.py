@@ -155,3 +155,17 @@ def test_async_vector_env_steps_engine_envs():
 
 def test_package_registers_on_import():
     assert twinsim.envs.env_ids()[0] in gym.registry
+
+
+def test_cli_lists_envs_and_exports_a_renderable_spec(tmp_path, capsys):
+    from twinsim.cli import main as cli
+
+    assert cli(["envs"]) == 0
+    listed = capsys.readouterr().out
+    assert all(i in listed for i in env_ids())
+    out = tmp_path / "scene.json"
+    assert cli(["env-spec", "twinsim/Topple-v0", "--steps", "5", "--out", str(out)]) == 0
+    spec = SceneSpec.from_json(out.read_text())
+    assert spec.names == ("puck", "b0", "b1", "b2")
+    assert cli(["env-spec", "twinsim/Topple-dream-v0"]) == 2
+    assert "dream" in capsys.readouterr().err
