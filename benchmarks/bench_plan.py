@@ -38,14 +38,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--task", default="Catch")
     ap.add_argument("--episodes", type=int, default=10)
-    ap.add_argument("--horizon", type=int, default=10)
-    ap.add_argument("--population", type=int, default=64)
+    ap.add_argument("--horizon", type=int, default=8)
+    ap.add_argument("--population", type=int, default=32)
+    ap.add_argument("--elites", type=int, default=6)
+    ap.add_argument("--iterations", type=int, default=2)
     ap.add_argument("--seed", type=int, default=500)
     ap.add_argument("--no-append", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(1)
     env = gym.make(f"twinsim/{args.task}-v0")
-    cfg = CEMConfig(horizon=args.horizon, population=args.population)
+    cfg = CEMConfig(args.horizon, args.population, args.elites, args.iterations)
     model = EnsembleDynamics.load(dream_folder(args.task))
     policies = {
         "random": RandomPolicy(env.action_space, 0),
@@ -63,7 +65,8 @@ def main() -> None:
         _common.append_results(
             f"Planning in the dream: CEM-MPC on twinsim/{args.task}-v0 (bench_plan)",
             table + f"\n\n{args.episodes} episodes, horizon {args.horizon}, population "
-            f"{args.population}, 3 CEM iterations; shared 2-core machine, 1 torch thread.",
+            f"{args.population}, elites {args.elites}, {args.iterations} CEM iterations; shared "
+            "2-core machine, 1 torch thread.",
             [f"python benchmarks/bench_plan.py --task {args.task} --episodes {args.episodes}"],
         )
 

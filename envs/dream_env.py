@@ -24,7 +24,7 @@ import torch
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
-from twinsim.envs.base import check_action
+from twinsim.envs.base import InvalidActionError, check_action
 from twinsim.envs.dream_train import dream_folder
 from twinsim.envs.registry import TASKS
 from twinsim.neural.action_video import ActionVideoModel
@@ -70,10 +70,18 @@ class _Core:
         arr = np.asarray(actions)
         shape = (self.n, *self.action_space.shape)
         if arr.shape != shape:
-            raise ValueError(f"invalid actions shape {arr.shape}: expected {shape}")
-        for a in arr:
-            check_action(self.action_space, a.item() if arr.ndim == 1 else a)
-        return _actions_tensor(self.action_space, arr, self.n)
+            raise InvalidActionError(f"invalid actions shape {arr.shape}: expected {shape}")
+        space = self.action_space
+        if isinstance(space, spaces.Discrete):
+            bad = ~np.isin(arr, np.arange(space.start, space.start + space.n))
+        else:
+            bad = ~np.isfinite(arr) | (arr < space.low - 1e-5) | (arr > space.high + 1e-5)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            check_action(space, arr[row].item() if arr.ndim == 1 else arr[row])  # raises
+        if isinstance(space, spaces.Box):
+            arr = np.clip(arr, space.low, space.high)
+        return _actions_tensor(space, arr, self.n)
 
 
 class _StateCore(_Core):

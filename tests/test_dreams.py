@@ -139,3 +139,18 @@ def test_cem_plans_with_dream_and_engine_scorers(tiny_dreams):
     obs, _ = d.reset(seed=0)
     topple = EnsembleDynamics.load(tiny_dreams / "Topple")
     assert d.action_space.contains(CEMPlanner(d.action_space, dream_scorer(topple), cfg)(obs))
+
+
+def test_vector_dream_rejects_bad_action_batches(tiny_dreams):
+    from twinsim.envs import InvalidActionError
+
+    envs = gym.make_vec("twinsim/Catch-dream-v0", num_envs=3, checkpoint=str(tiny_dreams))
+    envs.reset(seed=0)
+    with pytest.raises(InvalidActionError, match=r"expected \(3, 2\)"):
+        envs.step(np.zeros((2, 2)))
+    with pytest.raises(InvalidActionError, match="out of bounds"):
+        envs.step(np.array([[0, 0], [0, 9.0], [0, 0]]))
+    d = gym.make_vec("twinsim/Topple-dream-v0", num_envs=2, checkpoint=str(tiny_dreams))
+    d.reset(seed=0)
+    with pytest.raises(InvalidActionError, match=r"\[0, 4\]"):
+        d.step(np.array([1, 5]))
