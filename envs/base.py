@@ -22,7 +22,15 @@ import gymnasium as gym
 import numpy as np
 import pybullet as p
 from gymnasium import spaces
-from twinsim.sim import CameraSpec, Keyframe, ObjectSpec, SceneSpec, World, get_renderer
+from twinsim.sim import (
+    CameraSpec,
+    Keyframe,
+    LightSpec,
+    ObjectSpec,
+    SceneSpec,
+    World,
+    get_renderer,
+)
 from twinsim.sim.bodies import path_state
 from twinsim.sim.camera import camera_pose_at
 
@@ -302,6 +310,9 @@ class EngineEnv(gym.Env):
         return SceneSpec(
             objects=tuple(objects),
             cameras=(self.camera(),),
+            # No shadow pass: TinyRenderer's shadow map aliases into a moire on the floor at
+            # small sizes, noise that image policies and pixel dreams would have to model.
+            light=LightSpec(shadows=False),
             world=WorldSpec(fps=self.FPS, duration=10.0),
             family=f"env:{type(self).__name__}",
             seed=seed,
