@@ -65,11 +65,11 @@ class ActionVideoModel(nn.Module):
         self.film = nn.Sequential(nn.Linear(a, 64), nn.SiLU(), nn.Linear(64, 4 * w))
         self.mid = nn.Sequential(_block(2 * w), _block(2 * w))
         self.dec2 = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.SiLU())
-        self.dec1 = nn.ConvTranspose2d(2 * w, 3, 4, 2, 1)
+        # No bias: a learned constant would tint every pixel of every predicted frame.
+        self.dec1 = nn.ConvTranspose2d(2 * w, 3, 4, 2, 1, bias=False)
         self.heads = nn.Sequential(nn.Linear(2 * w, 64), nn.SiLU(), nn.Linear(64, 3))
         # Start as copy-last-frame (zero change); training learns what moves.
         nn.init.zeros_(self.dec1.weight)
-        nn.init.zeros_(self.dec1.bias)
         self.register_buffer("initial_frames", torch.zeros(1, 2, cfg.image_size, cfg.image_size, 3))
         self.register_buffer("reward_mean", torch.zeros(()))
         self.register_buffer("reward_std", torch.ones(()))

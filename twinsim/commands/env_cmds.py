@@ -125,15 +125,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Collect engine data (half scripted-with-noise, half random episodes) for "
         "each task and train its state dream (MLP ensemble) and pixel dream (action-"
         "conditioned video model) into OUT/<Task>/. Defaults train all four tasks in about "
-        "25 min on 2 cores.",
+        "20 min on 2 cores (the bundled dreams were made so).",
     )
     t.add_argument("--tasks", default="all", help="comma-separated task names, or all")
     t.add_argument("--kinds", default="state,pixel", help="state, pixel or both (default)")
     t.add_argument("--out", default="assets/dreams", help="output root (assets/dreams)")
     t.add_argument("--state-steps", type=int, default=12_000, help="engine steps (12000)")
-    t.add_argument("--pixel-steps", type=int, default=2_500, help="engine steps (2500)")
+    t.add_argument("--pixel-steps", type=int, default=2_000, help="engine steps (2000)")
     t.add_argument("--state-seconds", type=float, default=60, help="training budget (60)")
-    t.add_argument("--pixel-seconds", type=float, default=100, help="training budget (100)")
+    t.add_argument("--pixel-seconds", type=float, default=140, help="training budget (140)")
     t.add_argument("--seed", type=int, default=0, help="data and init seed (0)")
     t.add_argument("--threads", type=int, default=1, help="torch threads (1)")
     t.set_defaults(func=_cmd_dream_train)
