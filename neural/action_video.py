@@ -1,7 +1,7 @@
 """Pixel dream: a small action-conditioned video model for gymnasium dreams.
 
-Given the last two RGB frames and an action it predicts the next frame (as a bounded change of
-the last one), the reward and the episode end (success / failure) from its own latent. The
+Given the last two RGB frames and an action it predicts the next frame (the last one plus a
+bounded change where a learned per-pixel gate opens), the reward and the episode end (success / failure) from its own latent. The
 action modulates the latent (FiLM). Checkpoints: ``FOLDER/pixel.safetensors`` (weights and a
 bank of initial frame pairs) + ``FOLDER/pixel.json`` (:class:`ActionVideoConfig`).
 """
@@ -65,10 +65,11 @@ class ActionVideoModel(nn.Module):
         self.film = nn.Sequential(nn.Linear(a, 64), nn.SiLU(), nn.Linear(64, 4 * w))
         self.mid = nn.Sequential(_block(2 * w), _block(2 * w))
         self.dec2 = nn.Sequential(nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.SiLU())
-        # No bias: a learned constant would tint every pixel of every predicted frame.
-        self.dec1 = nn.ConvTranspose2d(2 * w, 3, 4, 2, 1, bias=False)
+        # 3 change channels + 1 gate logit; no bias: a constant would tint every pixel.
+        self.dec1 = nn.ConvTranspose2d(2 * w, 4, 4, 2, 1, bias=False)
+        self.gate_bias = nn.Parameter(torch.tensor(-4.0))
         self.heads = nn.Sequential(nn.Linear(2 * w, 64), nn.SiLU(), nn.Linear(64, 3))
-        # Start as copy-last-frame (zero change); training learns what moves.
+        # Start as copy-last-frame (zero change, gate nearly shut); training learns what moves.
         nn.init.zeros_(self.dec1.weight)
         self.register_buffer("initial_frames", torch.zeros(1, 2, cfg.image_size, cfg.image_size, 3))
         self.register_buffer("reward_mean", torch.zeros(()))
@@ -91,8 +92,10 @@ class ActionVideoModel(nn.Module):
         h = h * (1 + gamma[..., None, None]) + beta[..., None, None]
         h = h + self.mid(h)
         up = self.dec2(h)
-        delta = torch.tanh(self.dec1(torch.cat([up, h1], dim=1)))
-        frame = (last + delta).clamp(0.0, 1.0)
+        out = self.dec1(torch.cat([up, h1], dim=1))
+        # A per-pixel gate keeps the static background exactly the last frame's.
+        gate = torch.sigmoid(out[:, 3:] + self.gate_bias)
+        frame = (last + gate * torch.tanh(out[:, :3])).clamp(0.0, 1.0)
         return frame, self.heads(h.mean(dim=(2, 3)))
 
     @torch.no_grad()
@@ -169,7 +172,6 @@ def train_action_video(
     fr = torch.as_tensor(frames)
     a = torch.as_tensor(act)
     d, s = (torch.as_tensor(x, dtype=torch.float32) for x in (done, success))
-    pos_w = torch.tensor(max(1.0, float((1 - d).sum() / d.sum().clamp_min(1))))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     bce = nn.functional.binary_cross_entropy_with_logits
@@ -181,9 +183,7 @@ def train_action_video(
         moving = ((clip[:, 2] - clip[:, 1]).abs().sum(1, keepdim=True) > 0.05).float()
         loss_pix = ((pred - clip[:, 2]).pow(2) * (1 + 9 * moving)).mean()
         loss_rew = (heads[:, 0] - (r[idx] - model.reward_mean) / model.reward_std).pow(2).mean()
-        loss_end = bce(heads[:, 1], d[idx], pos_weight=pos_w) + bce(
-            heads[:, 2], s[idx], pos_weight=pos_w
-        )
+        loss_end = bce(heads[:, 1], d[idx]) + bce(heads[:, 2], s[idx])  # calibrated P(end)
         loss = 10 * loss_pix + 0.1 * loss_rew + 0.05 * loss_end
         opt.zero_grad()
         loss.backward()
