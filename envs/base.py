@@ -31,8 +31,8 @@ from twinsim.sim import (
     World,
     get_renderer,
 )
-from twinsim.sim.bodies import path_state
-from twinsim.sim.camera import camera_pose_at
+from twinsim.sim.render import camera_pose_at
+from twinsim.sim.world.bodies import path_state
 
 __all__ = ["OBS_MODES", "EngineEnv", "InvalidActionError"]
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
+from twinsim.sim.fileio import write_bytes, write_json
 
 __all__ = ["ActionVideoConfig", "ActionVideoModel", "PixelPrediction", "train_action_video"]
 
@@ -112,17 +113,12 @@ class ActionVideoModel(nn.Module):
         )
 
     def save(self, folder: str | Path, info: dict | None = None) -> None:
-        """Write ``pixel.safetensors`` + ``pixel.json`` (temporary files, then renames)."""
+        """Write ``pixel.safetensors`` + ``pixel.json`` (each atomically, through fileio)."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
-        tmp = folder / ".pixel.safetensors.tmp"
-        save_file(tensors, str(tmp))
-        tmp.replace(folder / "pixel.safetensors")
+        write_bytes(folder / "pixel.safetensors", save(tensors, metadata={"format": FORMAT}))
         meta = {"format": FORMAT, "config": asdict(self.cfg), "info": info or {}}
-        tmp = folder / ".pixel.json.tmp"
-        tmp.write_text(json.dumps(meta, indent=2))
-        tmp.replace(folder / "pixel.json")
+        write_json(folder / "pixel.json", meta, indent=2)
 
     @classmethod
     def load(cls, folder: str | Path) -> ActionVideoModel:

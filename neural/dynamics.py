@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
+from twinsim.sim.fileio import write_bytes, write_json
 
 __all__ = ["DynamicsConfig", "EnsembleDynamics", "Prediction", "train_dynamics"]
 
@@ -117,17 +118,12 @@ class EnsembleDynamics(nn.Module):
     # -- checkpoints ---------------------------------------------------------------------------
 
     def save(self, folder: str | Path, info: dict | None = None) -> None:
-        """Write ``state.safetensors`` + ``state.json`` (temporary files, then renames)."""
+        """Write ``state.safetensors`` + ``state.json`` (each atomically, through fileio)."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
-        tmp = folder / ".state.safetensors.tmp"
-        save_file(tensors, str(tmp))
-        tmp.replace(folder / "state.safetensors")
+        write_bytes(folder / "state.safetensors", save(tensors, metadata={"format": FORMAT}))
         meta = {"format": FORMAT, "config": asdict(self.cfg), "info": info or {}}
-        tmp = folder / ".state.json.tmp"
-        tmp.write_text(json.dumps(meta, indent=2))
-        tmp.replace(folder / "state.json")
+        write_json(folder / "state.json", meta, indent=2)
 
     @classmethod
     def load(cls, folder: str | Path) -> EnsembleDynamics:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 __all__ = ["register"]
 
@@ -42,11 +41,9 @@ def _cmd_env_spec(args: argparse.Namespace) -> int:
     if args.out is None:
         print(text)
     else:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(out)
+        from twinsim.sim.fileio import write_text
+
+        out = write_text(args.out, text)
         print(f"wrote {out}")
     return 0
 
