@@ -64,8 +64,9 @@ class _Core:
         self.folder = dream_folder(task, checkpoint)
         self.action_space: spaces.Space = copy.deepcopy(self.engine_cls.ACTION_SPACE)
 
-    def check_actions(self, actions: Any) -> torch.Tensor:
-        if self.n == 1:
+    def check_actions(self, actions: Any, batched: bool = True) -> torch.Tensor:
+        """Validate one action (``batched=False``, single env) or a (num_envs, ...) batch."""
+        if not batched:
             return _actions_tensor(self.action_space, check_action(self.action_space, actions), 1)
         arr = np.asarray(actions)
         shape = (self.n, *self.action_space.shape)
@@ -194,7 +195,7 @@ class _DreamEnv(gym.Env):
     def step(self, action: Any):
         if not self._ready:
             raise RuntimeError("call reset() before step()")
-        reward, done, success, spread = self.core.step(self.core.check_actions(action))
+        reward, done, success, spread = self.core.step(self.core.check_actions(action, False))
         term = bool(done[0] > self.core.threshold)
         info = {
             "is_success": bool(success[0] > self.core.threshold),

@@ -150,6 +150,9 @@ def test_vector_dream_rejects_bad_action_batches(tiny_dreams):
         envs.step(np.zeros((2, 2)))
     with pytest.raises(InvalidActionError, match="out of bounds"):
         envs.step(np.array([[0, 0], [0, 9.0], [0, 0]]))
+    one = gym.make_vec("twinsim/Catch-dream-v0", num_envs=1, checkpoint=str(tiny_dreams))
+    one.reset(seed=0)
+    assert one.step(np.zeros((1, 2), np.float32))[0].shape == (1, 10)
     d = gym.make_vec("twinsim/Topple-dream-v0", num_envs=2, checkpoint=str(tiny_dreams))
     d.reset(seed=0)
     with pytest.raises(InvalidActionError, match=r"\[0, 4\]"):
