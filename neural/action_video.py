@@ -8,16 +8,14 @@ bank of initial frame pairs) + ``FOLDER/pixel.json`` (:class:`ActionVideoConfig`
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save
 from torch import nn
-from twinsim.sim.fileio import write_bytes, write_json
+from twinsim.neural.dream_io import load_checkpoint, save_checkpoint
 
 __all__ = ["ActionVideoConfig", "ActionVideoModel", "PixelPrediction", "train_action_video"]
 
@@ -114,28 +112,14 @@ class ActionVideoModel(nn.Module):
 
     def save(self, folder: str | Path, info: dict | None = None) -> None:
         """Write ``pixel.safetensors`` + ``pixel.json`` (each atomically, through fileio)."""
-        folder = Path(folder)
-        tensors = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
-        write_bytes(folder / "pixel.safetensors", save(tensors, metadata={"format": FORMAT}))
-        meta = {"format": FORMAT, "config": asdict(self.cfg), "info": info or {}}
-        write_json(folder / "pixel.json", meta, indent=2)
+        save_checkpoint(self, folder, "pixel", FORMAT, info)
 
     @classmethod
     def load(cls, folder: str | Path) -> ActionVideoModel:
         """Load a checkpoint written by :meth:`save` (safetensors, no pickle)."""
-        folder = Path(folder)
-        meta_path, w_path = folder / "pixel.json", folder / "pixel.safetensors"
-        for path in (meta_path, w_path):
-            if not path.is_file():
-                raise FileNotFoundError(f"pixel dream checkpoint file {str(path)!r} is missing")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{meta_path}: not a pixel dream (format {meta.get('format')!r})")
-        model = cls(ActionVideoConfig(**meta["config"]))
-        tensors = load_file(str(w_path))
-        model.initial_frames = torch.zeros_like(tensors["initial_frames"])
-        model.load_state_dict(tensors)
-        return model.eval()
+        return load_checkpoint(
+            cls, ActionVideoConfig, folder, "pixel", FORMAT, "pixel dream", "initial_frames"
+        )
 
 
 def train_action_video(

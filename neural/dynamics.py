@@ -9,17 +9,15 @@ normalisers, a bank of initial states) + ``FOLDER/state.json`` (:class:`Dynamics
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save
 from torch import nn
-from twinsim.sim.fileio import write_bytes, write_json
+from twinsim.neural.dream_io import load_checkpoint, save_checkpoint
 
 __all__ = ["DynamicsConfig", "EnsembleDynamics", "Prediction", "train_dynamics"]
 
@@ -119,28 +117,14 @@ class EnsembleDynamics(nn.Module):
 
     def save(self, folder: str | Path, info: dict | None = None) -> None:
         """Write ``state.safetensors`` + ``state.json`` (each atomically, through fileio)."""
-        folder = Path(folder)
-        tensors = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
-        write_bytes(folder / "state.safetensors", save(tensors, metadata={"format": FORMAT}))
-        meta = {"format": FORMAT, "config": asdict(self.cfg), "info": info or {}}
-        write_json(folder / "state.json", meta, indent=2)
+        save_checkpoint(self, folder, "state", FORMAT, info)
 
     @classmethod
     def load(cls, folder: str | Path) -> EnsembleDynamics:
         """Load a checkpoint written by :meth:`save` (safetensors, no pickle)."""
-        folder = Path(folder)
-        meta_path, w_path = folder / "state.json", folder / "state.safetensors"
-        for path in (meta_path, w_path):
-            if not path.is_file():
-                raise FileNotFoundError(f"state dream checkpoint file {str(path)!r} is missing")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{meta_path}: not a state dream (format {meta.get('format')!r})")
-        model = cls(DynamicsConfig(**meta["config"]))
-        tensors = load_file(str(w_path))
-        model.initial_obs = torch.zeros_like(tensors["initial_obs"])
-        model.load_state_dict(tensors)
-        return model.eval()
+        return load_checkpoint(
+            cls, DynamicsConfig, folder, "state", FORMAT, "state dream", "initial_obs"
+        )
 
 
 def train_dynamics(
