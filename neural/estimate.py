@@ -22,6 +22,7 @@ from twinsim.neural.refine import (
     FIT_SHAPES,
     FrameFit,
     fit_frame,
+    fit_trajectory,
     grounded_scale,
     initial_fit,
     lowest_offset,
@@ -65,6 +66,8 @@ class EstimateConfig:
     Attributes:
         window: visible frames per object fitted (the last ones); velocity comes from them.
         max_evals: renders per frame fit (Nelder–Mead budget); the first fit gets twice this.
+        trajectory_evals: Nelder–Mead evaluations of the joint fit of the last state and
+            velocity to every frame of the window (each renders ``window`` frames).
         mass, friction, restitution: material of movable bodies (not observable in a few frames).
         use_network: classify shapes with the bundled perception network when it is available
             (else every class is fitted and the lowest pixel error wins).
@@ -72,6 +75,7 @@ class EstimateConfig:
 
     window: int = 5
     max_evals: int = 120
+    trajectory_evals: int = 200
     mass: float = 1.0
     friction: float = 0.5
     restitution: float = 0.35
@@ -252,6 +256,7 @@ class _Estimator:
                 start,
                 depth,
                 self.cfg.max_evals,
+                fixed_size=True,
             )
             out[t] = prev
         return out, probs
@@ -298,6 +303,19 @@ def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool):
             g = scaled(f, eye, grounded_scale(f, eye))
             out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
     return out, grounded
+
+
+def _flat_box(fit: FrameFit) -> FrameFit:
+    """The box turned to lie on the face nearest to down, at its fitted yaw, on the floor."""
+    R = Rotation.from_quat(fit.orientation).as_matrix()
+    up = int(np.argmax(np.abs(R[2])))
+    rest = [i for i in range(3) if i != up]
+    a = R[:, rest[0]]
+    yaw = math.atan2(a[1], a[0])
+    size = (fit.size[rest[0]], fit.size[rest[1]], fit.size[up])
+    q = Rotation.from_euler("z", yaw).as_quat()
+    pos = np.array([fit.position[0], fit.position[1], size[2]])
+    return dataclasses.replace(fit, size=size, orientation=q, position=pos)
 
 
 def _propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
@@ -353,10 +371,13 @@ def estimate_scene(
             frames of each object are fitted).
         camera: the camera that took the frames; None assumes :func:`default_camera`.
         cfg: estimation knobs.
-        classifier: ``f(frame, blob) -> {shape: prob}`` (the perception network), or None to
-            choose the shape class by pixel error alone.
+        classifier: ``f(frame, blob) -> {shape: prob}``; None uses the bundled perception
+            network when ``cfg.use_network`` and it is installed, else the shape class is
+            chosen by pixel error alone (every class fitted).
     """
     cfg = cfg or EstimateConfig()
+    if classifier is None and cfg.use_network:
+        classifier = _bundled_classifier()
     frames = np.asarray(frames)
     if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) < 1:
         raise ValueError(f"frames must be uint8 (T, H, W, 3) with T >= 1, got {frames.dtype} {frames.shape}")
@@ -383,6 +404,27 @@ def estimate_scene(
         pos = np.stack([fits[t].position for t in ts])
         airborne = not grounded[t_last]
         p_end, vel, sig, v_se = _velocity(times, pos, airborne)
+        moved = any(
+            not np.array_equal(tr.blobs[a].mask, tr.blobs[b].mask)
+            for a, b in zip(ts[:-1], ts[1:], strict=True)
+        )
+        if moved and not scenery_look and len(ts) >= 2:
+            p_end, vel, _ = fit_trajectory(
+                est.canvas,
+                {t: frames[t] for t in ts},
+                {t: est._others(fitted, t, k) for t in ts},
+                k,
+                fit.spec(),
+                {t: fits[t].orientation for t in ts},
+                t_last,
+                p_end,
+                vel,
+                grounded[t_last],
+                FPS,
+                max_evals=cfg.trajectory_evals,
+            )
+            fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
+            fit = fits[t_last]
         big = max(fit.size) > 0.25
         speed = float(np.linalg.norm(vel))
         still = speed < 0.04
@@ -396,6 +438,8 @@ def estimate_scene(
             vel[2] = 0.0
         if role == "dynamic" and grounded[t_last]:
             vel[2] = 0.0
+            if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
+                fit = _flat_box(fit)
             p_now = np.array([p_now[0], p_now[1], fit.position[2]])
         colors = np.mean([f.color for f in fits.values()], 0)
         name = f"obj{k}"
@@ -476,6 +520,20 @@ def _unexplained(canvas: Canvas, frame: np.ndarray, spec: SceneSpec, bd) -> floa
         return 0.0
     bad = np.abs(rgb.astype(np.float32) - frame.astype(np.float32)).sum(-1) > 120
     return float((bad & fg).sum() / fg.sum())
+
+
+_CLASSIFIER: list = []  # the bundled network, loaded once per process (read-only after)
+
+
+def _bundled_classifier():
+    if not _CLASSIFIER:
+        try:
+            from twinsim.neural.perception import load_perception
+
+            _CLASSIFIER.append(load_perception())
+        except FileNotFoundError:
+            _CLASSIFIER.append(None)
+    return _CLASSIFIER[0]
 
 
 def lowest_point(o: ObjectSpec) -> float:

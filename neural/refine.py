@@ -64,6 +64,29 @@ class FrameFit:
         )
 
 
+def compass_search(loss, x0: np.ndarray, steps: np.ndarray, max_evals: int, shrink: int = 4):
+    """Pattern search polish: try +-step on each coordinate, move on any gain, halve the steps
+    when none helps. Copes with the piecewise-constant error of a rasteriser better than NM's
+    shrinking simplex. Returns (x, loss(x), evals)."""
+    x, fx, n = np.asarray(x0, float).copy(), float(loss(x0)), 1
+    steps = np.asarray(steps, float).copy()
+    for _ in range(shrink):
+        improved = True
+        while improved and n < max_evals:
+            improved = False
+            for i in range(len(x)):
+                for sgn in (1.0, -1.0):
+                    y = x.copy()
+                    y[i] += sgn * steps[i]
+                    fy = float(loss(y))
+                    n += 1
+                    if fy < fx:
+                        x, fx, improved = y, fy, True
+                        break
+        steps /= 2
+    return x, fx, n
+
+
 def pixel_ray(pose: CameraPose, u: float, v: float) -> np.ndarray:
     """World direction through continuous pixel (u, v), scaled so its camera depth is 1."""
     d_cam = np.linalg.solve(pose.K, np.array([u, v, 1.0]))
@@ -136,11 +159,19 @@ def initial_fit(pose: CameraPose, blob: Blob, shape: str, color) -> tuple[FrameF
     return FrameFit(shape, size, color, pos, q, float("inf"), 0), depth
 
 
-def _decode(theta, shape, pose, depth, u0, v0, q0) -> tuple[tuple[float, ...], np.ndarray, np.ndarray]:
+def _decode(
+    theta, shape, pose, depth, u0, v0, q0, fixed_size=None
+) -> tuple[tuple[float, ...], np.ndarray, np.ndarray]:
+    """Parameters -> (size, position, quaternion). With ``fixed_size`` the third parameter is
+    the log of the depth factor instead of the sizes (no body rebuild per render)."""
     eye = np.asarray(pose.eye)
+    if fixed_size is not None:
+        size, n = tuple(fixed_size), 1
+        depth = depth * float(np.exp(theta[2]))
+    else:
+        n = {"sphere": 1, "box": 3, "cylinder": 2}[shape]
+        size = tuple(float(np.exp(x)) for x in theta[2 : 2 + n])
     pos = eye + depth * pixel_ray(pose, u0 + theta[0], v0 + theta[1])
-    n = {"sphere": 1, "box": 3, "cylinder": 2}[shape]
-    size = tuple(float(np.exp(x)) for x in theta[2 : 2 + n])
     if shape == "sphere":
         return size, pos, q0
     rot = Rotation.from_rotvec(theta[2 + n : 5 + n]) * Rotation.from_quat(q0)
@@ -156,12 +187,14 @@ def fit_frame(
     depth: float,
     max_evals: int = 300,
     orientations: tuple[np.ndarray, ...] = (),
+    fixed_size: bool = False,
 ) -> FrameFit:
     """Refine ``start`` against one observed (H, W, 3) uint8 frame at fixed camera ``depth``.
 
     ``others`` are the other objects drawn meanwhile (``others[slot]`` is replaced by the
     candidate); ``orientations`` are extra starting orientations to try (the best one wins).
-    The colour is refitted from the rendered and observed pixels after the geometry.
+    The colour is refitted from the rendered and observed pixels after the geometry. With
+    ``fixed_size`` the size stays and the depth is fitted instead (the same image family).
     """
     pose = canvas.pose
     obs = observed.astype(np.float32)
@@ -185,10 +218,13 @@ def fit_frame(
         rgb, _ = canvas.render(objs, poses)
         return rgb
 
-    color = start.color
+    color = _refit_color(
+        canvas, obs, objs, slot, start.shape, start.size, start.position, start.orientation, start.color
+    )
+    fixed = start.size if fixed_size else None
 
     def loss(theta):
-        size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0)
+        size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed)
         if any(s < 1e-3 or s > 5.0 for s in size):
             return 1e12
         rgb = render(size, pos, q, color)
@@ -198,8 +234,11 @@ def fit_frame(
     starts = (start.orientation, *orientations) if start.shape != "sphere" else (start.orientation,)
     for q0 in starts:
         q0 = np.asarray(q0, float)
-        theta0 = np.concatenate([[0.0, 0.0], np.log(start.size)])
-        steps = [_STEP_PX, _STEP_PX] + [_STEP_LOG] * len(start.size)
+        if fixed_size:
+            theta0, steps = np.zeros(3), [_STEP_PX, _STEP_PX, 0.05]
+        else:
+            theta0 = np.concatenate([[0.0, 0.0], np.log(start.size)])
+            steps = [_STEP_PX, _STEP_PX] + [_STEP_LOG] * len(start.size)
         if start.shape != "sphere":
             theta0 = np.concatenate([theta0, np.zeros(3)])
             steps += [_STEP_ROT] * 3
@@ -210,22 +249,21 @@ def fit_frame(
             method="Nelder-Mead",
             options={"maxfev": max_evals, "initial_simplex": simplex, "xatol": 1e-3, "fatol": 1.0},
         )
-        if best is None or res.fun < best[0]:
-            best = (float(res.fun), res.x, q0)
+        if res.fun > 0:  # restart once from the optimum with a fresh simplex (NM stalls)
+            simplex = np.vstack([res.x, res.x + 0.5 * np.diag(steps)])
+            res2 = minimize(
+                loss,
+                res.x,
+                method="Nelder-Mead",
+                options={"maxfev": max_evals // 2, "initial_simplex": simplex, "xatol": 1e-3},
+            )
+            res = res2 if res2.fun < res.fun else res
+        x, fx, _ = compass_search(loss, res.x, 0.5 * np.asarray(steps), max_evals // 2)
+        if best is None or fx < best[0]:
+            best = (fx, x, q0)
     _, theta, q0 = best
-    size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0)
-    # colour: match the mean rendered colour to the observed one where both show the object
-    for _ in range(2):
-        objs[slot] = ObjectSpec(name="fit", shape=start.shape, size=size, color=color)
-        poses = [None if o is None else (o.position, o.orientation) for o in objs]
-        poses[slot] = (pos, q)
-        rgb, seg = canvas.render(objs, poses, segmentation=True)
-        evals += 1
-        m = seg == slot + 1
-        if m.sum() < 2:
-            break
-        ratio = obs[m].mean(0) / np.maximum(rgb[m].astype(np.float32).mean(0), 1.0)
-        color = (*[float(np.clip(c * r, 0.0, 1.0)) for c, r in zip(color[:3], ratio, strict=True)], 1.0)
+    size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed)
+    color = _refit_color(canvas, obs, objs, slot, start.shape, size, pos, q, color)
     objs[slot] = ObjectSpec(name="fit", shape=start.shape, size=size, color=color)
     poses = [None if o is None else (o.position, o.orientation) for o in objs]
     poses[slot] = (pos, q)
@@ -236,7 +274,95 @@ def fit_frame(
     return FrameFit(start.shape, size, color, pos, np.asarray(q), err, evals + 1)
 
 
+def _refit_color(canvas, obs, objs, slot, shape, size, pos, q, color, rounds: int = 2):
+    """Scale the colour so the mean rendered colour matches the observed one on the body's
+    rendered pixels (shading is linear in the colour)."""
+    for _ in range(rounds):
+        objs[slot] = ObjectSpec(name="fit", shape=shape, size=tuple(size), color=color)
+        poses = [None if o is None else (o.position, o.orientation) for o in objs]
+        poses[slot] = (pos, q)
+        rgb, seg = canvas.render(objs, poses, segmentation=True)
+        m = seg == slot + 1
+        if m.sum() < 2:
+            break
+        ratio = obs[m].mean(0) / np.maximum(rgb[m].astype(np.float32).mean(0), 1.0)
+        color = (
+            *[float(np.clip(c * r, 0.0, 1.0)) for c, r in zip(color[:3], ratio, strict=True)],
+            1.0,
+        )
+    return color
+
+
 def blob_error(canvas: Canvas, observed: np.ndarray, objects: list[ObjectSpec | None]) -> float:
     """Mean absolute pixel error (0..255) of a full render of ``objects`` against ``observed``."""
     rgb, _ = canvas.render(objects)
     return float(np.abs(rgb.astype(np.float32) - observed.astype(np.float32)).mean())
+
+
+def fit_trajectory(
+    canvas: Canvas,
+    frames: dict[int, np.ndarray],
+    others: dict[int, list[ObjectSpec | None]],
+    slot: int,
+    look: ObjectSpec,
+    orientations: dict[int, np.ndarray],
+    t_last: int,
+    position: np.ndarray,
+    velocity: np.ndarray,
+    grounded: bool,
+    fps: float,
+    gravity: float = 9.81,
+    max_evals: int = 200,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Refine the state at frame ``t_last`` against every observed frame of the window at once.
+
+    Motion model over the window: on the floor, a straight line at constant height slowed by
+    friction (parameters x, y, vx, vy and the deceleration); in the air, a ballistic arc (x, y, z, vx, vy, vz). The look and the per-frame
+    orientations stay as fitted. Returns (position, velocity, summed mean-abs pixel error).
+    """
+    ts = sorted(frames)
+    obs = {t: frames[t].astype(np.float32) for t in ts}
+    z0 = float(position[2])
+
+    def state(theta):
+        if grounded:
+            p = np.array([theta[0], theta[1], z0])
+            v = np.array([theta[2], theta[3], 0.0])
+        else:
+            p, v = np.asarray(theta[:3]), np.asarray(theta[3:6])
+        return p, v
+
+    def loss(theta):
+        p, v = state(theta)
+        speed = float(np.linalg.norm(v))
+        # on the floor: friction slows the body along its motion (``theta[4]``, m/s^2)
+        acc = -theta[4] * v / speed if grounded and speed > 1e-6 else np.zeros(3)
+        total = 0.0
+        for t in ts:
+            dt = (t - t_last) / fps
+            pt = p + v * dt + 0.5 * acc * dt * dt
+            if not grounded:
+                pt = pt - np.array([0.0, 0.0, 0.5 * gravity * dt * dt])
+            objs = list(others[t])
+            objs[slot] = look
+            poses = [None if o is None else (o.position, o.orientation) for o in objs]
+            poses[slot] = (pt, orientations[t])
+            rgb, _ = canvas.render(objs, poses)
+            total += float(np.abs(rgb.astype(np.float32) - obs[t]).mean())
+        return total
+
+    if grounded:
+        theta0 = np.array([position[0], position[1], velocity[0], velocity[1], 0.5])
+        steps = np.array([0.006, 0.006, 0.1, 0.1, 0.5])
+    else:
+        theta0 = np.concatenate([position, velocity])
+        steps = np.array([0.006, 0.006, 0.006, 0.1, 0.1, 0.1])
+    simplex = np.vstack([theta0, theta0 + np.diag(steps)])
+    res = minimize(
+        loss,
+        theta0,
+        method="Nelder-Mead",
+        options={"maxfev": max_evals, "initial_simplex": simplex, "xatol": 1e-4, "fatol": 1e-3},
+    )
+    p, v = state(res.x)
+    return p, v, float(res.fun)

@@ -106,6 +106,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     if args.context < 1 or args.horizon < 1:
         raise ValueError("--context and --horizon must be >= 1")
+    if args.backend == "hybrid":
+        return _cmd_predict_hybrid(args)
+    if not args.ckpt:
+        raise ValueError("--ckpt is required with --backend neural")
     model = WorldModel.load(args.ckpt, args.device)
     need = args.start + args.context + args.horizon
     if args.video:
@@ -139,6 +143,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     os.replace(tmp, out)
     print(f"wrote {out} ({len(video)} frames: truth | prediction | error x4)", file=sys.stdout)
     return 0
+
+
+def _cmd_predict_hybrid(args: argparse.Namespace) -> int:
+    """``twinsim predict --backend hybrid``: frames -> estimated spec -> engine -> video."""
+    from twinsim.neural.hybrid_cli import write_hybrid_prediction
+
+    return write_hybrid_prediction(args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -183,7 +194,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("predict", parents=[common], help="predict a rollout to a video",
                        description="Write a side-by-side video: truth | prediction | error.")  # fmt: skip
-    p.add_argument("--ckpt", required=True, help="checkpoint folder, run folder or .safetensors")
+    p.add_argument("--ckpt", help="checkpoint folder, run folder or .safetensors (neural)")
+    p.add_argument("--backend", choices=("neural", "hybrid"), default="neural",
+                   help="neural: the pixel world model; hybrid: estimate the scene and let the "
+                   "engine play it forward (docs/hybrid.md; writes SPEC.json beside the video)")  # fmt: skip
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="input video file")
     src.add_argument("--scene", help="scene SPEC.json to simulate for context and truth")
