@@ -232,6 +232,7 @@ class _Estimator:
                 depth,
                 2 * self.cfg.max_evals,
                 _Q_STARTS.get(shape, ()),
+                mask=blob.mask,
             )
         errs = {s: f.error for s, f in fits.items()}
         shape = min(errs, key=errs.get)
@@ -257,6 +258,7 @@ class _Estimator:
                 depth,
                 self.cfg.max_evals,
                 fixed_size=True,
+                mask=b.mask,
             )
             out[t] = prev
         return out, probs
