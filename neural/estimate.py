@@ -46,7 +46,9 @@ G = 9.81
 FPS = 24.0
 # The camera the motion families are drawn with, before their per-scene jitter (docs/families.md).
 DEFAULT_CAMERA = CameraSpec(eye=(0.0, -1.8, 0.92), target=(0.0, 0.0, 0.3), fov=50.0)
-_SIZE_RANGE = (0.05, 0.17)  # plausible half extents of a movable body (m)
+_SIZE_RANGE = (0.05, 0.17)
+_SCENERY_SATURATION = 0.22  # max - min of RGB below which a body is taken for scenery
+_OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render  # plausible half extents of a movable body (m)
 _Q_UPRIGHT = np.array([0.0, 0.0, 0.0, 1.0])
 _Q_STARTS = {
     "box": (Rotation.from_euler("xyz", [35, 25, 40], degrees=True).as_quat(),),  # tumbling
@@ -101,7 +103,8 @@ class ObjectEstimate:
         fit_error: mean absolute pixel error (0..255) of the best frame fit over its pixels.
         position_sigma: (m) residual scatter of the track about its motion model.
         velocity_sigma: (m/s) standard error of the fitted velocity.
-        frames_hidden: frames since last seen (0 = visible in the last frame).
+        frames_hidden: frames since last seen whole (0 = fully visible in the last frame;
+            a partly covered object counts from its last clear sighting).
         track: the pixel track (per-frame blobs).
         positions: {frame: (3,) estimated world position} for the fitted frames.
     """
@@ -204,8 +207,7 @@ class _Estimator:
 
     def fit_track(self, k: int, tr: Track, others: dict[int, dict[int, ObjectSpec]]):
         """Fits of track ``k`` at its last ``window`` visible frames: {frame: FrameFit}."""
-        vis = np.flatnonzero(tr.visible)
-        frames = [int(t) for t in vis[-self.cfg.window :]]
+        frames = _clear_frames(tr, self.cfg.window)
         t_ref = frames[-1]
         blob = tr.blobs[t_ref]
         color0 = (*[float(min(1.0, c / 255 / 0.85)) for c in blob.color], 1.0)
@@ -233,6 +235,7 @@ class _Estimator:
                 2 * self.cfg.max_evals,
                 _Q_STARTS.get(shape, ()),
                 mask=blob.mask,
+                ignore=self.ignore(t_ref, k),
             )
         errs = {s: f.error for s, f in fits.items()}
         shape = min(errs, key=errs.get)
@@ -241,10 +244,12 @@ class _Estimator:
             z = sum(w.values())
             probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
         out = {t_ref: fits[shape]}
-        prev = fits[shape]
+        prev, prev_t = fits[shape], t_ref
         for t in reversed(frames[:-1]):
             b = tr.blobs[t]
-            if np.array_equal(b.mask, tr.blobs[t + 1].mask if tr.blobs[t + 1] else None):
+            same = np.array_equal(b.mask, tr.blobs[prev_t].mask)
+            prev_t = t
+            if same:
                 out[t] = prev  # identical pixels: the same state (no fitting noise at rest)
                 continue
             start = _shift_to(prev, self.canvas.pose, b.centroid)
@@ -259,17 +264,33 @@ class _Estimator:
                 self.cfg.max_evals,
                 fixed_size=True,
                 mask=b.mask,
+                ignore=self.ignore(t, k),
             )
             out[t] = prev
         return out, probs
 
+    def ignore(self, t: int, k: int) -> np.ndarray:
+        """Pixels of every other track's blob at frame ``t``."""
+        m = np.zeros(self.frames.shape[1:3], bool)
+        for j, tr in enumerate(self.tracks):
+            if j != k and tr.blobs[t] is not None:
+                m |= tr.blobs[t].mask
+        return m
+
     def _others(self, others, t, k) -> list[ObjectSpec | None]:
-        n = max([k, *others]) + 1 if others else k + 1
-        objs: list[ObjectSpec | None] = [None] * n
-        for j, per in others.items():
-            if t in per:
-                objs[j] = per[t]
-        return objs
+        """Objects drawn beside track ``k``'s candidate: none; the other tracks' pixels are
+        left out of the error instead (robust to their misfits, amodal behind them)."""
+        return [None] * (k + 1)
+
+
+def _clear_frames(tr: Track, window: int) -> list[int]:
+    """The last ``window`` frames where the object is seen whole: its area is at least 3/4 of
+    its largest recent area (a body sliding behind a wall is fitted before it went in)."""
+    vis = np.flatnonzero(tr.visible)
+    recent = vis[-24:]
+    big = max(tr.blobs[t].area for t in recent)
+    clear = [int(t) for t in recent if tr.blobs[t].area >= 0.75 * big]
+    return clear[-window:] if clear else [int(vis[-1])]
 
 
 def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool):
@@ -388,6 +409,7 @@ def estimate_scene(
     cam = dataclasses.replace(camera or default_camera(H, W), width=W, height=H, path=())
     tracks, bd = track_objects(frames)
     est = _Estimator(frames, cam, cfg, classifier)
+    est.tracks = tracks
     floor_color = est.calibrate_floor(bd.floor)
     world = dataclasses.replace(WorldSpec(), floor_color=floor_color)
     tracks.sort(key=lambda tr: -max(b.area for b in tr.blobs if b is not None))
@@ -396,7 +418,9 @@ def estimate_scene(
     for k, tr in enumerate(tracks):
         fits, probs = est.fit_track(k, tr, fitted)
         sat = _saturation(np.mean([f.color for f in fits.values()], 0))
-        scenery_look = sat < 0.12
+        # Scenery (walls, screens, occluders) is drawn in greys, wood and navy; movable bodies
+        # in saturated palette colours (docs/families.md).
+        scenery_look = sat < _SCENERY_SATURATION
         movable = not scenery_look
         fits, grounded = _resolve_scale(fits, est.eye, movable)
         ts = sorted(fits)
@@ -424,6 +448,7 @@ def estimate_scene(
                 grounded[t_last],
                 FPS,
                 max_evals=cfg.trajectory_evals,
+                ignore={t: est.ignore(t, k) for t in ts},
             )
             fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
             fit = fits[t_last]
@@ -489,7 +514,7 @@ def estimate_scene(
                 )
             else:
                 spec = _propagate(spec, hidden, world)
-        fitted[k] = {t: f.spec() for t, f in fits.items()}
+        fitted[k] = {t: f.spec() for t, f in fits.items() if f.error < _OTHERS_MAX_ERROR}
         results.append(
             ObjectEstimate(
                 spec=spec,

@@ -190,6 +190,7 @@ def fit_frame(
     orientations: tuple[np.ndarray, ...] = (),
     fixed_size: bool = False,
     mask: np.ndarray | None = None,
+    ignore: np.ndarray | None = None,
 ) -> FrameFit:
     """Refine ``start`` against one observed (H, W, 3) uint8 frame at fixed camera ``depth``.
 
@@ -198,7 +199,10 @@ def fit_frame(
     The colour is refitted from the rendered and observed pixels after the geometry. With
     ``fixed_size`` the size stays and the depth is fitted instead (the same image family).
     ``mask`` (H, W) bool: the object's observed pixels (the colour is matched inside it only).
+    ``ignore`` (H, W) bool: pixels left out of the error (other objects' blobs: what is behind
+    them is unknown, and a candidate must not grow to explain them).
     """
+    keep = None if ignore is None else (~ignore).astype(np.float32)
     pose = canvas.pose
     obs = observed.astype(np.float32)
     uv, _ = project(pose, start.position)
@@ -240,7 +244,8 @@ def fit_frame(
         if any(s < 1e-3 or s > 5.0 for s in size):
             return 1e12
         rgb = render(size, pos, q, color)
-        err = float(np.abs(rgb.astype(np.float32) - obs).sum())
+        diff = np.abs(rgb.astype(np.float32) - obs).sum(-1)
+        err = float(diff.sum() if keep is None else (diff * keep).sum())
         if start.shape == "box" and not fixed_size:
             # A box's depth extent shows only as a few pixels of its top face: prefer
             # near-cubic boxes where the pixels cannot tell (about 1 px of error per 10 %).
@@ -354,14 +359,17 @@ def fit_trajectory(
     fps: float,
     gravity: float = 9.81,
     max_evals: int = 200,
+    ignore: dict[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Refine the state at frame ``t_last`` against every observed frame of the window at once.
 
     Motion model over the window: on the floor, a straight line at constant height slowed by
     friction (parameters x, y, vx, vy and the deceleration); in the air, a ballistic arc (x, y, z, vx, vy, vz). The look and the per-frame
-    orientations stay as fitted. Returns (position, velocity, summed mean-abs pixel error).
+    orientations stay as fitted. ``ignore``: per frame, pixels left out of the error. Returns
+    (position, velocity, summed mean-abs pixel error).
     """
     ts = sorted(frames)
+    keep = {t: None if not ignore or t not in ignore else (~ignore[t]).astype(np.float32) for t in ts}
     obs = {t: frames[t].astype(np.float32) for t in ts}
     z0 = float(position[2])
 
@@ -389,7 +397,8 @@ def fit_trajectory(
             poses = [None if o is None else (o.position, o.orientation) for o in objs]
             poses[slot] = (pt, orientations[t])
             rgb, _ = canvas.render(objs, poses)
-            total += float(np.abs(rgb.astype(np.float32) - obs[t]).mean())
+            diff = np.abs(rgb.astype(np.float32) - obs[t]).mean(-1)
+            total += float(diff.mean() if keep[t] is None else (diff * keep[t]).mean())
         return total
 
     if grounded:
