@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+import _common
 
 FAMILIES = ("drop", "collide", "ramp", "projectile", "push", "occlusion")
 # context end frame per family: inside the motion (drop and projectile from the start, push
@@ -81,7 +81,10 @@ def run(args) -> dict:
             if i == 0:
                 res["sheet"].append(
                     np.concatenate(
-                        [np.concatenate(list(x[::2]), 1) for x in (truth, *[preds[n] for n in ("hybrid", "pixel", "copy_last")])],
+                        [
+                            np.concatenate(list(x[::2]), 1)
+                            for x in (truth, *[preds[n] for n in ("hybrid", "pixel", "copy_last")])
+                        ],
                         0,
                     )
                 )
@@ -96,12 +99,18 @@ def run(args) -> dict:
                     continue
                 cls_ok.append(e.spec.shape == o.shape)
                 if e.frames_hidden == 0:
-                    pos_err.append(float(np.linalg.norm(np.array(e.spec.position) - tr.position[k])))
+                    pos_err.append(
+                        float(np.linalg.norm(np.array(e.spec.position) - tr.position[k]))
+                    )
                     vel_err.append(
-                        float(np.linalg.norm(np.array(e.spec.linear_velocity) - tr.linear_velocity[k]))
+                        float(
+                            np.linalg.norm(np.array(e.spec.linear_velocity) - tr.linear_velocity[k])
+                        )
                     )
                 idx = pr.spec.names.index(e.spec.name)
-                d = np.linalg.norm(fut.objects[idx].position[1:] - tr.position[k + 1 : k + 1 + HORIZON], axis=1)
+                d = np.linalg.norm(
+                    fut.objects[idx].position[1:] - tr.position[k + 1 : k + 1 + HORIZON], axis=1
+                )
                 traj_err.append(float(np.median(d)))
             print(f"{fam} seed {SEED + i}: {secs[-1]:.1f}s unc {unc[-1]:.2f}", flush=True)
         f = {name: np.mean(v, 0).tolist() for name, v in rows.items() if v}
@@ -175,7 +184,12 @@ def _voe(args) -> dict:
             out.setdefault(kind, []).append(float(s[1] > s[0]) + 0.5 * float(s[1] == s[0]))
     acc = {k: float(np.mean(v)) for k, v in out.items()}
     allv = [x for v in out.values() for x in v]
-    return {"per_kind": acc, "pairs": {k: len(v) for k, v in out.items()}, "balanced": float(np.mean(list(acc.values()))) if acc else float("nan"), "accuracy": float(np.mean(allv)) if allv else float("nan")}
+    return {
+        "per_kind": acc,
+        "pairs": {k: len(v) for k, v in out.items()},
+        "balanced": float(np.mean(list(acc.values()))) if acc else float("nan"),
+        "accuracy": float(np.mean(allv)) if allv else float("nan"),
+    }
 
 
 def _out_of_range(args) -> dict:
@@ -280,7 +294,10 @@ def _table(res: dict) -> str:
         ],
         rows,
     )
-    steps = ["| step | " + " | ".join(str(s + 1) for s in range(HORIZON)) + " |", "|---" * (HORIZON + 1) + "|"]
+    steps = [
+        "| step | " + " | ".join(str(s + 1) for s in range(HORIZON)) + " |",
+        "|---" * (HORIZON + 1) + "|",
+    ]
     for name in ("hybrid", "pixel", "copy_last"):
         per = [res["families"][f][name] for f in res["families"] if name in res["families"][f]]
         if per:
@@ -311,11 +328,17 @@ def main() -> int:
     ap.add_argument("--families", default=",".join(FAMILIES), help="comma-separated families")
     ap.add_argument("--permanence", type=int, default=3, help="occlusion vanish scenes")
     ap.add_argument("--voe-pairs", type=int, default=1, help="pairs per violation kind")
-    ap.add_argument("--footage", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "footage"), help="real footage folder (default: ../shared/footage beside the repo)")
+    ap.add_argument(
+        "--footage",
+        default=str(Path(__file__).resolve().parents[1].parent / "shared" / "footage"),
+        help="real footage folder (default: ../shared/footage beside the repo)",
+    )
     ap.add_argument("--footage-clips", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", help="also write the raw results here")
-    ap.add_argument("--sheet", default=str(Path(__file__).resolve().parents[1] / "docs" / "hybrid_sheet.png"))
+    ap.add_argument(
+        "--sheet", default=str(Path(__file__).resolve().parents[1] / "docs" / "hybrid_sheet.png")
+    )
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch RESULTS.md")
     args = ap.parse_args()
     t0 = time.time()
@@ -325,11 +348,15 @@ def main() -> int:
     if res["sheet"]:
         import imageio.v2 as imageio
 
-        sheet = np.concatenate([np.pad(s, ((0, 4), (0, 0), (0, 0)), constant_values=255) for s in res["sheet"]], 0)
+        sheet = np.concatenate(
+            [np.pad(s, ((0, 4), (0, 0), (0, 0)), constant_values=255) for s in res["sheet"]], 0
+        )
         imageio.imwrite(args.sheet, sheet)
         print(f"wrote {args.sheet}")
     if args.json:
-        Path(args.json).write_text(json.dumps({k: v for k, v in res.items() if k != "sheet"}, indent=2, default=float))
+        Path(args.json).write_text(
+            json.dumps({k: v for k, v in res.items() if k != "sheet"}, indent=2, default=float)
+        )
     if not args.no_write:
         _common.append_results(
             f"Hybrid predictor (frames -> spec -> engine), {time.time() - t0:.0f} s on a shared machine",

@@ -12,6 +12,7 @@ is listed in docs/hybrid.md.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -216,8 +217,10 @@ class _Estimator:
         if self.classifier is not None:
             probs = self.classifier(self.frames[t_ref], blob)
             best = max(probs, key=probs.get)
-            shapes = (best,) if probs[best] >= 0.8 else tuple(
-                s for s, _ in sorted(probs.items(), key=lambda kv: -kv[1])[:2]
+            shapes = (
+                (best,)
+                if probs[best] >= 0.8
+                else tuple(s for s, _ in sorted(probs.items(), key=lambda kv: -kv[1])[:2])
             )
         fits: dict[str, FrameFit] = {}
         for shape in shapes:
@@ -345,7 +348,7 @@ def _propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
     """Advance one body alone by ``frames`` frames with the engine (a hidden object's state)."""
     if frames <= 0 or obj.mass == 0:
         return obj
-    from twinsim.sim.world import World
+    from twinsim.sim import World
 
     w = dataclasses.replace(world, duration=max(frames, 1) / world.fps)
     spec = SceneSpec(objects=(obj,), world=w)
@@ -403,7 +406,9 @@ def estimate_scene(
         classifier = _bundled_classifier()
     frames = np.asarray(frames)
     if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) < 1:
-        raise ValueError(f"frames must be uint8 (T, H, W, 3) with T >= 1, got {frames.dtype} {frames.shape}")
+        raise ValueError(
+            f"frames must be uint8 (T, H, W, 3) with T >= 1, got {frames.dtype} {frames.shape}"
+        )
     T, H, W = frames.shape[:3]
     given = camera is not None
     cam = dataclasses.replace(camera or default_camera(H, W), width=W, height=H, path=())
@@ -432,7 +437,7 @@ def estimate_scene(
         p_end, vel, sig, v_se = _velocity(times, pos, airborne)
         moved = any(
             not np.array_equal(tr.blobs[a].mask, tr.blobs[b].mask)
-            for a, b in zip(ts[:-1], ts[1:], strict=True)
+            for a, b in itertools.pairwise(ts)
         )
         if moved and not scenery_look and len(ts) >= 2:
             p_end, vel, _ = fit_trajectory(
@@ -498,7 +503,10 @@ def estimate_scene(
                 **common,
                 mass=0.0,
                 position=start,
-                path=(Keyframe(0.0, start, common["orientation"]), Keyframe(far, end, common["orientation"])),
+                path=(
+                    Keyframe(0.0, start, common["orientation"]),
+                    Keyframe(far, end, common["orientation"]),
+                ),
             )
         hidden = T - 1 - t_last
         if hidden > 0:  # carry it from its last sighting to the last frame
@@ -508,7 +516,13 @@ def estimate_scene(
                     spec,
                     position=shift,
                     path=tuple(
-                        dataclasses.replace(kf, position=tuple(float(a + b * hidden / FPS) for a, b in zip(kf.position, vel, strict=True)))
+                        dataclasses.replace(
+                            kf,
+                            position=tuple(
+                                float(a + b * hidden / FPS)
+                                for a, b in zip(kf.position, vel, strict=True)
+                            ),
+                        )
                         for kf in spec.path
                     ),
                 )

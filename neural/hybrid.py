@@ -96,7 +96,10 @@ def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
         for o in est.objects
     }
     return HybridUncertainty(
-        score=est.uncertainty, unexplained=est.unexplained, camera_given=est.camera_given, objects=objs
+        score=est.uncertainty,
+        unexplained=est.unexplained,
+        camera_given=est.camera_given,
+        objects=objs,
     )
 
 
@@ -192,7 +195,7 @@ def physics_surprise(
     if not 1 <= context < len(frames):
         raise ValueError(f"context must lie in [1, {len(frames) - 1}] for {len(frames)} frames")
     from twinsim.neural.proposals import estimate_backdrop
-    from twinsim.sim.simulate import simulate
+    from twinsim.sim import simulate
 
     pred = predict_hybrid(frames[:context], len(frames) - context, camera=camera, **options)
     spec = pred.spec

@@ -369,7 +369,9 @@ def fit_trajectory(
     (position, velocity, summed mean-abs pixel error).
     """
     ts = sorted(frames)
-    keep = {t: None if not ignore or t not in ignore else (~ignore[t]).astype(np.float32) for t in ts}
+    keep = {
+        t: None if not ignore or t not in ignore else (~ignore[t]).astype(np.float32) for t in ts
+    }
     obs = {t: frames[t].astype(np.float32) for t in ts}
     z0 = float(position[2])
 

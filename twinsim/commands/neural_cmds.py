@@ -147,7 +147,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 def _cmd_predict_hybrid(args: argparse.Namespace) -> int:
     """``twinsim predict --backend hybrid``: frames -> estimated spec -> engine -> video."""
-    from twinsim.neural.hybrid_cli import write_hybrid_prediction
+    from twinsim.commands.hybrid_predict import write_hybrid_prediction
 
     return write_hybrid_prediction(args)
 

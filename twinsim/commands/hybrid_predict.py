@@ -29,6 +29,7 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
     .uncertainty.json). With a scene the spec's camera is given to the estimator; with a
     video the default camera is assumed (docs/hybrid.md)."""
     import imageio.v2 as imageio
+
     from twinsim.commands.neural_cmds import _side_by_side
     from twinsim.neural.hybrid import predict_hybrid
 
