@@ -429,11 +429,16 @@ def estimate_scene(
         movable = not scenery_look
         fits, grounded = _resolve_scale(fits, est.eye, movable)
         ts = sorted(fits)
+        # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
+        # last floor contact on (a bounce inside the window would break either model).
+        airborne = not all(grounded[t] for t in ts)
+        contacts = [i for i, t in enumerate(ts[:-1]) if grounded[t]]
+        if airborne and contacts:
+            ts = ts[contacts[-1] :]
         t_last = ts[-1]
         fit = fits[t_last]
         times = np.array(ts, float) / FPS
         pos = np.stack([fits[t].position for t in ts])
-        airborne = not grounded[t_last]
         p_end, vel, sig, v_se = _velocity(times, pos, airborne)
         moved = any(
             not np.array_equal(tr.blobs[a].mask, tr.blobs[b].mask)
@@ -450,7 +455,7 @@ def estimate_scene(
                 t_last,
                 p_end,
                 vel,
-                grounded[t_last],
+                not airborne,
                 FPS,
                 max_evals=cfg.trajectory_evals,
                 ignore={t: est.ignore(t, k) for t in ts},
@@ -468,7 +473,7 @@ def estimate_scene(
         p_now = p_end if not still else fit.position
         if role != "dynamic":
             vel[2] = 0.0
-        if role == "dynamic" and grounded[t_last]:
+        if role == "dynamic" and not airborne:
             vel[2] = 0.0
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
                 fit = _flat_box(fit)
@@ -483,7 +488,7 @@ def estimate_scene(
             orientation=tuple(float(q) for q in fit.orientation / np.linalg.norm(fit.orientation)),
         )
         if role == "dynamic":
-            ang = _angular(fits, fit.shape, fit.size, vel, grounded[t_last])
+            ang = _angular(fits, fit.shape, fit.size, vel, not airborne)
             spec = ObjectSpec(
                 **common,
                 mass=cfg.mass,
