@@ -134,20 +134,21 @@ def run(args) -> dict:
 def _permanence(args, pixel) -> dict:
     from twinsim.neural import metrics as M
     from twinsim.neural import predict_hybrid
-    from twinsim.neural.data import render_spec
-    from twinsim.neural.evaluate import VOE_LABELS, _occlusion_window
-    from twinsim.sim import sample_scene
+    from twinsim.neural.evaluate import _occlusion_window
+    from twinsim.sim import sample_scene, simulate
 
     kept = {"hybrid": [], "pixel": [], "copy_last": []}
     for i in range(args.permanence):
         spec_v = sample_scene("occlusion", SEED + i, impossible="vanish")
         body = spec_v.violation.body
-        poss = render_spec(spec_v.possible_twin(), 64, labels=VOE_LABELS)
+        poss = simulate(
+            spec_v.possible_twin(), labels=("rgb", "segmentation", "objects", "visibility")
+        )
         win = _occlusion_window(poss, body, spec_v.violation.frame)
         if win is None:
             continue
         c, r = win
-        van = render_spec(spec_v, 64, labels=("rgb",))
+        van = simulate(spec_v, labels=("rgb",))
         region = poss.segmentation[r] == poss.spec.names.index(body) + 1
         if not region.any():
             continue
@@ -166,19 +167,20 @@ def _permanence(args, pixel) -> dict:
 
 def _voe(args) -> dict:
     from twinsim.neural import physics_surprise
-    from twinsim.neural.data import render_spec
-    from twinsim.neural.evaluate import _violation_kinds
-    from twinsim.sim import sample_scene
+    from twinsim.sim import family_info, sample_scene, simulate
 
     out: dict = {}
-    for fam, kind in _violation_kinds(("occlusion", "collide", "drop", "ramp")):
+    kinds = [
+        (f, k) for f in ("occlusion", "collide", "drop", "ramp") for k in family_info(f).violations
+    ]
+    for fam, kind in kinds:
         for i in range(args.voe_pairs):
             imp = sample_scene(fam, SEED + i, impossible=kind)
             ctx = min(6, imp.violation.frame - 1)
             if ctx < 2:
                 continue
             s = [
-                physics_surprise(render_spec(x, 64).rgb, context=ctx, camera=imp.cameras[0]).score
+                physics_surprise(simulate(x).rgb, context=ctx, camera=imp.cameras[0]).score
                 for x in (imp.possible_twin(), imp)
             ]
             out.setdefault(kind, []).append(float(s[1] > s[0]) + 0.5 * float(s[1] == s[0]))

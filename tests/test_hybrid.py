@@ -121,10 +121,8 @@ def test_predict_hybrid_rejects_bad_input():
 @pytest.mark.slow
 def test_physics_surprise_prefers_the_impossible_twin():
     imp = sample_scene("collide", 2_000_001, impossible="teleport")
-    from twinsim.neural.data import render_spec
-
     scores = [
-        physics_surprise(render_spec(s, 64).rgb[:30], context=6, camera=imp.cameras[0], window=3)
+        physics_surprise(simulate(s).rgb[:30], context=6, camera=imp.cameras[0], window=3)
         for s in (imp.possible_twin(), imp)
     ]
     assert scores[1].score > scores[0].score

@@ -42,15 +42,16 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"video {args.video} does not exist")
         frames = decode_video(args.video, RESOLUTION, max_frames=need)
     else:
-        from twinsim.neural.data import render_spec
-        from twinsim.sim.spec import SceneSpec
+        import dataclasses
+
+        from twinsim.sim import SceneSpec, simulate
 
         if not Path(args.scene).is_file():
             raise FileNotFoundError(f"scene {args.scene} does not exist")
         spec = SceneSpec.from_json(Path(args.scene).read_text())
-        ro = render_spec(spec, RESOLUTION, frames=need)
-        frames = ro.rgb
-        camera = ro.spec.cameras[0]
+        camera = dataclasses.replace(spec.cameras[0], width=RESOLUTION, height=RESOLUTION)
+        world = dataclasses.replace(spec.world, duration=(need - 1) / spec.world.fps)
+        frames = simulate(dataclasses.replace(spec, cameras=(camera,), world=world)).rgb
     frames = frames[args.start :]
     if len(frames) < args.context:
         raise ValueError(

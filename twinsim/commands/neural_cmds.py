@@ -108,8 +108,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         raise ValueError("--context and --horizon must be >= 1")
     if args.backend == "hybrid":
         return _cmd_predict_hybrid(args)
-    if not args.ckpt:
-        raise ValueError("--ckpt is required with --backend neural")
     model = WorldModel.load(args.ckpt, args.device)
     need = args.start + args.context + args.horizon
     if args.video:
@@ -194,7 +192,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("predict", parents=[common], help="predict a rollout to a video",
                        description="Write a side-by-side video: truth | prediction | error.")  # fmt: skip
-    p.add_argument("--ckpt", help="checkpoint folder, run folder or .safetensors (neural)")
+    p.add_argument("--ckpt", required=True, help="checkpoint folder, run folder or .safetensors")
     p.add_argument("--backend", choices=("neural", "hybrid"), default="neural",
                    help="neural: the pixel world model; hybrid: estimate the scene and let the "
                    "engine play it forward (docs/hybrid.md; writes SPEC.json beside the video)")  # fmt: skip
