@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from twinsim.sim.errors import UnknownNameError
-from twinsim.sim.render_base import Renderer
+
+if TYPE_CHECKING:  # the CLI lists RENDERERS without importing numpy
+    from twinsim.sim.render.base import Renderer
 
 __all__ = ["RENDERERS", "get_renderer"]
 
 # name -> "module:Class", imported on first use (pyrender pulls in OpenGL).
 _BACKENDS = {
-    "tiny": "twinsim.sim.render_tiny:TinyRenderer",
-    "pyrender": "twinsim.sim.render_pyrender:PyrenderRenderer",
+    "tiny": "twinsim.sim.render.tiny:TinyRenderer",
+    "pyrender": "twinsim.sim.render.pyrender_backend:PyrenderRenderer",
 }
 RENDERERS: tuple[str, ...] = tuple(_BACKENDS)
 
@@ -23,6 +26,8 @@ def get_renderer(name: str) -> Renderer:
     Raises:
         UnknownNameError: listing the valid renderer names.
     """
+    from twinsim.sim.render.base import Renderer
+
     if isinstance(name, Renderer):
         return name
     if name not in _BACKENDS:
