@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pybullet as p
-from twinsim.sim.bodies import SEG_USER_KEY, create_body, create_floor
-from twinsim.sim.camera import CameraPose, camera_pose_at
-from twinsim.sim.render_base import BodyView
-from twinsim.sim.render_tiny import TinyRenderer
+from twinsim.sim.render.base import BodyView
+from twinsim.sim.render.camera import CameraPose, camera_pose_at
+from twinsim.sim.render.tiny import TinyRenderer
 from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, WorldSpec
+from twinsim.sim.world.bodies import SEG_USER_KEY, create_body, create_floor
 
 __all__ = ["Canvas", "Pose"]
 

@@ -17,7 +17,7 @@ from scipy.optimize import minimize
 from scipy.spatial.transform import Rotation
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.proposals import Blob
-from twinsim.sim.camera import CameraPose
+from twinsim.sim.render.camera import CameraPose
 from twinsim.sim.spec import ObjectSpec
 
 __all__ = [
