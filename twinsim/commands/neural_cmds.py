@@ -162,6 +162,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     if args.context < 1 or args.horizon < 1:
         raise ValueError("--context and --horizon must be >= 1")
+    if args.backend == "hybrid":
+        return _cmd_predict_hybrid(args)
     model = _load_model(args)
     need = args.start + args.context + args.horizon
     side = model.resolution * 4  # the video's frames: 3 panels, each upscaled x4
@@ -221,6 +223,13 @@ def _write_png(path: Path, image) -> None:
     from twinsim.sim.fileio import write_bytes
 
     write_bytes(path, iio.imwrite("<bytes>", image, extension=".png"))
+
+
+def _cmd_predict_hybrid(args: argparse.Namespace) -> int:
+    """``twinsim predict --backend hybrid``: frames -> estimated spec -> engine -> video."""
+    from twinsim.commands.hybrid_predict import write_hybrid_prediction
+
+    return write_hybrid_prediction(args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -287,6 +296,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "or a bundled model's name (default: cpu)")  # fmt: skip
     p.add_argument("--set", action="append", default=[], metavar="inference.FIELD=VALUE",
                    help="inference setting, e.g. --set inference.snap=0 (repeatable)")  # fmt: skip
+    p.add_argument("--backend", choices=("neural", "hybrid"), default="neural",
+                   help="neural: the pixel world model; hybrid: estimate the scene and let the "
+                   "engine play it forward (docs/hybrid.md; writes SPEC.json beside the video)")  # fmt: skip
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="input video file")
     src.add_argument("--scene", metavar="SPEC.json|FAMILY",
