@@ -242,6 +242,8 @@ def _classify(
     oid: int,
     color: np.ndarray,
     cfg: CheckerConfig,
+    colors: dict[int, np.ndarray],
+    names: list[str],
 ) -> _Frame:
     m = seg == oid
     a = int(m.sum())
@@ -258,6 +260,21 @@ def _classify(
             _OK, centroid=_centroid(c_near) if c_near.any() else ref_c, ref_centroid=ref_c
         )
     n_near = int(c_near.sum())
+    missing = m & diff & ~has_col
+    if missing.sum() >= 2 and n_near < 0.9 * a:
+        # where it should be, the video shows the body it touches: it went into that body
+        shown = np.median(v[missing], axis=0)
+        touching = np.unique(seg[_dilate(m, 2) & ~m])
+        for k in touching[(touching > 0) & (touching != oid)]:
+            if _dist(shown, colors[int(k)]) < cfg.color_tol:
+                return _Frame(
+                    "sink",
+                    f"{int(missing.sum())} of its {a} labelled px show {names[int(k) - 1]} "
+                    "instead: it is inside that body",
+                    _bbox(m),
+                    _centroid(c_near) if n_near else None,
+                    ref_c,
+                )
     if n_near >= 0.4 * a:
         c = _centroid(c_near)
         shift = c - ref_c
@@ -442,7 +459,7 @@ def check_physics(
         diff = _dist(_blur(v), _blur(r)) > cfg.pixel_tol
         diffs.append(diff)
         for i, n in enumerate(names):
-            per_obj[n].append(_classify(v, r, s, diff, i + 1, colors[i + 1], cfg))
+            per_obj[n].append(_classify(v, r, s, diff, i + 1, colors[i + 1], cfg, colors, names))
         # unexplained pixels: differ from the labels away from every labelled object
         extra = diff & ~_dilate(s > 0, cfg.margin + 1)
         # ...and also where an occluder is labelled but the video shows something of another
@@ -455,6 +472,13 @@ def check_physics(
                 comps.append((comp, np.median(v[comp], axis=0)))
         unexplained.append(comps)
     findings: list[Finding] = []
+    # a sliver that agrees (an object mostly behind an occluder) does not prove it is intact
+    for i, (n, fr) in enumerate(per_obj.items()):
+        areas = (seg == i + 1).sum(axis=(1, 2))
+        full = max(cfg.min_area, 0.5 * float(areas.max()))
+        for t, f in enumerate(fr):
+            if f.state == _OK and areas[t] < full:
+                f.state = _HIDDEN
     states = {n: [f.state for f in fr] for n, fr in per_obj.items()}
     for n, fr in per_obj.items():
         for start, onset, end in _runs(states[n], cfg.persist):
