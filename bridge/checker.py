@@ -250,6 +250,8 @@ def _classify(
     if a < cfg.min_area:
         return _Frame(_HIDDEN)
     ref_c = _centroid(m)
+    if not diff[_dilate(m, 1)].any():  # the video agrees around the object: nothing to explain
+        return _Frame(_OK, centroid=ref_c, ref_centroid=ref_c)
     has_col = _dist(v, color) < cfg.color_tol
     near = _dilate(m, 3)
     c_near = has_col & near
@@ -473,7 +475,7 @@ def check_physics(
         unexplained.append(comps)
     findings: list[Finding] = []
     # a sliver that agrees (an object mostly behind an occluder) does not prove it is intact
-    for i, (n, fr) in enumerate(per_obj.items()):
+    for i, fr in enumerate(per_obj.values()):
         areas = (seg == i + 1).sum(axis=(1, 2))
         full = max(cfg.min_area, 0.5 * float(areas.max()))
         for t, f in enumerate(fr):
@@ -486,12 +488,13 @@ def check_physics(
             kind = kinds.most_common(1)[0][0]
             first = next(t for t in range(onset, end + 1) if fr[t].state == kind)
             ev = fr[first].evidence
-            if (
-                kind == "vanish"
-                and start < onset
-                and any(fr[t].state == _HIDDEN for t in range(start, onset))
-            ):
-                ev = "did not reappear after occlusion: " + ev
+            if kind == "vanish" and start < onset:
+                seen_before = start > 0 or any(s == _OK for s in states[n][:onset])
+                ev = (
+                    "did not reappear after occlusion: "
+                    if seen_before
+                    else "never came into view where labelled: "
+                ) + ev
             findings.append(
                 Finding(
                     kind,
