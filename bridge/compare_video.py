@@ -45,7 +45,9 @@ def side_by_side(
         frame = start_frame + t
         active = [f for f in findings if f.onset <= frame <= f.end]
         for i, title in enumerate(_PANEL_TITLES):
-            draw.text((i * w * scale + 2, 1), title, fill=(255, 255, 255))
+            x = i * w * scale + 2
+            draw.rectangle((x - 1, 0, x + 6 * len(title) + 2, 11), fill=(20, 20, 20))
+            draw.text((x, 0), title, fill=(255, 255, 255))
         for f in active:
             x0, y0, x1, y1 = f.bbox
             if x0 >= 0:
