@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 from twinsim.bridge import check_physics
-from twinsim.sim import families, family_info, sample_scene, simulate
+from twinsim.sim import family_info, family_names, sample_scene, simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
@@ -59,7 +59,7 @@ def mp4_roundtrip(frames: np.ndarray, fps: float = 24.0) -> np.ndarray:
 
 def kinds_offered() -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
-    for fam in families():
+    for fam in family_names():
         for kind in family_info(fam).violations:
             out[kind].append(fam)
     return dict(out)

@@ -3,13 +3,13 @@ checker's findings marked, and a per-step error plot (PNG), drawn with Pillow.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 from twinsim.bridge.checker import Finding
+from twinsim.sim.fileio import atomic_path
 
 __all__ = ["error_plot", "side_by_side", "write_video"]
 
@@ -76,20 +76,21 @@ def write_video(frames: np.ndarray, path: str | Path, fps: float) -> Path:
     codec = {".mp4": "libx264", ".webm": "libvpx-vp9"}.get(path.suffix.lower())
     if codec is None:
         raise ValueError(f"video path must end in .mp4 or .webm, got {str(path)!r}")
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
     params = ["-crf", "18"] if codec == "libx264" else ["-crf", "30", "-b:v", "0"]
-    with imageio.get_writer(
-        tmp,
-        fps=fps,
-        codec=codec,
-        macro_block_size=1,
-        pixelformat="yuv420p",
-        output_params=params,
-        format="FFMPEG",
-    ) as writer:
+    with (
+        atomic_path(path) as tmp,
+        imageio.get_writer(
+            tmp,
+            fps=fps,
+            codec=codec,
+            macro_block_size=1,
+            pixelformat="yuv420p",
+            output_params=params,
+            format="FFMPEG",
+        ) as writer,
+    ):
         for frame in frames:
             writer.append_data(frame)
-    os.replace(tmp, path)
     return path
 
 
@@ -135,7 +136,6 @@ def error_plot(
     draw.text((w - right - 50, h - bottom + 4), f"step {first_step + n - 1}", fill="black")
     draw.text((left + 80, h - 12), ylabel, fill="black")
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.png")
-    img.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        img.save(tmp, format="PNG")
     return path

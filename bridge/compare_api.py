@@ -9,8 +9,6 @@ neural | difference, findings marked) as ``side_by_side.mp4`` and ``.webm``, and
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from twinsim.bridge.checker import CheckerConfig, CheckReport, check_physics
-from twinsim.bridge.rollout import Cost, RolloutResult, load_scene_or_frames, rollout
+from twinsim.bridge.rollout_api import Cost, RolloutResult, load_scene_or_frames, rollout
 
 if TYPE_CHECKING:
     from twinsim.neural import WorldModel
@@ -106,7 +104,7 @@ class CompareReport:
     def write(self, out: str | Path, *, scale: int = 4) -> dict[str, str]:
         """Write compare.json, side_by_side.mp4/.webm and error.png into ``out``."""
         from twinsim.bridge.compare_video import error_plot, side_by_side, write_video
-        from twinsim.sim.rollout_io import prepare_output_dir
+        from twinsim.sim.fileio import prepare_output_dir, write_json
 
         folder = prepare_output_dir(out)
         k = self.context
@@ -132,9 +130,7 @@ class CompareReport:
         }
         files["json"] = str(folder / "compare.json")
         self.files = files
-        tmp = folder / f".compare.json.tmp{os.getpid()}"
-        tmp.write_text(json.dumps(self.to_json(), indent=2))
-        os.replace(tmp, folder / "compare.json")
+        write_json(folder / "compare.json", self.to_json(), indent=2)
         return files
 
 
@@ -164,7 +160,7 @@ def compare(
         ValueError: a raw video instead of a scene, a horizon or context < 1, or a camera whose
             size differs from the model's resolution.
     """
-    from twinsim.bridge.rollout import _resolve_model
+    from twinsim.bridge.rollout_api import _resolve_model
 
     spec = load_scene_or_frames(scene)
     if isinstance(spec, np.ndarray):
