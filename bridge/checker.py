@@ -320,7 +320,16 @@ def _classify(
     ring = _dilate(m, 2) & ~m
     ring &= seg != oid
     behind = np.median(r[ring], axis=0) if ring.any() else shown
-    if _dist(shown, behind) < cfg.pixel_tol:
+    # a blend of its colour and the background is a fading object (a blurry prediction losing
+    # it), not a new colour: mostly background counts as gone, mostly its colour as still there
+    seg_dir = color.astype(np.float32) - behind
+    alpha = float(
+        np.clip(np.dot(shown - behind, seg_dir) / max(1e-6, np.dot(seg_dir, seg_dir)), 0, 1)
+    )
+    on_blend = _dist(shown, behind + alpha * seg_dir) < cfg.pixel_tol / 2
+    if on_blend and alpha >= 0.5:
+        return _Frame(_OK, centroid=ref_c, ref_centroid=ref_c)
+    if _dist(shown, behind) < cfg.pixel_tol or on_blend:
         return _Frame(
             "vanish",
             f"labelled {a} px in view, the video shows the background there "

@@ -198,6 +198,9 @@ def with_frames(spec: SceneSpec, frames: int) -> SceneSpec:
     if frames < 1:
         raise ValueError(f"horizon must be >= 1 frame, got {frames}")
     duration = (frames - 1) / spec.world.fps if frames > 1 else 0.5 / spec.world.fps
+    v = spec.violation
+    if v is not None and v.frame >= frames:  # it would happen after the last frame: same frames
+        spec = replace(spec, violation=None)
     return replace(spec, world=replace(spec.world, duration=duration))
 
 
