@@ -27,8 +27,8 @@ from twinsim.sim import Rollout, SceneSpec
 __all__ = ["BACKENDS", "Answer", "answer_request", "ask", "describe_rollout"]
 
 BACKENDS = ("auto", "engine", "neural")
+_VIDEO_CONTEXT = 16  # frames of a clip the model continues from (its memory scans them all)
 _LABELS = ("rgb", "segmentation", "objects", "camera", "contacts")
-_MAX_VIDEO_FRAMES = 256
 
 
 @dataclass
@@ -242,13 +242,22 @@ def describe_rollout(rollout: Rollout, plan: Plan, question: Question | None = N
             moved = float(np.linalg.norm(tpos[-1] - tpos[0]))
             ev["target_moved_m"] = round(moved, 3)
             parts.append(f"the {plan.target.replace('_', ' ')} is pushed {moved:.2f} m")
+        if plan.kind == "push":
+            pos = rollout.track(main).position
+            moved = float(np.linalg.norm(pos[-1, :2] - pos[0, :2]))
+            ev["distance_m"] = round(moved, 3)
+            parts.append(f"the {main.replace('_', ' ')} slides {moved:.2f} m")
         parts.append(_rest_text(rollout, main, ev))
-    else:  # a family scene: first contact and final place of each dynamic body
+    else:  # a family scene: how far each dynamic body travels and where it ends
         spec = plan.spec
-        for obj in spec.objects[:4]:
-            if obj.mass == 0 or obj.kinematic:
-                continue
-            parts.append(_hit_text(rollout, obj.name, None, ev, f"first_contact:{obj.name}"))
+        moving = [o for o in spec.objects if o.mass > 0 and not o.kinematic][:4]
+        for obj in moving:
+            pos = rollout.track(obj.name).position
+            moved = float(np.linalg.norm(pos[-1] - pos[0]))
+            ev[f"moved_m:{obj.name}"] = round(moved, 3)
+            parts.append(
+                f"the {obj.name.replace('_', ' ')} travels {moved:.2f} m and ends at {_where(pos[-1])}"
+            )
         if spec.violation is not None:
             v = spec.violation
             ev["violation"] = {"kind": v.kind, "body": v.body, "frame": v.frame}
@@ -261,54 +270,60 @@ def describe_rollout(rollout: Rollout, plan: Plan, question: Question | None = N
 
 def _next_in_video(q: Question, out: Path, horizon_limit: int) -> Answer:
     """'what happens next in VIDEO, N frames': the neural model predicts N frames."""
-    from twinsim.neural import load_pretrained
-    from twinsim.neural.footage import decode_video
-    from twinsim.sim.rollout_io import write_preview
+    from twinsim.bridge.rollout import RolloutResult, rollout
 
-    t0 = time.perf_counter()
     path = Path(q.video or "")
     if not path.is_file():
         raise FileNotFoundError(f"video {str(path)!r} does not exist")
     horizon = q.frames or 16
     if not 1 <= horizon <= horizon_limit:
         raise PlannerError(f"frames must lie in [1, {horizon_limit}], got {horizon}", [])
-    model = load_pretrained()
-    frames = decode_video(path, model.resolution, max_frames=_MAX_VIDEO_FRAMES)
-    context = frames[-16:]
-    pred = model.predict(context, horizon=horizon)
-    video = write_preview(pred, out / "prediction.mp4", fps=24.0)
-    both = write_preview(np.concatenate([context, pred]), out / "context_and_prediction.mp4", 24.0)
-    change = np.abs(np.diff(np.concatenate([context[-1:], pred]).astype(np.int16), axis=0))
+    t0 = time.perf_counter()
+    from twinsim.bridge.rollout import load_scene_or_frames
+
+    frames = load_scene_or_frames(path)  # the first 256 frames at most
+    res = rollout(frames[-_VIDEO_CONTEXT:], horizon, backend="neural")
+    context = res.context if res.context is not None else res.frames[:0]
+    pred = res.frames
+    video = res.save_video(out / "prediction.mp4")
+    last = context[-1:] if len(context) and context.shape[1:] == pred.shape[1:] else pred[:1]
+    change = np.abs(np.diff(np.concatenate([last, pred]).astype(np.int16), axis=0))
     per_frame = change.mean(axis=(1, 2, 3))
-    moving = change.max(axis=3) > 24
-    ys, xs = np.nonzero(moving.any(axis=0))
+    moving = (change.max(axis=3) > 24).any(axis=0)
+    ys, xs = np.nonzero(moving)
     ev: dict[str, Any] = {
         "video": str(path),
-        "decoded_frames": len(frames),
         "context_frames": len(context),
         "horizon": horizon,
-        "resolution": model.resolution,
+        "resolution": int(pred.shape[1]),
+        "model": res.extra.get("model"),
         "mean_change_per_frame": [round(float(v), 2) for v in per_frame],
-        "moving_pixel_fraction": round(float(moving.any(axis=0).mean()), 4),
+        "moving_pixel_fraction": round(float(moving.mean()), 4),
+        "cost": res.cost.to_dict(),
     }
     if len(xs):
         ev["moving_region_px"] = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
     calm = per_frame.mean() < 1.0
     text = (
-        f"The neural model (bundled 'cpu', {model.resolution} px) predicts {horizon} frames after "
-        f"the last of {len(frames)} decoded frames of {path.name}: "
+        f"The neural model ({pred.shape[1]} px) predicts {horizon} frames after the last of "
+        f"{len(context)} frames of {path.name}: "
         + (
-            "little changes (mean change under 1 grey level per frame): it expects the scene to stay put."
+            "little changes (under 1 grey level per frame on average): it expects the scene "
+            "to stay as it is."
             if calm
-            else f"the picture keeps changing (mean change {per_frame[0]:.1f} grey levels in the first "
-            f"predicted frame, {per_frame[-1]:.1f} in the last), over {ev['moving_pixel_fraction'] * 100:.0f}% "
-            "of the image."
+            else f"the picture keeps changing ({per_frame[0]:.1f} grey levels of mean change in "
+            f"the first predicted frame, {per_frame[-1]:.1f} in the last), over "
+            f"{ev['moving_pixel_fraction'] * 100:.0f}% of the image."
         )
-        + " This is a guess from pixels, not physics: real footage has no engine labels to check it."
+        + " This is a guess from pixels, not physics: real footage has no engine labels to "
+        "check it against."
     )
-    files = {"video": video, "context_and_prediction": both}
-    answer = Answer(text, None, files, ev, "neural", "a video has no scene spec: only the neural "
-                    "model can continue it", "offline grammar", q.video or "", time.perf_counter() - t0)
+    assert isinstance(res, RolloutResult)
+    files = {"video": video}
+    answer = Answer(
+        text, None, files, ev, "neural", res.reason, "offline grammar", q.video or "",
+        time.perf_counter() - t0,
+    )  # fmt: skip
     files["answer"] = _write_json(out / "answer.json", answer.to_dict())
     return answer
 

@@ -294,7 +294,7 @@ VIOLATION: {viol}
 
 question: will_fall | where | when_hit | how_high | how_far | what_happens | what_next
 will_fall: "will"i (tower_np tower_tail? | "it"i | "the"i? "tower"i) _fall
-_fall: ("fall"i | "topple"i | "collapse"i | "tip"i) ("over"i | "down"i)?
+_fall: ","? ("fall"i | "topple"i | "collapse"i | "tip"i) ("over"i | "down"i)?
 where: "where"i ("does"i | "will"i) subject (LAND | REST)
 LAND: "land"i
 REST: "stop"i | "end"i /\s+/ "up"i | "come"i /\s+/ "to"i /\s+/ "rest"i | "settle"i

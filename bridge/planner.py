@@ -150,7 +150,10 @@ def _camera(
 
 def _world(duration: float, limits: SceneLimits) -> WorldSpec:
     duration = min(max(duration, 1.0), limits.max_duration)
-    return WorldSpec(fps=_FPS, timestep=_TIMESTEP, duration=round(duration, 3))
+    # a hard floor (restitution 0.7, about concrete's): balls bounce as people expect
+    return WorldSpec(
+        fps=_FPS, timestep=_TIMESTEP, duration=round(duration, 3), floor_restitution=0.7
+    )
 
 
 def _light() -> LightSpec:
