@@ -137,7 +137,9 @@ def _rest_text(rollout: Rollout, name: str, ev: dict) -> str:
         "position_m": [round(float(v), 3) for v in pos[-1]],
     }
     if rest is None:
-        return f"it is still moving when the clip ends at {_s(rollout.times[-1])} ({_where(pos[-1])})"
+        return (
+            f"it is still moving when the clip ends at {_s(rollout.times[-1])} ({_where(pos[-1])})"
+        )
     return f"it comes to rest at {_s(rollout.times[rest])} at {_where(pos[-1])}"
 
 
@@ -166,7 +168,9 @@ def _bounce_text(rollout: Rollout, name: str, ev: dict) -> str:
     )
 
 
-def describe_rollout(rollout: Rollout, plan: Plan, question: Question | None = None) -> tuple[str, dict]:
+def describe_rollout(
+    rollout: Rollout, plan: Plan, question: Question | None = None
+) -> tuple[str, dict]:
     """Answer ``question`` (None: say what happened) from an engine rollout with contacts.
 
     Returns:
@@ -202,7 +206,11 @@ def describe_rollout(rollout: Rollout, plan: Plan, question: Question | None = N
         return (_bounce_text(rollout, main, ev) + ".").capitalize(), ev
     if kind in ("land", "rest", "distance"):
         pos = rollout.track(main).position
-        land = first_contact(rollout, main, "floor") if plan.kind == "throw" else first_contact(rollout, main)
+        land = (
+            first_contact(rollout, main, "floor")
+            if plan.kind == "throw"
+            else first_contact(rollout, main)
+        )
         parts = []
         if land is not None and kind == "land":
             ev["landing"] = land.to_dict()
@@ -227,14 +235,18 @@ def describe_rollout(rollout: Rollout, plan: Plan, question: Question | None = N
             top = plan.spec.object(plan.target)
             on_top = z_end > 2 * (top.size[2] if top.shape == "box" else top.size[-1])
             ev["ends_on_target"] = bool(on_top)
-            parts.append(f"it ends {'on top of' if on_top else 'off'} the {plan.target.replace('_', ' ')}")
+            parts.append(
+                f"it ends {'on top of' if on_top else 'off'} the {plan.target.replace('_', ' ')}"
+            )
         parts.append(_rest_text(rollout, main, ev))
     elif plan.kind in ("roll", "push", "throw"):
         if plan.kind == "throw":
             pos = rollout.track(main).position
             apex = int(np.argmax(pos[:, 2]))
             ev["apex"] = {"frame": apex, "centre_height_m": round(float(pos[apex, 2]), 3)}
-            parts.append(f"the {main.replace('_', ' ')} rises to {_m(pos[apex, 2])} at {_s(rollout.times[apex])}")
+            parts.append(
+                f"the {main.replace('_', ' ')} rises to {_m(pos[apex, 2])} at {_s(rollout.times[apex])}"
+            )
             parts.append(_hit_text(rollout, main, "floor", ev, "landing"))
         if plan.target:
             parts.append(_hit_text(rollout, main, plan.target, ev))
@@ -302,7 +314,12 @@ def _next_in_video(q: Question, out: Path, horizon_limit: int) -> Answer:
         "cost": res.cost.to_dict(),
     }
     if len(xs):
-        ev["moving_region_px"] = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+        ev["moving_region_px"] = [
+            int(xs.min()),
+            int(ys.min()),
+            int(xs.max()) + 1,
+            int(ys.max()) + 1,
+        ]
     calm = per_frame.mean() < 1.0
     text = (
         f"The neural model ({pred.shape[1]} px) predicts {horizon} frames after the last of "
@@ -341,7 +358,9 @@ def answer_request(
     q = request.question
     if q is not None and q.kind == "next":
         if backend == "engine":
-            raise ValueError("the engine cannot continue a video (it has no scene spec); use backend='neural' or 'auto'")
+            raise ValueError(
+                "the engine cannot continue a video (it has no scene spec); use backend='neural' or 'auto'"
+            )
         answer = _next_in_video(q, out, horizon_limit)
         answer.request = request.text
         return answer
@@ -366,7 +385,9 @@ def answer_request(
         "spec": _write_json(out / "spec.json", plan.spec.to_dict()),
     }
     reason = "answers in numbers are read from the engine's labels (contacts and object tracks)"
-    answer = Answer(text, plan.spec, files, ev, "engine", reason, "offline grammar", request.text, seconds)
+    answer = Answer(
+        text, plan.spec, files, ev, "engine", reason, "offline grammar", request.text, seconds
+    )
     files["answer"] = _write_json(out / "answer.json", answer.to_dict())
     return answer
 

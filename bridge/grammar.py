@@ -246,7 +246,10 @@ def _grammar(families: list[str], violations: list[str]) -> str:
     singular = [s for s, _ in SHAPE_WORDS]
     plural = [p for _, p in SHAPE_WORDS]
     viol = " | ".join(f"/{v.replace('_', '[ _]')}/i" for v in violations)
-    spaced = [re.escape(u).replace("\\ ", " ").replace(" ", r"\s+").replace("/", r"\/") for u in _SPEED_UNITS]
+    spaced = [
+        re.escape(u).replace("\\ ", " ").replace(" ", r"\s+").replace("/", r"\/")
+        for u in _SPEED_UNITS
+    ]
     speed_units = " | ".join(f"/{u}/i" for u in sorted(spaced, key=lambda u: (-len(u), u)))
     return rf"""
 start: command                          -> command_only
@@ -535,9 +538,13 @@ class _ToRequest(Transformer):
         if q.kind == "next":
             return Request(self.text, None, q)
         if q.kind == "fall":
-            raise PlannerError(f"which tower? say e.g. 'will a tower of 5 boxes fall': {self.text!r}", [])
+            raise PlannerError(
+                f"which tower? say e.g. 'will a tower of 5 boxes fall': {self.text!r}", []
+            )
         if q.kind == "happen":
-            raise PlannerError(f"what happens when? say 'what happens if COMMAND': {self.text!r}", [])
+            raise PlannerError(
+                f"what happens when? say 'what happens if COMMAND': {self.text!r}", []
+            )
         return Request(self.text, None, q)  # scene chosen from the question's subject
 
     def question_if(self, q: Question, cmd) -> Request:

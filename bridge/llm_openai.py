@@ -98,7 +98,10 @@ def run_tool_loop(
             }
         )
         for call in msg.tool_calls:
-            record: dict[str, Any] = {"name": call.function.name, "arguments": call.function.arguments}
+            record: dict[str, Any] = {
+                "name": call.function.name,
+                "arguments": call.function.arguments,
+            }
             try:
                 out = catalogue.call(call.function.name, call.function.arguments)
                 record["result"] = out
@@ -119,7 +122,9 @@ def _files_of(calls: list[dict[str, Any]], catalogue: Catalogue) -> dict[str, Pa
     for call in calls:
         res = call.get("result") or {}
         items = dict(res.get("files") or {})
-        items.update({k: v for k, v in res.items() if k in ("video", "labels", "arrays", "spec_path")})
+        items.update(
+            {k: v for k, v in res.items() if k in ("video", "labels", "arrays", "spec_path")}
+        )
         for key, rel in items.items():
             if isinstance(rel, str):
                 try:

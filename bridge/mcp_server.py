@@ -25,9 +25,10 @@ import mcp_types as types
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
-from twinsim import __version__
 from twinsim.bridge.tools import Catalogue, ToolError
 from twinsim.bridge.tools_workspace import WorkspaceError
+
+from twinsim import __version__
 
 __all__ = ["RESOURCE_PREFIX", "build_server", "run_stdio"]
 
@@ -60,7 +61,9 @@ def build_server(catalogue: Catalogue) -> Server:
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
         return types.ListToolsResult(
             tools=[
-                types.Tool(name=s["name"], description=s["description"], input_schema=s["input_schema"])
+                types.Tool(
+                    name=s["name"], description=s["description"], input_schema=s["input_schema"]
+                )
                 for s in catalogue.schemas()
             ]
         )
@@ -77,7 +80,9 @@ def build_server(catalogue: Catalogue) -> Server:
         except Exception as exc:  # a bug, not the caller's fault: say so, keep serving
             log.exception("tool %s failed", params.name)
             return types.CallToolResult(
-                content=[types.TextContent(type="text", text=f"{params.name}: internal error: {exc!r}")],
+                content=[
+                    types.TextContent(type="text", text=f"{params.name}: internal error: {exc!r}")
+                ],
                 is_error=True,
             )
         return types.CallToolResult(
@@ -99,11 +104,14 @@ def build_server(catalogue: Catalogue) -> Server:
             )
         return types.ListResourcesResult(resources=resources)
 
-    async def read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    async def read_resource(
+        ctx: Any, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
         uri = str(params.uri)
         if not uri.startswith(RESOURCE_PREFIX):
             raise MCPError(
-                code=types.INVALID_PARAMS, message=f"unknown resource {uri!r}; URIs start with {RESOURCE_PREFIX}"
+                code=types.INVALID_PARAMS,
+                message=f"unknown resource {uri!r}; URIs start with {RESOURCE_PREFIX}",
             )
         rel = unquote(uri[len(RESOURCE_PREFIX) :])
         try:
@@ -117,7 +125,9 @@ def build_server(catalogue: Catalogue) -> Server:
         mime = _mime(rel)
         data = path.read_bytes()
         if mime in _TEXT_TYPES:
-            content: Any = types.TextResourceContents(uri=uri, text=data.decode("utf-8"), mime_type=mime)
+            content: Any = types.TextResourceContents(
+                uri=uri, text=data.decode("utf-8"), mime_type=mime
+            )
         else:
             content = types.BlobResourceContents(
                 uri=uri, blob=base64.b64encode(data).decode("ascii"), mime_type=mime

@@ -161,7 +161,9 @@ def _light() -> LightSpec:
 
 
 def _drop(cmd: Drop, limits: SceneLimits) -> Plan:
-    _check(0 < cmd.height <= limits.max_height, f"drop height must lie in (0, {limits.max_height:g}] m")
+    _check(
+        0 < cmd.height <= limits.max_height, f"drop height must lie in (0, {limits.max_height:g}] m"
+    )
     taken: set[str] = set()
     objs, target_name, base = [], None, 0.0
     if cmd.target is not None:
@@ -230,7 +232,11 @@ def _motion(cmd: Motion, limits: SceneLimits) -> Plan:
         hh = r
     body = _body(cmd.obj, main, (x0, 0.0, hh + 0.001), 0, **overrides)
     if cmd.verb == "push":
-        events = (EventSpec(time=0.3, body=main, kind="impulse", vector=(round(body.mass * speed, 5), 0.0, 0.0)),)
+        events = (
+            EventSpec(
+                time=0.3, body=main, kind="impulse", vector=(round(body.mass * speed, 5), 0.0, 0.0)
+            ),
+        )
     spec = SceneSpec(
         objects=(body, *objs),
         cameras=(_camera((xs[0], xs[1]), (zs[0], zs[1]), limits.size),),
@@ -282,13 +288,19 @@ def _family(cmd: FamilyScene, limits: SceneLimits) -> Plan:
         len(spec.objects) <= limits.max_objects,
         f"{cmd.family} seed {cmd.seed} has {len(spec.objects)} bodies; the limit is {limits.max_objects}",
     )
-    cams = tuple(dataclasses.replace(c, width=limits.size, height=limits.size) for c in spec.cameras)
+    cams = tuple(
+        dataclasses.replace(c, width=limits.size, height=limits.size) for c in spec.cameras
+    )
     world = spec.world
     if world.duration > limits.max_duration:
         world = dataclasses.replace(world, duration=limits.max_duration)
     spec = dataclasses.replace(spec, cameras=cams, world=world)
-    main = spec.violation.body if spec.violation else next(
-        (o.name for o in spec.objects if o.mass > 0 and not o.kinematic), spec.objects[0].name
+    main = (
+        spec.violation.body
+        if spec.violation
+        else next(
+            (o.name for o in spec.objects if o.mass > 0 and not o.kinematic), spec.objects[0].name
+        )
     )
     return Plan(spec, main, None, "family")
 

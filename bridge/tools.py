@@ -28,7 +28,9 @@ from twinsim.bridge.tools_workspace import Workspace, WorkspaceError
 
 __all__ = ["Cap", "Catalogue", "Limits", "Tool", "ToolError"]
 
-Label = Literal["rgb", "depth", "segmentation", "objects", "camera", "contacts", "flow", "visibility"]
+Label = Literal[
+    "rgb", "depth", "segmentation", "objects", "camera", "contacts", "flow", "visibility"
+]
 _DEFAULT_LABELS: tuple[str, ...] = ("rgb", "segmentation", "objects", "camera", "contacts")
 
 
@@ -88,7 +90,9 @@ class ObjectArg(BaseModel):
             "cylinder/capsule [radius, length]",
         ),
     ]
-    position: Annotated[list[float], Field(min_length=3, max_length=3, description="x, y, z (m), z up")]
+    position: Annotated[
+        list[float], Field(min_length=3, max_length=3, description="x, y, z (m), z up")
+    ]
     color: str = Field("red", description="a colour word (red, blue, green, ...)")
     linear_velocity: Annotated[list[float], Field(min_length=3, max_length=3)] = [0.0, 0.0, 0.0]
     mass: Annotated[float, Field(ge=0, le=1000, description="kg; 0 makes the body static")] = 1.0
@@ -290,11 +294,15 @@ class Catalogue:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _load_spec(self, spec_path: str | None, family: str | None, seed: int, impossible: str | None):
+    def _load_spec(
+        self, spec_path: str | None, family: str | None, seed: int, impossible: str | None
+    ):
         from twinsim.sim import SceneSpec, sample_scene
 
         if (spec_path is None) == (family is None):
-            raise ToolError("give exactly one of spec_path (a scene JSON in the workspace) or family")
+            raise ToolError(
+                "give exactly one of spec_path (a scene JSON in the workspace) or family"
+            )
         if spec_path is not None:
             path = self.workspace.resolve(spec_path, must_exist=True)
             if path.stat().st_size > 2_000_000:
@@ -509,7 +517,9 @@ class Catalogue:
             res = rollout(source, horizon, backend="neural", model=self._world_model())
         else:
             spec = self._load_spec(spec_path, family, seed, None)
-            res = rollout(spec, horizon, backend="neural", context=context, model=self._world_model())
+            res = rollout(
+                spec, horizon, backend="neural", context=context, model=self._world_model()
+            )
         folder = self.workspace.new_folder("predictions")
         video = res.save_video(folder / "prediction.mp4")
         summary = res.to_json()
@@ -555,7 +565,9 @@ class Catalogue:
 
     def tool_ask(
         self,
-        text: Annotated[str, Field(min_length=1, max_length=500, description="the request in words")],
+        text: Annotated[
+            str, Field(min_length=1, max_length=500, description="the request in words")
+        ],
         size: Annotated[int, Field(ge=16), Cap("max_size")] = 64,
     ) -> dict[str, Any]:
         """Answer a worded request with the offline grammar planner and the engine.
@@ -573,7 +585,9 @@ class Catalogue:
             q = request.question
             if q is not None and q.video is not None:
                 video = self.workspace.resolve(q.video, must_exist=True)
-                request = dataclasses.replace(request, question=dataclasses.replace(q, video=str(video)))
+                request = dataclasses.replace(
+                    request, question=dataclasses.replace(q, video=str(video))
+                )
             duration = (self.limits.max_frames - 1) / 24.0
             scene_limits = SceneLimits(
                 max_objects=self.limits.max_objects, max_duration=min(duration, 6.0), size=size

@@ -71,7 +71,8 @@ class Workspace:
         """A fresh folder ``KIND-NNNN`` (the first free number)."""
         base = self.root / kind
         base.mkdir(exist_ok=True)
-        for i in itertools.count(1):
+        start = sum(1 for _ in base.iterdir()) + 1  # usually free: no retry walk over old ones
+        for i in itertools.count(start):
             path = base / f"{kind}-{i:04d}"
             try:
                 path.mkdir()

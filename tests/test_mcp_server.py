@@ -48,7 +48,9 @@ def test_mcp_stdio_end_to_end(tmp_path):
             out["compare"] = await client.call_tool(
                 "compare", {"family": "occlusion", "seed": 3, "horizon": 4}
             )
-            out["bad_frames"] = await client.call_tool("simulate", {"family": "drop", "frames": 10**6})
+            out["bad_frames"] = await client.call_tool(
+                "simulate", {"family": "drop", "frames": 10**6}
+            )
             out["bad_path"] = await client.call_tool("simulate", {"spec_path": "../../etc/passwd"})
             out["bad_type"] = await client.call_tool("sample_scene", {"family": 3})
             out["unknown"] = await client.call_tool("no_such_tool", {})
@@ -67,7 +69,9 @@ def test_mcp_stdio_end_to_end(tmp_path):
     anyio.run(session)
 
     tools = out["tools"]
-    assert {"list_families", "simulate", "predict", "compare", "ask", "describe_rollout"} <= set(tools)
+    assert {"list_families", "simulate", "predict", "compare", "ask", "describe_rollout"} <= set(
+        tools
+    )
     assert tools["simulate"].input_schema["properties"]["frames"]["anyOf"][0]["maximum"] == 48
 
     sim = out["simulate"]
@@ -96,7 +100,9 @@ def test_mcp_stdio_end_to_end(tmp_path):
     assert out["resources"][sim.structured_content["video"]].mime_type == "video/mp4"
     blob = out["video"].contents[0]
     data = base64.b64decode(blob.blob)
-    assert data[4:8] == b"ftyp" and len(data) == (ws / sim.structured_content["video"]).stat().st_size
+    assert (
+        data[4:8] == b"ftyp" and len(data) == (ws / sim.structured_content["video"]).stat().st_size
+    )
     labels = json.loads(out["labels"].contents[0].text)
     assert labels["spec"]["family"] == "drop"
     assert "'..'" in out["escape"]

@@ -25,7 +25,9 @@ class FakeChatServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+                outer.requests.append(
+                    {"path": self.path, "auth": self.headers.get("Authorization"), **body}
+                )
                 if self.path != "/v1/chat/completions" or not outer.script:
                     self.send_response(404)
                     self.end_headers()
@@ -66,13 +68,20 @@ class FakeChatServer:
 
 
 def _call(i: int, name: str, args: dict) -> dict:
-    return {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+    return {
+        "id": f"call_{i}",
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(args)},
+    }
 
 
 def test_openai_tool_loop_round_trip(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     script = [
-        {"content": None, "tool_calls": [_call(1, "simulate", {"family": "drop", "frames": 10**6})]},
+        {
+            "content": None,
+            "tool_calls": [_call(1, "simulate", {"family": "drop", "frames": 10**6})],
+        },
         {
             "content": None,
             "tool_calls": [
@@ -96,12 +105,19 @@ def test_openai_tool_loop_round_trip(tmp_path, monkeypatch):
     assert first["path"] == "/v1/chat/completions" and first["model"] == "fake-model"
     names = {t["function"]["name"] for t in first["tools"]}
     assert {"simulate", "ask", "compare", "predict", "build_scene"} <= names
-    assert first["messages"][-1] == {"role": "user", "content": "drop a red ball from 2 m onto a blue box"}
+    assert first["messages"][-1] == {
+        "role": "user",
+        "content": "drop a red ball from 2 m onto a blue box",
+    }
     # the bad call's error went back to the model as a tool message, so it could correct itself
     tool_msg = second["messages"][-1]
     assert tool_msg["role"] == "tool" and tool_msg["tool_call_id"] == "call_1"
     assert "max_frames" in json.loads(tool_msg["content"])["error"]
-    results = {m["tool_call_id"]: json.loads(m["content"]) for m in third["messages"] if m["role"] == "tool"}
+    results = {
+        m["tool_call_id"]: json.loads(m["content"])
+        for m in third["messages"]
+        if m["role"] == "tool"
+    }
     assert "first touches the blue box" in results["call_2"]["text"]
     assert any(f["name"] == "drop" for f in results["call_3"]["families"])
     assert [c["name"] for c in a.tool_calls] == ["simulate", "ask", "list_families"]

@@ -44,8 +44,12 @@ def test_tower_questions_fall_or_stand(tmp_path):
 
 
 def test_rubber_bounces_higher_than_wood(tmp_path):
-    rubber = ask("how high does it bounce if I drop a rubber ball from 1 m", out=tmp_path / "r", size=32)
-    wood = ask("how high does it bounce if I drop a wooden ball from 1 m", out=tmp_path / "w", size=32)
+    rubber = ask(
+        "how high does it bounce if I drop a rubber ball from 1 m", out=tmp_path / "r", size=32
+    )
+    wood = ask(
+        "how high does it bounce if I drop a wooden ball from 1 m", out=tmp_path / "w", size=32
+    )
     assert rubber.evidence["bounce"]["rise_m"] > 2 * wood.evidence["bounce"]["rise_m"] > 0
 
 
