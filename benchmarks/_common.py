@@ -147,10 +147,10 @@ def raw_loop(spec: SceneSpec) -> tuple[int, float]:
     ``getCameraImage`` with the scene's camera and light.
     """
     import pybullet as p
-    from twinsim.sim.bodies import path_state
-    from twinsim.sim.camera import camera_pose_at
-    from twinsim.sim.render_tiny import gl_matrices
-    from twinsim.sim.world import World
+    from twinsim.sim.render.camera import camera_pose_at
+    from twinsim.sim.render.tiny import gl_matrices
+    from twinsim.sim.world.bodies import path_state
+    from twinsim.sim.world.world import World
 
     cam, light = spec.cameras[0], spec.light
     view, proj = gl_matrices(camera_pose_at(cam, 0.0))

@@ -27,12 +27,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 from twinsim.bridge import check_physics
-from twinsim.sim import families, family_info, sample_scene, simulate
+from twinsim.sim import family_info, family_names, sample_scene, simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
 
 LABELS = ["rgb", "segmentation"]
+# the checker's name for what each scripted violation looks like in a video
+EXPECTED = {"change_shape": "change_size", "pass_through": "sink"}
 
 
 def mp4_roundtrip(frames: np.ndarray, fps: float = 24.0) -> np.ndarray:
@@ -57,15 +59,15 @@ def mp4_roundtrip(frames: np.ndarray, fps: float = 24.0) -> np.ndarray:
 
 def kinds_offered() -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
-    for fam in families():
+    for fam in family_names():
         for kind in family_info(fam).violations:
             out[kind].append(fam)
     return dict(out)
 
 
-def hit(findings, violation, imp_seg, obj_id: int, slack: int) -> bool:
+def hit(findings, violation, imp_seg, obj_id: int, slack: int, frame: int | None = None) -> bool:
     for f in findings:
-        if not f.covers(violation.frame, slack):
+        if not f.covers(violation.frame if frame is None else frame, slack):
             continue
         if violation.kind == "appear":
             x0, y0, x1, y1 = f.bbox
@@ -92,12 +94,16 @@ def main() -> None:
     stats = {v: defaultdict(lambda: defaultdict(int)) for v in variants}
     misses: dict[str, list[str]] = defaultdict(list)
     possible_done: set[tuple[str, int]] = set()
+    cache: dict[tuple[str, int, bool], object] = {}
     t0 = time.perf_counter()
     jobs = [(k, offered[k][i % len(offered[k])], i) for k in offered for i in range(args.clips)]
     for kind, fam, seed in tqdm(jobs, desc="twins", unit="clip"):
         imp = sample_scene(fam, seed, impossible=kind)
         pos_spec = imp.possible_twin()
-        pos = simulate(pos_spec, labels=LABELS)
+        key = (fam, seed, kind == "appear")  # the appear twin's possible scene lacks the body
+        if key not in cache:
+            cache[key] = simulate(pos_spec, labels=LABELS)
+        pos = cache[key]
         bad = simulate(imp, labels=LABELS)
         obj_id = imp.names.index(imp.violation.body) + 1
         for var in variants:
@@ -107,15 +113,17 @@ def main() -> None:
             s = stats[var][kind]
             s["clips"] += 1
             s["hit"] += ok
-            s["kind_right"] += ok and any(
-                f.kind == kind.replace("change_shape", "change_size") for f in rep.findings
+            # first frame where the twins' pixels differ (a pass_through is labelled when the
+            # collision is switched off; it shows only when the bodies meet)
+            seen = int(np.argmax((bad.rgb != pos.rgb).any(axis=(1, 2, 3))))
+            s["hit_seen"] += ok or hit(
+                rep.findings, imp.violation, bad.segmentation, obj_id, args.slack, seen
             )
+            s["kind_right"] += ok and any(f.kind == EXPECTED.get(kind, kind) for f in rep.findings)
             if not ok and var == variants[-1]:
                 misses[kind].append(
                     f"{fam}/{seed}: {[(f.kind, f.object, f.start, f.onset) for f in rep.findings]} v@{imp.violation.frame}"
                 )
-            if (fam, seed) not in possible_done or var != variants[0]:
-                pass
         key = (pos_spec.family or fam, seed)
         if kind != "appear" and key not in possible_done:
             possible_done.add(key)
@@ -137,19 +145,23 @@ def main() -> None:
                     ", ".join(offered[kind]),
                     s["clips"],
                     s["hit"] / s["clips"],
+                    s["hit_seen"] / s["clips"],
                     s["kind_right"] / s["clips"],
                     "-",
                 ]
             )
         p = stats[var]["possible"]
-        rows.append([var, "possible twins", "all", p["clips"], "-", "-", p["false"] / p["clips"]])
+        rows.append(
+            [var, "possible twins", "all", p["clips"], "-", "-", "-", p["false"] / p["clips"]]
+        )
     table = _common.markdown_table(
         [
             "video",
             "kind",
             "families",
             "clips",
-            "detected (object, frame ±%d)" % args.slack,
+            f"detected (object, labelled frame ±{args.slack})",
+            "detected at the labelled or the first visible frame",
             "detected with the right kind",
             "false alarms",
         ],

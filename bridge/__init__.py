@@ -9,6 +9,8 @@ Public API::
     write_html_report(...)  # the demo's single HTML page
     ask(text, *, out=None) -> Answer   # worded requests (twinsim.bridge.ask, when installed)
 
+The modules are ``rollout_api``, ``compare_api``, ``checker``, ``report`` (not ``rollout`` /
+``compare``: a submodule of the same name would shadow the function on the package).
 Names are imported on first use, so ``import twinsim.bridge`` loads neither torch nor pybullet,
 and a front end that is not installed does not break the others.
 """
@@ -20,19 +22,20 @@ from typing import Any
 
 # public name -> module (relative to twinsim.bridge) that defines it
 _LAZY: dict[str, str] = {
-    "rollout": "rollout",
-    "RolloutResult": "rollout",
-    "Cost": "rollout",
-    "BACKENDS": "rollout",
-    "choose_backend": "rollout",
-    "hybrid_available": "rollout",
+    "rollout": "rollout_api",
+    "RolloutResult": "rollout_api",
+    "Cost": "rollout_api",
+    "BACKENDS": "rollout_api",
+    "choose_backend": "rollout_api",
+    "hybrid_available": "rollout_api",
+    "load_scene_or_frames": "rollout_api",
     "check_physics": "checker",
     "CheckReport": "checker",
     "CheckerConfig": "checker",
     "Finding": "checker",
     "KINDS": "checker",
-    "compare": "compare",
-    "CompareReport": "compare",
+    "compare": "compare_api",
+    "CompareReport": "compare_api",
     "write_html_report": "report",
     # the planner's front end (worded requests); absent until installed
     "ask": "ask",

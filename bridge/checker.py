@@ -242,12 +242,16 @@ def _classify(
     oid: int,
     color: np.ndarray,
     cfg: CheckerConfig,
+    colors: dict[int, np.ndarray],
+    names: list[str],
 ) -> _Frame:
     m = seg == oid
     a = int(m.sum())
     if a < cfg.min_area:
         return _Frame(_HIDDEN)
     ref_c = _centroid(m)
+    if not diff[_dilate(m, 1)].any():  # the video agrees around the object: nothing to explain
+        return _Frame(_OK, centroid=ref_c, ref_centroid=ref_c)
     has_col = _dist(v, color) < cfg.color_tol
     near = _dilate(m, 3)
     c_near = has_col & near
@@ -258,6 +262,21 @@ def _classify(
             _OK, centroid=_centroid(c_near) if c_near.any() else ref_c, ref_centroid=ref_c
         )
     n_near = int(c_near.sum())
+    missing = m & diff & ~has_col
+    if missing.sum() >= 2 and n_near < 0.9 * a:
+        # where it should be, the video shows the body it touches: it went into that body
+        shown = np.median(v[missing], axis=0)
+        touching = np.unique(seg[_dilate(m, 2) & ~m])
+        for k in touching[(touching > 0) & (touching != oid)]:
+            if _dist(shown, colors[int(k)]) < cfg.color_tol:
+                return _Frame(
+                    "sink",
+                    f"{int(missing.sum())} of its {a} labelled px show {names[int(k) - 1]} "
+                    "instead: it is inside that body",
+                    _bbox(m),
+                    _centroid(c_near) if n_near else None,
+                    ref_c,
+                )
     if n_near >= 0.4 * a:
         c = _centroid(c_near)
         shift = c - ref_c
@@ -442,7 +461,7 @@ def check_physics(
         diff = _dist(_blur(v), _blur(r)) > cfg.pixel_tol
         diffs.append(diff)
         for i, n in enumerate(names):
-            per_obj[n].append(_classify(v, r, s, diff, i + 1, colors[i + 1], cfg))
+            per_obj[n].append(_classify(v, r, s, diff, i + 1, colors[i + 1], cfg, colors, names))
         # unexplained pixels: differ from the labels away from every labelled object
         extra = diff & ~_dilate(s > 0, cfg.margin + 1)
         # ...and also where an occluder is labelled but the video shows something of another
@@ -455,6 +474,13 @@ def check_physics(
                 comps.append((comp, np.median(v[comp], axis=0)))
         unexplained.append(comps)
     findings: list[Finding] = []
+    # a sliver that agrees (an object mostly behind an occluder) does not prove it is intact
+    for i, fr in enumerate(per_obj.values()):
+        areas = (seg == i + 1).sum(axis=(1, 2))
+        full = max(cfg.min_area, 0.5 * float(areas.max()))
+        for t, f in enumerate(fr):
+            if f.state == _OK and areas[t] < full:
+                f.state = _HIDDEN
     states = {n: [f.state for f in fr] for n, fr in per_obj.items()}
     for n, fr in per_obj.items():
         for start, onset, end in _runs(states[n], cfg.persist):
@@ -462,12 +488,13 @@ def check_physics(
             kind = kinds.most_common(1)[0][0]
             first = next(t for t in range(onset, end + 1) if fr[t].state == kind)
             ev = fr[first].evidence
-            if (
-                kind == "vanish"
-                and start < onset
-                and any(fr[t].state == _HIDDEN for t in range(start, onset))
-            ):
-                ev = "did not reappear after occlusion: " + ev
+            if kind == "vanish" and start < onset:
+                seen_before = start > 0 or any(s == _OK for s in states[n][:onset])
+                ev = (
+                    "did not reappear after occlusion: "
+                    if seen_before
+                    else "never came into view where labelled: "
+                ) + ev
             findings.append(
                 Finding(
                     kind,

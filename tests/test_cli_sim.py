@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from twinsim.sim import CameraSpec, ObjectSpec, Rollout, SceneSpec, WorldSpec
-from twinsim.sim.families import families
+from twinsim.sim.families import family_names
 
 from twinsim.cli import main
 
@@ -26,11 +26,11 @@ def _spec_file(tmp_path) -> str:
 def test_families_lists_every_family(capsys):
     assert main(["families"]) == 0
     listed = capsys.readouterr().out.split()
-    assert listed == list(families()) and len(listed) >= 11
+    assert listed == list(family_names()) and len(listed) >= 11
 
 
 def test_sample_prints_a_valid_spec_and_is_seeded(capsys):
-    name = families()[0]
+    name = family_names()[0]
     assert main(["sample", name, "--seed", "3"]) == 0
     first = capsys.readouterr().out
     spec = SceneSpec.from_json(first)
@@ -57,9 +57,11 @@ def test_render_spec_file_writes_preview_arrays_labels(tmp_path, capsys):
 
 def test_render_family_by_name(tmp_path, capsys):
     out = tmp_path / "fam"
-    assert main(["render", families()[0], "--seed", "1", "--out", str(out), "--size", "16"]) == 0
+    assert (
+        main(["render", family_names()[0], "--seed", "1", "--out", str(out), "--size", "16"]) == 0
+    )
     r = Rollout.load(out)
-    assert r.spec.family == families()[0] and np.isfinite(r.depth).all()
+    assert r.spec.family == family_names()[0] and np.isfinite(r.depth).all()
 
 
 @pytest.mark.parametrize(

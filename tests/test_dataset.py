@@ -8,22 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from twinsim.sim.dataset_config import DatasetConfig, OodRule
-from twinsim.sim.dataset_generate import RUN_LOG, generate_dataset
-from twinsim.sim.dataset_load import ClipReader, open_dataset
-from twinsim.sim.dataset_scene import clip_spec, plan_scenes, scene_seed
+from twinsim.sim.datasets.config import DatasetConfig, OodRule
+from twinsim.sim.datasets.generate import RUN_LOG, generate_dataset
+from twinsim.sim.datasets.reader import ClipReader
+from twinsim.sim.datasets.scene import clip_spec, plan_scenes, scene_seed
+from twinsim.sim.datasets.torch_dataset import open_dataset
 from twinsim.sim.errors import SpecError, UnknownNameError
 
 
 def pick_families() -> tuple[str, str]:
     """A VoE-capable family plus another one, from the live registry."""
-    from twinsim.sim.families import families, family_info
+    from twinsim.sim.families import family_info, family_names
 
     def cheap_first(names: list[str], hints: tuple[str, ...]) -> list[str]:
         # Prefer small scenes (few bodies) to keep these tests fast.
         return sorted(names, key=lambda n: next((i for i, h in enumerate(hints) if h in n), 99))
 
-    names = families()
+    names = family_names()
     voe = cheap_first([f for f in names if family_info(f).violations], ("collid", "screen"))
     assert voe, "need at least one family with violations"
     other = cheap_first([f for f in names if f != voe[0]], ("drop", "push"))

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 from twinsim.sim import SceneSpec, SpecError, UnknownNameError, simulate
-from twinsim.sim.families import families, family_info, markdown_table, sample_scene
+from twinsim.sim.families import family_info, family_names, markdown_table, sample_scene
 from twinsim.sim.spec import VIOLATIONS
 
 REQUIRED = (
@@ -23,7 +23,7 @@ REQUIRED = (
     "spill",
     "shatter",
 )
-FAMILIES = families()
+FAMILIES = family_names()
 
 
 def small(spec: SceneSpec, size: int = 32) -> SceneSpec:

@@ -16,9 +16,9 @@ from twinsim.cli import main
 
 def _families_ready() -> bool:
     try:
-        from twinsim.sim.families import families
+        from twinsim.sim.families import family_names
 
-        return "occlusion" in families()
+        return "occlusion" in family_names()
     except ImportError:
         return False
 

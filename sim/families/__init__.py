@@ -22,8 +22,8 @@ __all__ = [
     "Built",
     "Family",
     "Parameter",
-    "families",
     "family_info",
+    "family_names",
     "markdown_table",
     "sample_scene",
 ]
@@ -42,7 +42,7 @@ def _build_registry() -> Mapping[str, Family]:
 _REGISTRY: Mapping[str, Family] = _build_registry()
 
 
-def families() -> list[str]:
+def family_names() -> list[str]:
     """Names of the registered scenario families, in registry order."""
     return list(_REGISTRY)
 
@@ -56,7 +56,7 @@ def family_info(name: str) -> Family:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise UnknownNameError("family", name, families()) from None
+        raise UnknownNameError("family", name, family_names()) from None
 
 
 def sample_scene(family: str, seed: int, impossible: str | None = None) -> SceneSpec:

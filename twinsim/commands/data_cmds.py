@@ -22,8 +22,8 @@ def _fractions(text: str) -> tuple[float, ...]:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from twinsim.sim.dataset_config import DatasetConfig
-    from twinsim.sim.dataset_generate import generate_dataset
+    from twinsim.sim.datasets.config import DatasetConfig
+    from twinsim.sim.datasets.generate import generate_dataset
 
     config = DatasetConfig(
         families=_csv(args.families),
@@ -51,7 +51,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from twinsim.sim.dataset_verify import verify_dataset
+    from twinsim.sim.datasets.verify import verify_dataset
 
     report = verify_dataset(args.dir)
     print(report)

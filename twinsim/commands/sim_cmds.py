@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from twinsim.sim.labels import ALL_LABELS
-from twinsim.sim.renderers import RENDERERS
+from twinsim.sim.render.registry import RENDERERS
 from twinsim.sim.spec import VIOLATIONS, SceneSpec
 
 __all__ = ["register"]
@@ -16,15 +16,15 @@ __all__ = ["register"]
 def _families_api():
     # Imported lazily: families sample scenes with numpy only, but keep `--help` instant.
     try:
-        from twinsim.sim.families import families, sample_scene
+        from twinsim.sim.families import family_names, sample_scene
     except ImportError as exc:  # a broken install, not user input; still say it in one line
         raise ValueError(f"scenario families unavailable ({exc})") from None
-    return families, sample_scene
+    return family_names, sample_scene
 
 
 def _cmd_families(args: argparse.Namespace) -> int:
-    families, _ = _families_api()
-    for name in families():
+    family_names, _ = _families_api()
+    for name in family_names():
         print(name)
     return 0
 
@@ -51,8 +51,8 @@ def _load_scene(source: str, seed: int, impossible: str | None) -> SceneSpec:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from twinsim.sim.rollout_io import prepare_output_dir
-    from twinsim.sim.simulate import simulate
+    from twinsim.sim.fileio import prepare_output_dir
+    from twinsim.sim.simulation import simulate
 
     spec = _load_scene(args.scene, args.seed, args.impossible)
     if args.size is not None:

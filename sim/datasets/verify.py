@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from twinsim.sim.dataset_config import SPLITS, DatasetError
-from twinsim.sim.dataset_manifest import read_manifest
-from twinsim.sim.dataset_writer import SHARD_JSON, sha256_file
+from twinsim.sim.datasets.config import SPLITS, DatasetError
+from twinsim.sim.datasets.manifest import read_manifest
+from twinsim.sim.datasets.writer import SHARD_JSON, sha256_file
 
 __all__ = ["VerifyReport", "verify_dataset"]
 

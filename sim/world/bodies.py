@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pybullet as p
-from twinsim.sim.meshes import load_mesh, vhacd_parts
 from twinsim.sim.spec import EventSpec, Keyframe, ObjectSpec
+from twinsim.sim.world.meshes import load_mesh, vhacd_parts
 
 __all__ = ["SEG_USER_KEY", "create_body", "create_floor", "event_schedule", "path_state"]
 

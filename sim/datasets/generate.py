@@ -21,9 +21,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from twinsim.sim.dataset_backends import run_ordered
-from twinsim.sim.dataset_config import SPLITS, DatasetConfig, DatasetError
-from twinsim.sim.dataset_manifest import (
+from twinsim.sim.datasets.backends import run_ordered
+from twinsim.sim.datasets.config import SPLITS, DatasetConfig, DatasetError
+from twinsim.sim.datasets.manifest import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
@@ -32,8 +32,8 @@ from twinsim.sim.dataset_manifest import (
     read_manifest,
     write_json_atomic,
 )
-from twinsim.sim.dataset_scene import SceneTask, check_clip_length, plan_scenes, run_scene
-from twinsim.sim.dataset_writer import (
+from twinsim.sim.datasets.scene import SceneTask, check_clip_length, plan_scenes, run_scene
+from twinsim.sim.datasets.writer import (
     ShardJob,
     ShardOutcome,
     assemble_shard,
@@ -113,7 +113,7 @@ def _plan_summary(config: DatasetConfig, tasks: list[SceneTask], shards: list) -
 
 
 def _new_manifest(config: DatasetConfig, summary: dict[str, Any]) -> dict[str, Any]:
-    from twinsim.sim.rollout_io import LABEL_SCHEMA_VERSION
+    from twinsim.sim.rollout import LABEL_SCHEMA_VERSION
 
     rule = config.ood_rule
     return {
@@ -268,7 +268,7 @@ def generate_dataset(
         manifest["bytes"] = sum(s["bytes"] for s in manifest["shards"])
         manifest["complete"] = True
         write_json_atomic(root / MANIFEST, manifest)
-        from twinsim.sim.dataset_card import write_card
+        from twinsim.sim.datasets.card import write_card
 
         write_card(root, manifest)
         seconds = time.perf_counter() - t0

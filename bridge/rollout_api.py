@@ -134,9 +134,9 @@ class RolloutResult:
 
     def save_video(self, path: str | Path) -> Path:
         """Write ``frames`` as an H.264 mp4 (atomic rename)."""
-        from twinsim.sim.rollout_io import write_preview
+        from twinsim.sim.fileio import write_mp4
 
-        return write_preview(self.frames, path, self.fps)
+        return write_mp4(path, self.frames, self.fps)
 
 
 def _jsonable(v: Any) -> bool:

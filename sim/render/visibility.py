@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from twinsim.sim.camera import CameraPose
-from twinsim.sim.render_base import BodyView, Renderer
+from twinsim.sim.render.base import BodyView, Renderer
+from twinsim.sim.render.camera import CameraPose
 from twinsim.sim.spec import LightSpec, WorldSpec
 
 __all__ = ["silhouette_areas", "visibility"]

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from twinsim.sim.dataset_config import DatasetConfig, DatasetError
+from twinsim.sim.datasets.config import DatasetConfig, DatasetError
 from twinsim.sim.rollout import Rollout
-from twinsim.sim.simulate import simulate
+from twinsim.sim.simulation import simulate
 from twinsim.sim.spec import SceneSpec
 
 __all__ = [

@@ -1,6 +1,6 @@
 """The renderer interface: every backend turns the world's bodies and a camera into a Frame.
 
-Backends register by name in :mod:`twinsim.sim.renderers` ("tiny" = PyBullet TinyRenderer, the
+Backends register by name in :mod:`twinsim.sim.render.registry` ("tiny" = PyBullet TinyRenderer, the
 default, zero setup; "pyrender" = headless EGL with shading and textures).
 """
 
@@ -11,30 +11,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from twinsim.sim.camera import CameraPose
-from twinsim.sim.spec import LightSpec, ObjectSpec, WorldSpec
+from twinsim.sim.render.camera import CameraPose
+from twinsim.sim.spec import LightSpec, WorldSpec
+from twinsim.sim.world.state import BodyView  # what the world hands a renderer
 
 __all__ = ["BodyView", "Frame", "Renderer"]
-
-
-@dataclass(frozen=True)
-class BodyView:
-    """What a renderer needs of one body at one instant.
-
-    Attributes:
-        seg_id: segmentation id (``spec.objects`` index + 1).
-        spec: the body's current look (shape, size, colour, mesh, texture); after a
-            change_shape / change_color violation it is the changed one.
-        position: (3,) world position of the centre of mass, metres.
-        orientation: quaternion (x, y, z, w).
-        visible: False while the body is absent (vanished, not yet appeared): not drawn.
-    """
-
-    seg_id: int
-    spec: ObjectSpec
-    position: tuple[float, float, float]
-    orientation: tuple[float, float, float, float]
-    visible: bool = True
 
 
 @dataclass

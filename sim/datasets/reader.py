@@ -1,8 +1,7 @@
-"""Reading datasets: a torch-free clip reader and :func:`open_dataset` (torch Dataset).
+"""Reading datasets: a torch-free clip reader (the torch view is :mod:`.torch_dataset`).
 
 Arrays are memory-mapped lazily, per process, on first access, so a DataLoader with
 ``num_workers > 0`` (fork or spawn) opens its own maps and reads only the bytes it needs.
-torch is imported only by :func:`open_dataset`.
 """
 
 from __future__ import annotations
@@ -13,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from twinsim.sim.dataset_config import DatasetError
-from twinsim.sim.dataset_manifest import read_manifest
-from twinsim.sim.dataset_writer import SHARD_JSON
+from twinsim.sim.datasets.config import DatasetError
+from twinsim.sim.datasets.manifest import read_manifest
+from twinsim.sim.datasets.writer import SHARD_JSON
 from twinsim.sim.errors import UnknownNameError
 
-__all__ = ["ClipReader", "open_dataset"]
+__all__ = ["ClipReader"]
 
 _FILL = {"object_present": False, "object_occluded": False, "object_bbox": -1.0}
 _META = ("scene", "impossible", "pair_id", "violation_frame", "num_objects")
@@ -142,35 +141,3 @@ def _slim(clip: dict[str, Any]) -> dict[str, Any]:
         "role": clip["role"],
         "violation_kind": v.get("kind", ""),
     }
-
-
-def open_dataset(
-    root: str | Path,
-    split: str = "train",
-    labels: list[str] | tuple[str, ...] | str | None = None,
-    clip_length: int | None = None,
-    stride: int = 1,
-    frame_step: int = 1,
-) -> Any:
-    """A torch ``Dataset`` of clips of ``split`` (works with ``DataLoader(num_workers>0)``).
-
-    Each item is a dict: one tensor per stored array of the chosen labels (``rgb`` (T', H, W,
-    3) uint8, ``depth`` (T', H, W) float32, ``object_position`` (T', K, 3), ...; see the
-    dataset's README.md), plus ``scene``, ``impossible``, ``pair_id``, ``violation_frame``,
-    ``num_objects``, ``start`` (first frame), ``family``, ``split``, ``role``,
-    ``violation_kind`` and ``shard``.
-
-    Args:
-        root: dataset directory written by ``twinsim generate``.
-        split: ``train``, ``val``, ``test`` or ``ood``.
-        labels: subset of the stored labels (None: all but ``contacts``).
-        clip_length: frames per clip (None: whole scenes).
-        stride: frames between consecutive clip starts.
-        frame_step: temporal subsampling within a clip.
-
-    Raises:
-        DatasetError / UnknownNameError: incomplete dataset, bad split, label or clip length.
-    """
-    from twinsim.sim.dataset_torch import ClipDataset
-
-    return ClipDataset(ClipReader(root, split, labels, clip_length, stride, frame_step))

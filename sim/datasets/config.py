@@ -104,7 +104,7 @@ class DatasetConfig:
     """Settings of one dataset.
 
     Attributes:
-        families: scene families (``twinsim.sim.families()``); scene i uses
+        families: scene families (``twinsim.sim.family_names()``); scene i uses
             ``families[i % len(families)]``.
         scenes: number of scene seeds; a scene stored as an impossible-twin pair gives 2 clips.
         frames: frames per clip T (>= 2); the spec's duration is set to ``(T - 1) / fps``.
@@ -142,10 +142,10 @@ class DatasetConfig:
     ray_address: str | None = None
 
     def __post_init__(self) -> None:
-        from twinsim.sim.families import families as _families
-        from twinsim.sim.renderers import RENDERERS
+        from twinsim.sim.families import family_names
+        from twinsim.sim.render.registry import RENDERERS
 
-        valid = _families()
+        valid = family_names()
         if not self.families:
             raise SpecError("families", self.families, f"need at least one of {valid}")
         for f in self.families:

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from twinsim.sim.dataset_config import DatasetConfig, DatasetError
+from twinsim.sim.datasets.config import DatasetConfig, DatasetError
 
 __all__ = ["run_ordered"]
 

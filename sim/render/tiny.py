@@ -6,10 +6,10 @@ from typing import ClassVar
 
 import numpy as np
 import pybullet as p
-from twinsim.sim.bodies import SEG_USER_KEY
-from twinsim.sim.camera import CameraPose
-from twinsim.sim.render_base import BodyView, Frame, Renderer
+from twinsim.sim.render.base import BodyView, Frame, Renderer
+from twinsim.sim.render.camera import CameraPose
 from twinsim.sim.spec import LightSpec, WorldSpec
+from twinsim.sim.world.bodies import SEG_USER_KEY
 
 __all__ = ["TinyRenderer", "gl_matrices", "linearize_depth"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import importlib
 
 from twinsim.sim.errors import UnknownNameError
-from twinsim.sim.render_base import Renderer
+from twinsim.sim.render.base import Renderer
 
 __all__ = ["RENDERERS", "get_renderer"]
 
 # name -> "module:Class", imported on first use (pyrender pulls in OpenGL).
 _BACKENDS = {
-    "tiny": "twinsim.sim.render_tiny:TinyRenderer",
-    "pyrender": "twinsim.sim.render_pyrender:PyrenderRenderer",
+    "tiny": "twinsim.sim.render.tiny:TinyRenderer",
+    "pyrender": "twinsim.sim.render.pyrender_backend:PyrenderRenderer",
 }
 RENDERERS: tuple[str, ...] = tuple(_BACKENDS)
 

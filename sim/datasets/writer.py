@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from twinsim.sim.dataset_config import DatasetConfig, DatasetError
-from twinsim.sim.dataset_manifest import array_schema
-from twinsim.sim.dataset_scene import ClipResult, SceneTask, UnitResult, run_scene
+from twinsim.sim.datasets.config import DatasetConfig, DatasetError
+from twinsim.sim.datasets.manifest import array_schema
+from twinsim.sim.datasets.scene import ClipResult, SceneTask, UnitResult, run_scene
+from twinsim.sim.fileio import write_mp4
 
 __all__ = [
     "SHARD_JSON",
@@ -141,13 +142,11 @@ def write_shard(
         }
     previews = []
     if config.previews:
-        from twinsim.sim.rollout_io import write_preview
-
         (tmp / "previews").mkdir()
         for c in clips:
             stem = f"{c.meta['scene']:07d}-{c.meta['role']}"
             fps = c.meta["spec"]["world"]["fps"]
-            write_preview(c.arrays["rgb"], tmp / "previews" / f"{stem}.mp4", fps)
+            write_mp4(tmp / "previews" / f"{stem}.mp4", c.arrays["rgb"], fps)
             previews.append(f"previews/{stem}.mp4")
     doc = {
         "split": split,

@@ -22,11 +22,11 @@ import pyrender
 import trimesh
 from OpenGL.GL import GL_CLAMP_TO_BORDER, GL_FLOAT
 from twinsim.assets import ASSETS_DIR
-from twinsim.sim.camera import CameraPose
 from twinsim.sim.errors import SimError, SpecError
-from twinsim.sim.meshes import load_mesh
-from twinsim.sim.render_base import BodyView, Frame, Renderer
+from twinsim.sim.render.base import BodyView, Frame, Renderer
+from twinsim.sim.render.camera import CameraPose
 from twinsim.sim.spec import LightSpec, ObjectSpec, WorldSpec
+from twinsim.sim.world.meshes import load_mesh
 
 __all__ = [
     "TEXTURE_DIR",
@@ -77,7 +77,7 @@ def body_trimesh(spec: ObjectSpec) -> trimesh.Trimesh:
 
     sphere (r,); box half extents; cylinder / capsule (radius, length) along local z, where a
     capsule's ``length`` is its cylindrical part (total height length + 2 r); mesh via
-    :func:`twinsim.sim.meshes.load_mesh` (centred, scaled).
+    :func:`twinsim.sim.world.meshes.load_mesh` (centred, scaled).
     """
     s = spec.size
     if spec.shape == "sphere":

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from twinsim.sim.dataset_config import DatasetConfig, DatasetError
+from twinsim.sim.datasets.config import DatasetConfig, DatasetError
 
 __all__ = [
     "FORMAT",

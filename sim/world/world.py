@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 from collections.abc import Sequence
 
 import pybullet as p
-from twinsim.sim.bodies import (
+from twinsim.sim.errors import SpecError, UnknownNameError
+from twinsim.sim.rollout import Contact
+from twinsim.sim.spec import ObjectSpec, SceneSpec, Violation
+from twinsim.sim.world.bodies import (
     SEG_USER_KEY,
     create_body,
     create_floor,
     event_schedule,
     path_state,
 )
-from twinsim.sim.contacts import ContactLog
-from twinsim.sim.errors import SpecError, UnknownNameError
-from twinsim.sim.render_base import BodyView
-from twinsim.sim.rollout import Contact
-from twinsim.sim.spec import ObjectSpec, SceneSpec
-from twinsim.sim.world_state import BodyState, PyState, Token, WorldState
-from twinsim.sim.world_violations import apply_violation, prepare_violation
+from twinsim.sim.world.contacts import ContactLog
+from twinsim.sim.world.state import BodyState, BodyView, PyState, Token, WorldState
 
 __all__ = ["SEG_USER_KEY", "BodyState", "World", "WorldState"]
 
@@ -87,7 +86,7 @@ class World:
         self._mass = {o.name: (0.0 if o.kinematic else o.mass) for o in spec.objects}
         v = spec.violation
         if v is not None:
-            prepare_violation(self, v)
+            self._prepare_violation(v)
         self._joint_frames = [self._joint_frame(j.parent, j.child) for j in spec.joints]
         self._constraints: dict[int, int] = {}
         self._applied: dict[int, tuple] = {}  # uid -> (rgba, collides) as set in PyBullet
@@ -243,7 +242,7 @@ class World:
             self._contacts_and_joints()
         v = self.spec.violation
         if v is not None and not py.violated and py.step >= v.frame * self._spf:
-            apply_violation(self, v)
+            self._apply_violation(v)
 
     def step_frame(self) -> None:
         """Advance to the next frame boundary (``spec.world.steps_per_frame`` steps)."""
@@ -263,6 +262,71 @@ class World:
         if point is None:
             point = p.getBasePositionAndOrientation(uid, physicsClientId=self._client)[0]
         p.applyExternalForce(uid, -1, force, point, p.WORLD_FRAME, physicsClientId=self._client)
+
+    # -- violations of expectation (the impossible twin of a scene) ------------------------
+
+    def _prepare_violation(self, v: Violation) -> None:
+        """Set up a violation at construction: an appearing body starts absent, a changing shape
+        gets its replacement body built now and parked (so the body count never changes)."""
+        o = self.spec.object(v.body)
+        if v.kind == "appear":
+            self._py.hidden.add(v.body)
+            self._py.ghost[v.body] = (o.position, o.orientation)
+            self._park(self._py.active[v.body])
+        elif v.kind == "change_shape":
+            if v.new_shape == "mesh" and o.shape != "mesh":
+                raise SpecError("violation.new_shape", "mesh", "only a mesh body can become a mesh")
+            new = dataclasses.replace(
+                o,
+                shape=v.new_shape,
+                size=v.new_size,
+                mesh=o.mesh if v.new_shape == "mesh" else None,
+            )
+            uid = create_body(new, self._client)
+            self._register(uid, v.body, self._seg[v.body])
+            self._park(uid)  # hidden until the swap
+            self._alt_look[v.body] = new
+
+    def _apply_violation(self, v: Violation) -> None:
+        """Break physics now (called after the step that reaches the violation frame)."""
+        py, c = self._py, self._client
+        py.violated = True
+        name = v.body
+        if v.kind == "vanish":
+            py.hidden.add(name)
+            py.ghost[name] = self.pose(name)
+            self._park(py.active[name])
+        elif v.kind == "appear":
+            py.hidden.discard(name)
+            o = self.spec.object(name)
+            uid = py.active[name]
+            py.parked.discard(uid)
+            del py.ghost[name]
+            p.resetBasePositionAndOrientation(uid, o.position, o.orientation, physicsClientId=c)
+            if not o.kinematic:
+                p.resetBaseVelocity(uid, o.linear_velocity, o.angular_velocity, physicsClientId=c)
+        elif v.kind == "teleport":
+            pos, orn = self.pose(name)
+            lin, ang = self.velocity(name)
+            new = [a + b for a, b in zip(pos, v.offset, strict=True)]
+            p.resetBasePositionAndOrientation(py.active[name], new, orn, physicsClientId=c)
+            p.resetBaseVelocity(py.active[name], lin, ang, physicsClientId=c)
+        elif v.kind == "change_shape":
+            pos, orn = self.pose(name)
+            lin, ang = self.velocity(name)
+            old, new = py.active[name], self._uids[name][-1]
+            py.active[name] = new
+            py.looks[name] = self._alt_look[name]
+            py.parked.discard(new)
+            p.resetBasePositionAndOrientation(new, pos, orn, physicsClientId=c)
+            p.resetBaseVelocity(new, lin, ang, physicsClientId=c)
+            self._park(old)  # the retired body waits out of sight
+            for i, j in enumerate(self.spec.joints):  # joints held the old body: they go with it
+                if name in (j.parent, j.child):
+                    py.broken.setdefault(i, py.step)
+        elif v.kind == "change_color":
+            py.looks[name] = dataclasses.replace(py.looks[name], color=v.new_color)
+        self._sync()
 
     # -- contacts and breakable joints -------------------------------------------------------
 

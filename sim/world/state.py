@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from twinsim.sim.spec import ObjectSpec
 
-__all__ = ["BodyState", "PyState", "Token", "WorldState"]
+__all__ = ["BodyState", "BodyView", "PyState", "Token", "WorldState"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,23 @@ class Token:
     world: int
     bullet_state: int
     py: PyState
+
+
+@dataclass(frozen=True)
+class BodyView:
+    """What a renderer needs of one body at one instant.
+
+    Attributes:
+        seg_id: segmentation id (``spec.objects`` index + 1).
+        spec: the body's current look (shape, size, colour, mesh, texture); after a
+            change_shape / change_color violation it is the changed one.
+        position: (3,) world position of the centre of mass, metres.
+        orientation: quaternion (x, y, z, w).
+        visible: False while the body is absent (vanished, not yet appeared): not drawn.
+    """
+
+    seg_id: int
+    spec: ObjectSpec
+    position: tuple[float, float, float]
+    orientation: tuple[float, float, float, float]
+    visible: bool = True

@@ -6,16 +6,16 @@ from collections.abc import Iterable
 
 import numpy as np
 from tqdm import tqdm
-from twinsim.sim.camera import camera_pose_at
 from twinsim.sim.errors import UnknownNameError
-from twinsim.sim.flow import forward_flow
 from twinsim.sim.labels import resolve_labels
-from twinsim.sim.render_base import Renderer
-from twinsim.sim.renderers import get_renderer
+from twinsim.sim.render.base import Renderer
+from twinsim.sim.render.camera import camera_pose_at
+from twinsim.sim.render.flow import forward_flow
+from twinsim.sim.render.registry import get_renderer
+from twinsim.sim.render.visibility import silhouette_areas, visibility
 from twinsim.sim.rollout import CameraTrack, ObjectTrack, Rollout
 from twinsim.sim.spec import CameraSpec, SceneSpec
-from twinsim.sim.visibility import silhouette_areas, visibility
-from twinsim.sim.world import World
+from twinsim.sim.world.world import World
 
 __all__ = ["simulate"]
 
