@@ -282,7 +282,7 @@ def describe_rollout(
 
 def _next_in_video(q: Question, out: Path, horizon_limit: int) -> Answer:
     """'what happens next in VIDEO, N frames': the neural model predicts N frames."""
-    from twinsim.bridge.rollout import RolloutResult, rollout
+    from twinsim.bridge import RolloutResult, load_scene_or_frames, rollout
 
     path = Path(q.video or "")
     if not path.is_file():
@@ -291,8 +291,6 @@ def _next_in_video(q: Question, out: Path, horizon_limit: int) -> Answer:
     if not 1 <= horizon <= horizon_limit:
         raise PlannerError(f"frames must lie in [1, {horizon_limit}], got {horizon}", [])
     t0 = time.perf_counter()
-    from twinsim.bridge.rollout import load_scene_or_frames
-
     frames = load_scene_or_frames(path)  # the first 256 frames at most
     res = rollout(frames[-_VIDEO_CONTEXT:], horizon, backend="neural")
     context = res.context if res.context is not None else res.frames[:0]

@@ -343,10 +343,10 @@ INT: /\d+/
 
 @cache
 def _parser() -> Lark:
-    from twinsim.sim import VIOLATIONS, families
+    from twinsim.sim import VIOLATIONS, family_names
 
     return Lark(
-        _grammar(families(), list(VIOLATIONS)),
+        _grammar(family_names(), list(VIOLATIONS)),
         parser="earley",
         lexer="dynamic",
         ambiguity="resolve",
@@ -562,7 +562,7 @@ class _ToRequest(Transformer):
 
 def _recognised(text: str) -> list[str]:
     """The known words and quantities in ``text``, for the reply to a request that did not parse."""
-    from twinsim.sim import families
+    from twinsim.sim import family_names
 
     found: list[str] = []
     lowered = text.lower()
@@ -577,7 +577,7 @@ def _recognised(text: str) -> list[str]:
             found.append(f"size {w}")
         elif w in MATERIALS:
             found.append(f"material {w}")
-        elif w in families():
+        elif w in family_names():
             found.append(f"family {w}")
     for num, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(m/s|km/h|cm/s|cm|mm|m)\b", lowered):
         kind = "speed" if "/" in unit else "length"

@@ -370,7 +370,7 @@ class Catalogue:
 
     def tool_list_families(self) -> dict[str, Any]:
         """List the engine's scenario families with their descriptions and impossible twins."""
-        from twinsim.sim import families, family_info
+        from twinsim.sim import family_info, family_names
 
         return {
             "families": [
@@ -379,7 +379,7 @@ class Catalogue:
                     "description": family_info(n).description,
                     "violations": list(family_info(n).violations),
                 }
-                for n in families()
+                for n in family_names()
             ]
         }
 
@@ -507,7 +507,7 @@ class Catalogue:
         From a video (its last `context` frames) or a scene (the engine renders the first
         `context` frames). Writes prediction.mp4; returns its path and the cost.
         """
-        from twinsim.bridge.rollout import load_scene_or_frames, rollout
+        from twinsim.bridge import load_scene_or_frames, rollout
 
         if sum(x is not None for x in (video_path, spec_path, family)) != 1:
             raise ToolError("give exactly one of video_path, spec_path or family")
@@ -547,21 +547,27 @@ class Catalogue:
         Returns per-frame error, physics findings (object, frames, evidence) and the paths of
         the side-by-side video and JSON report.
         """
-        try:
-            from twinsim.bridge.compare import compare
-        except ImportError:
-            raise ToolError("compare is not available in this installation") from None
+        from twinsim.bridge import compare
+
+        model = self._world_model()
+        # the model predicts frames of one size: render the engine's reference at that size
+        k = model.context if context is None else context
         spec = self._load_spec(spec_path, family, seed, impossible)
-        spec = self._fit(spec, None, None)
+        spec = self._fit(spec, k + horizon, model.resolution)  # compare renders K + horizon
         folder = self.workspace.new_folder("compares")
-        report = compare(spec, horizon, context, model=self._world_model(), out=folder)
+        report = compare(spec, horizon, context, model=model, out=folder)
         data = report.to_json()
-        files = {k: self.workspace.relative(v) for k, v in getattr(report, "files", {}).items()}
-        keep = {k: v for k, v in data.items() if k not in ("frames", "per_frame_arrays")}
-        text = json.dumps(keep, default=str)
-        if len(text) > 20_000:  # keep results small: the full report is in the folder
-            keep = {"summary": report.summary()}
-        return {"folder": self.workspace.relative(folder), "files": files, "report": keep}
+        files = {k: self.workspace.relative(v) for k, v in report.files.items()}
+        return {
+            "folder": self.workspace.relative(folder),
+            "files": files,
+            "summary": report.summary(),
+            "mean_psnr_db": data["mean_psnr_db"],
+            "copy_last_mean_psnr_db": data["copy_last_mean_psnr_db"],
+            "per_step": data["per_step"],
+            "findings": data["findings"][:20],
+            "findings_total": len(data["findings"]),
+        }
 
     def tool_ask(
         self,

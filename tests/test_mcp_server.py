@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import sys
@@ -84,12 +83,10 @@ def test_mcp_stdio_end_to_end(tmp_path):
     assert not ask.is_error, _text(ask)
     assert "first touches the blue box" in ask.structured_content["text"]
 
-    cmp = out["compare"]
-    if importlib.util.find_spec("twinsim.bridge.compare") is None:
-        assert cmp.is_error and "not available" in _text(cmp)
-    else:
-        assert not cmp.is_error, _text(cmp)
-        assert cmp.structured_content["files"]
+    cmp = out["compare"].structured_content
+    assert not out["compare"].is_error, _text(out["compare"])
+    assert len(cmp["per_step"]) == 4 and "findings_total" in cmp
+    assert (ws / cmp["files"]["video_mp4"]).is_file()
 
     assert out["bad_frames"].is_error and "max_frames is 48" in _text(out["bad_frames"])
     assert out["bad_path"].is_error and "'..'" in _text(out["bad_path"])
