@@ -578,7 +578,8 @@ def _recognised(text: str) -> list[str]:
         elif w in MATERIALS:
             found.append(f"material {w}")
         elif w in family_names():
-            found.append(f"family {w}")
+            verb = w in ("drop", "push", "tower")  # words that also start a command
+            found.append(f"{w} (verb or family)" if verb else f"family {w}")
     for num, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(m/s|km/h|cm/s|cm|mm|m)\b", lowered):
         kind = "speed" if "/" in unit else "length"
         found.append(f"{kind} {num} {unit}")
