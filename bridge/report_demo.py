@@ -23,9 +23,9 @@ __all__ = ["DEFAULT_REQUESTS", "DemoResult", "run_demo"]
 # when the planner is not installed or refuses the request.
 DEFAULT_REQUESTS: tuple[tuple[str, str, int], ...] = (
     ("drop a red ball from 1 m onto a blue box", "drop", 1),
-    ("push a green box into a yellow ball", "collide", 2),
-    ("a ball rolls down a ramp", "ramp", 3),
-    ("a wall slides in front of a purple box", "occlusion", 4),
+    ("roll a blue ball at 2 m/s into a red box", "collide", 2),
+    ("the occlusion scene seed 4", "occlusion", 4),
+    ("will a tower of 4 boxes fall?", "tower", 1),
 )
 _TWIN = ("occlusion", 3, "vanish")  # the impossible twin audited by the last section
 
