@@ -423,14 +423,20 @@ def _hybrid(
             "backend='hybrid' needs twinsim.neural.hybrid.predict_hybrid, which is not in this "
             f"installation ({exc}); use backend='engine' or 'neural'"
         ) from None
+    import inspect
+
     frames, ctx, spec, fps = _context_frames(inp, k, renderer)
+    kwargs: dict[str, Any] = {"seed": seed}
+    if spec is not None and "camera" in inspect.signature(predict_hybrid).parameters:
+        kwargs["camera"] = spec.cameras[0]  # the true camera beats the assumed default one
     t0 = time.perf_counter()
-    pred = predict_hybrid(frames, horizon, seed=seed)
+    pred = predict_hybrid(frames, horizon, **kwargs)
     cost = Cost(time.perf_counter() - t0, horizon)
     unc = getattr(pred, "uncertainty", None)
     extra: dict[str, Any] = {}
-    if unc is not None:
-        extra["uncertainty"] = float(np.mean(unc)) if not isinstance(unc, dict) else unc
+    score = getattr(unc, "score", unc)
+    if isinstance(score, int | float | np.floating):
+        extra["uncertainty"] = float(score)
     return RolloutResult(
         frames=np.asarray(pred.frames, dtype=np.uint8),
         backend="hybrid",
