@@ -121,3 +121,14 @@ def test_hybrid_backend(scene):
 
 def test_backends_listed():
     assert BACKENDS == ("engine", "neural", "hybrid", "auto")
+
+
+def test_package_names_are_the_functions_not_submodules():
+    import twinsim.bridge as bridge
+    import twinsim.bridge.compare_api
+    import twinsim.bridge.rollout_api
+
+    assert bridge.rollout is twinsim.bridge.rollout_api.rollout
+    assert bridge.compare is twinsim.bridge.compare_api.compare
+    with pytest.raises(AttributeError, match="no attribute"):
+        _ = bridge.no_such_name
