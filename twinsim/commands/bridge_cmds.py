@@ -22,8 +22,9 @@ def _positive_int(value: str) -> int:
 def _threads(n: int) -> None:
     import torch
 
-    # the default thread count oversubscribes small machines; 2 is the sweet spot measured here
-    torch.set_num_threads(n or min(2, torch.get_num_threads()))
+    # torch's default thread count oversubscribes small shared machines (a 16-frame prediction
+    # took 10+ s with 2 threads under load, 0.6 s with 1)
+    torch.set_num_threads(n or 1)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -75,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--horizon", type=_positive_int, default=16, help="frames predicted (16)")
     p.add_argument("--model", default="cpu", help="bundled model: cpu, cpu-occlusion, cpu-keep")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: 2 or fewer)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
@@ -92,5 +93,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="cpu", help="bundled model: cpu, cpu-occlusion, cpu-keep")
     p.add_argument("--out", help="folder for compare.json, side_by_side.mp4/.webm, error.png")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: 2 or fewer)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     p.set_defaults(func=_cmd_compare)
