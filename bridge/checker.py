@@ -606,8 +606,13 @@ def _appear_findings(
             start -= 1
         area = int(first.sum())
         ev = f"{area} px the labels do not explain (they show background there)"
-        if start < onset:
-            ev += f"; the spot was covered in the labels from frame {start + offset}"
+        if 0 < start < onset:
+            ev += (
+                f"; the spot was hidden or already differing from frame {start + offset}, "
+                f"last seen matching the labels at frame {start + offset - 1}"
+            )
+        elif start == 0 < onset:
+            ev += "; the spot differs from the labels from the first checked frame on"
         out.append(
             Finding(
                 "appear",
