@@ -64,7 +64,8 @@ class CompareReport:
         return self.check.findings
 
     def summary(self) -> str:
-        fam = self.engine.spec.family if self.engine.spec is not None else "scene"
+        spec = self.engine.spec
+        fam = (spec.family if spec is not None else None) or "scene"
         lines = [
             f"compare {fam}: {len(self.psnr)} predicted frames after {self.context} context "
             f"frames; PSNR step 1 {self.psnr[0]:.1f} dB, mean {self.psnr.mean():.1f} dB "

@@ -198,6 +198,9 @@ def with_frames(spec: SceneSpec, frames: int) -> SceneSpec:
     if frames < 1:
         raise ValueError(f"horizon must be >= 1 frame, got {frames}")
     duration = (frames - 1) / spec.world.fps if frames > 1 else 0.5 / spec.world.fps
+    v = spec.violation
+    if v is not None and v.frame >= frames:  # it would happen after the last frame: same frames
+        spec = replace(spec, violation=None)
     return replace(spec, world=replace(spec.world, duration=duration))
 
 
@@ -420,14 +423,20 @@ def _hybrid(
             "backend='hybrid' needs twinsim.neural.hybrid.predict_hybrid, which is not in this "
             f"installation ({exc}); use backend='engine' or 'neural'"
         ) from None
+    import inspect
+
     frames, ctx, spec, fps = _context_frames(inp, k, renderer)
+    kwargs: dict[str, Any] = {"seed": seed}
+    if spec is not None and "camera" in inspect.signature(predict_hybrid).parameters:
+        kwargs["camera"] = spec.cameras[0]  # the true camera beats the assumed default one
     t0 = time.perf_counter()
-    pred = predict_hybrid(frames, horizon, seed=seed)
+    pred = predict_hybrid(frames, horizon, **kwargs)
     cost = Cost(time.perf_counter() - t0, horizon)
     unc = getattr(pred, "uncertainty", None)
     extra: dict[str, Any] = {}
-    if unc is not None:
-        extra["uncertainty"] = float(np.mean(unc)) if not isinstance(unc, dict) else unc
+    score = getattr(unc, "score", unc)
+    if isinstance(score, int | float | np.floating):
+        extra["uncertainty"] = float(score)
     return RolloutResult(
         frames=np.asarray(pred.frames, dtype=np.uint8),
         backend="hybrid",

@@ -8,16 +8,15 @@ folder and renamed into place, and ``RUN/last.json`` (atomically replaced) namin
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from twinsim.neural.config import RunConfig
 from twinsim.neural.model import FlowMemoryNet
+from twinsim.sim.fileio import atomic_dir, write_bytes
+from twinsim.sim.fileio import write_text as write_atomic  # the name train.py uses
 
 __all__ = [
     "CheckpointError",
@@ -33,15 +32,6 @@ FORMAT = "twinsim-worldmodel"
 
 class CheckpointError(ValueError):
     """A checkpoint is missing, malformed or does not match the expected configuration."""
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _optim_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list[Any]]:
@@ -64,25 +54,17 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint folder atomically (temp folder, then rename over any old one)."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
-    (tmp / "config.json").write_text(cfg.to_json())
-    if optimizer is not None:
-        tensors, groups = _optim_tensors(optimizer)
-        tensors["rng.torch"] = torch.get_rng_state()
-        save_file(tensors, str(tmp / "state.safetensors"), metadata={"format": FORMAT})
-        state = {"step": step, "param_groups": groups, **(extra or {})}
-        (tmp / "state.json").write_text(json.dumps(state, indent=2))
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, folder)
+    with atomic_dir(folder) as tmp:
+        weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+        # bytes through fileio: safetensors' save_file creates files 0600, not umask's mode
+        write_bytes(tmp / "model.safetensors", save(weights, metadata={"format": FORMAT}))
+        (tmp / "config.json").write_text(cfg.to_json())
+        if optimizer is not None:
+            tensors, groups = _optim_tensors(optimizer)
+            tensors["rng.torch"] = torch.get_rng_state()
+            write_bytes(tmp / "state.safetensors", save(tensors, metadata={"format": FORMAT}))
+            state = {"step": step, "param_groups": groups, **(extra or {})}
+            (tmp / "state.json").write_text(json.dumps(state, indent=2))
     return folder
 
 

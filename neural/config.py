@@ -16,6 +16,7 @@ from typing import Any
 
 from twinsim.sim.codec import decode
 from twinsim.sim.errors import SpecError, UnknownNameError
+from twinsim.sim.errors import require as _check
 
 __all__ = [
     "PRESETS",
@@ -27,11 +28,6 @@ __all__ = [
 ]
 
 CONFIG_VERSION = 1
-
-
-def _check(cond: bool, path: str, value: object, allowed: str) -> None:
-    if not cond:
-        raise SpecError(path, value, allowed)
 
 
 @dataclass(frozen=True)

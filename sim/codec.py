@@ -54,6 +54,9 @@ def decode(tp: Any, data: Any, path: str) -> Any:
             return tp(**kwargs)
         except SpecError as exc:
             raise SpecError(f"{path}.{exc.field}", exc.value, exc.allowed) from None
+        except UnknownNameError as exc:  # e.g. a violation naming a body the scene lacks
+            where = path if exc.field is None else f"{path}.{exc.field}"
+            raise UnknownNameError(exc.kind, exc.name, exc.valid, field=where) from None
         except TypeError as exc:  # a required field is missing
             raise SpecError(path, sorted(data), f"missing a required field ({exc})") from None
     if origin in (types.UnionType, typing.Union):
@@ -67,7 +70,8 @@ def decode(tp: Any, data: Any, path: str) -> Any:
     if origin is Literal:
         choices = get_args(tp)
         if data not in choices:
-            raise UnknownNameError(path.rsplit(".", 1)[-1], data, [str(c) for c in choices])
+            kind = path.rsplit(".", 1)[-1].split("[")[0]
+            raise UnknownNameError(kind, data, [str(c) for c in choices], field=path)
         return data
     if origin is tuple:
         args = get_args(tp)

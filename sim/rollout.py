@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from twinsim.sim import fileio
 from twinsim.sim.errors import UnknownNameError
+from twinsim.sim.labels import ARRAYS, CONTACT_COLUMNS
 from twinsim.sim.spec import SceneSpec
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "ObjectTrack",
     "Rollout",
     "load_rollout",
+    "rollout_arrays",
     "save_rollout",
 ]
 
@@ -165,16 +168,54 @@ class Rollout:
 # -- on disk --------------------------------------------------------------------------------
 
 LABEL_SCHEMA_VERSION = 1
-_TRACK_FIELDS = (
-    "position",
-    "orientation",
-    "linear_velocity",
-    "angular_velocity",
-    "present",
-    "bbox",
-    "visible_fraction",
-    "occluded",
-)
+# ObjectTrack fields stored as ``object_<field>`` (T, K, ...) arrays.
+_TRACK_FIELDS = tuple(n.removeprefix("object_") for n in ARRAYS if n.startswith("object_"))
+
+
+def rollout_arrays(rollout: Rollout, labels: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The rollout's arrays by name, laid out and typed as :data:`twinsim.sim.labels.ARRAYS`.
+
+    Args:
+        rollout: the rollout.
+        labels: only the arrays of these labels, ``contacts`` included as an (M, 10) array
+            of :data:`~twinsim.sim.labels.CONTACT_COLUMNS`; a body track the rollout lacks is
+            all zeros. None: every array the rollout holds (contacts stay objects).
+    """
+    chosen = None if labels is None else frozenset(labels)
+    out: dict[str, np.ndarray] = {}
+    for name, info in ARRAYS.items():
+        if chosen is not None and info.label not in chosen:
+            continue
+        value = _array(rollout, name, fill=chosen is not None)
+        if value is not None:
+            out[name] = np.asarray(value).astype(info.dtype, copy=False)
+    if chosen is not None and "contacts" in chosen:
+        ids = {n: i + 1 for i, n in enumerate(rollout.spec.names)} | {"floor": 0}
+        rows = [
+            (c.frame, ids.get(c.a, -1), ids.get(c.b, -1), *c.position, *c.normal, c.normal_impulse)
+            for c in rollout.contacts
+        ]
+        out["contacts"] = np.asarray(rows, np.float64).reshape(len(rows), len(CONTACT_COLUMNS))
+    return out
+
+
+def _array(rollout: Rollout, name: str, *, fill: bool) -> np.ndarray | None:
+    if name.startswith("object_"):
+        field, tracks = name.removeprefix("object_"), rollout.objects
+        if not tracks:
+            if not fill:
+                return None
+            tail = ARRAYS[name].shape[2:]
+            return np.zeros(
+                (rollout.num_frames, len(rollout.spec.objects), *tail), ARRAYS[name].dtype
+            )
+        if getattr(tracks[0], field) is None:
+            return None
+        return np.stack([getattr(t, field) for t in tracks], axis=1)
+    if name.startswith("camera_"):
+        cam = rollout.camera
+        return None if cam is None else getattr(cam, name.removeprefix("camera_"))
+    return getattr(rollout, name)
 
 
 def save_rollout(rollout: Rollout, directory: str | Path, *, compress: bool = True) -> Path:
@@ -184,19 +225,8 @@ def save_rollout(rollout: Rollout, directory: str | Path, *, compress: bool = Tr
     ``directory`` is replaced whole or left untouched.
     """
     out = fileio.prepare_output_dir(directory)
-    arrays: dict[str, np.ndarray] = {"times": rollout.times}
-    for key in ("rgb", "depth", "segmentation", "flow"):
-        value = getattr(rollout, key)
-        if value is not None:
-            arrays[key] = value
-    if rollout.objects:
-        for f in _TRACK_FIELDS:
-            if getattr(rollout.objects[0], f) is not None:
-                arrays[f"object_{f}"] = np.stack([getattr(o, f) for o in rollout.objects], 1)
+    arrays = {"times": rollout.times, **rollout_arrays(rollout)}
     cam = rollout.camera
-    if cam is not None:
-        arrays["camera_K"] = cam.K
-        arrays["camera_world_to_camera"] = cam.world_to_camera
     fileio.write_npz(out / "arrays.npz", arrays, compress=compress)
     spec = rollout.spec
     meta = {

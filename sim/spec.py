@@ -22,10 +22,12 @@ from typing import Any, Literal, get_args
 
 from twinsim.sim.codec import decode, to_plain
 from twinsim.sim.errors import SpecError, UnknownNameError
+from twinsim.sim.errors import require as _check
 
 __all__ = [
     "COLLISIONS",
     "EVENT_KINDS",
+    "IMAGE_SIDE",
     "SHAPES",
     "SPEC_VERSION",
     "VIOLATIONS",
@@ -39,6 +41,7 @@ __all__ = [
     "SceneSpec",
     "Violation",
     "WorldSpec",
+    "with_image_size",
 ]
 
 SPEC_VERSION = 1
@@ -60,18 +63,14 @@ Color = tuple[float, float, float, float]
 
 _SIZE_LEN = {"sphere": (1,), "box": (3,), "cylinder": (2,), "capsule": (2,), "mesh": (1, 3)}
 _MAX_OBJECTS = 512
-_MAX_PIXELS = 4096 * 4096
+IMAGE_SIDE = (1, 4096)  # bounds of a camera's width and height, pixels
+_MAX_PIXELS = IMAGE_SIDE[1] ** 2
 _MAX_FRAMES = 100_000
 
 
 def _finite(path: str, values: tuple[float, ...]) -> None:
     if not all(math.isfinite(v) for v in values):
         raise SpecError(path, values, "all components must be finite numbers")
-
-
-def _check(cond: bool, path: str, value: object, allowed: str) -> None:
-    if not cond:
-        raise SpecError(path, value, allowed)
 
 
 def _unit_quat(path: str, q: Quat) -> None:
@@ -236,9 +235,10 @@ class CameraSpec:
     path: tuple[CameraKeyframe, ...] = ()
 
     def __post_init__(self) -> None:
+        lo, hi = IMAGE_SIDE
         for f in ("width", "height"):
             v = getattr(self, f)
-            _check(1 <= v <= 4096, f, v, "must be an integer pixel count in [1, 4096]")
+            _check(lo <= v <= hi, f, v, f"must be an integer pixel count in [{lo}, {hi}]")
         _check(self.width * self.height <= _MAX_PIXELS, "width", self.width, "image too large")
         _check(1.0 <= self.fov <= 170.0, "fov", self.fov, "must lie in [1, 170] degrees")
         _finite("eye", self.eye)
@@ -470,3 +470,16 @@ class SceneSpec:
         except json.JSONDecodeError as exc:
             raise SpecError("spec", text[:40], f"must be valid JSON ({exc})") from None
         return cls.from_dict(data)
+
+
+def with_image_size(spec: SceneSpec, size: int, *, field: str = "size") -> SceneSpec:
+    """``spec`` with every camera ``size`` x ``size`` pixels.
+
+    Raises:
+        SpecError: naming ``field`` when ``size`` is not an integer in :data:`IMAGE_SIDE`.
+    """
+    lo, hi = IMAGE_SIDE
+    ok = isinstance(size, int) and not isinstance(size, bool) and lo <= size <= hi
+    _check(ok, field, size, f"must be an integer pixel count in [{lo}, {hi}]")
+    cams = tuple(dataclasses.replace(c, width=size, height=size) for c in spec.cameras)
+    return dataclasses.replace(spec, cameras=cams)

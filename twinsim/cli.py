@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from twinsim import __version__
-from twinsim.commands import data_cmds, neural_cmds, planner_cmds, sim_cmds
+from twinsim.commands import bridge_cmds, data_cmds, neural_cmds, planner_cmds, sim_cmds
 
 __all__ = ["build_parser", "main"]
 
@@ -21,15 +21,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"twinsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (sim_cmds, data_cmds, neural_cmds, planner_cmds):
+    for module in (sim_cmds, data_cmds, neural_cmds, bridge_cmds, planner_cmds):
         module.register(sub)
+    return parser
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._subparsers._group_actions:  # argparse keeps sub-parsers here
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (2 for bad input, with a one-line error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # name them under the sub-command's own usage, not the top-level one
+        _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -5,9 +5,10 @@ Built only from the manifest and the family registry, so it is as deterministic 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
+
+from twinsim.sim.fileio import write_text
 
 __all__ = ["render_card", "write_card"]
 
@@ -107,8 +108,4 @@ def _kv(d: dict[str, int]) -> str:
 
 def write_card(root: Path, manifest: dict[str, Any]) -> Path:
     """Write ``root/README.md`` atomically."""
-    path = root / "README.md"
-    tmp = root / f".README.md.tmp-{os.getpid()}"
-    tmp.write_text(render_card(manifest), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text(root / "README.md", render_card(manifest))

@@ -7,17 +7,31 @@ byte-identical datasets, which is what ``--resume`` checks before continuing a d
 
 from __future__ import annotations
 
+import argparse
 import colorsys
 import dataclasses
 import os
+import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from twinsim.sim.errors import SimError, SpecError, UnknownNameError
 from twinsim.sim.labels import ALL_LABELS, DEFAULT_LABELS, resolve_labels
-from twinsim.sim.spec import SHAPES, SceneSpec
+from twinsim.sim.render.registry import RENDERERS
+from twinsim.sim.spec import IMAGE_SIDE, SHAPES, SceneSpec
 
-__all__ = ["BACKENDS", "HUES", "SPLITS", "DatasetConfig", "DatasetError", "OodRule"]
+__all__ = [
+    "BACKENDS",
+    "CLI_OPTIONS",
+    "HUES",
+    "SPLITS",
+    "CliOption",
+    "DatasetConfig",
+    "DatasetError",
+    "OodRule",
+    "add_arguments",
+]
 
 
 class DatasetError(SimError, ValueError):
@@ -143,7 +157,6 @@ class DatasetConfig:
 
     def __post_init__(self) -> None:
         from twinsim.sim.families import family_names
-        from twinsim.sim.render.registry import RENDERERS
 
         valid = family_names()
         if not self.families:
@@ -160,7 +173,7 @@ class DatasetConfig:
             raise SpecError("labels", self.labels, f"need at least one of {ALL_LABELS}")
         _int_range("scenes", self.scenes, 1, 10**9)
         _int_range("frames", self.frames, 2, 100_000)
-        _int_range("size", self.size, 8, 4096)
+        _int_range("size", self.size, *IMAGE_SIDE)
         _int_range("seed", self.seed, 0, 2**63 - 1)
         _int_range("shard_size", self.shard_size, 1, 10**6)
         _int_range("max_attempts", self.max_attempts, 1, 100)
@@ -210,25 +223,107 @@ class DatasetConfig:
         return cls(**kw, **run)
 
     def command_line(self) -> str:
-        """The canonical ``twinsim generate`` command reproducing this dataset (no run options)."""
-        parts = [
-            "twinsim generate",
-            f"--families {','.join(self.families)}",
-            f"--scenes {self.scenes}",
-            f"--frames {self.frames}",
-            f"--size {self.size}",
-            f"--seed {self.seed}",
-            f"--labels {','.join(self.labels)}",
-            f"--renderer {self.renderer}",
-            f"--impossible-fraction {self.impossible_fraction:g}",
-            f"--splits {','.join(f'{x:g}' for x in self.split_fractions)}",
-            f"--shard-size {self.shard_size}",
-        ]
-        if self.ood:
-            parts.append(f"--ood '{self.ood}'")
-        if self.previews:
-            parts.append("--previews")
-        return " ".join(parts) + " --out DIR"
+        """The canonical ``twinsim generate`` command reproducing this dataset (no run options).
+
+        Built from :data:`CLI_OPTIONS`, the table the ``generate`` parser is built from, so
+        every data-determining setting appears (parsing it back gives an equal identity).
+        """
+        parts = ["twinsim generate"]
+        for opt in CLI_OPTIONS:
+            if opt.identity:
+                parts += opt.render(getattr(self, opt.field))
+        return " ".join([*parts, "--out DIR"])
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> DatasetConfig:
+        """The config a ``generate`` command line parsed by :func:`add_arguments` asks for."""
+        return cls(**{opt.field: getattr(args, opt.field) for opt in CLI_OPTIONS})
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(s) for s in _csv(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected TRAIN,VAL,TEST fractions, got {text!r}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class CliOption:
+    """One ``twinsim generate`` flag: the :class:`DatasetConfig` field it sets and how."""
+
+    field: str
+    help: str
+    parse: Callable[[str], Any] | None = str  # None: a switch (store_true)
+    required: bool = False
+    identity: bool = True  # data-determining: part of command_line()
+
+    @property
+    def flag(self) -> str:
+        return "--" + {"split_fractions": "splits"}.get(self.field, self.field).replace("_", "-")
+
+    def render(self, value: Any) -> list[str]:
+        """This option's words in a command line for ``value`` (none when it is unset)."""
+        if self.parse is None:
+            return [self.flag] if value else []
+        if value is None:
+            return []
+        if isinstance(value, tuple):
+            text = ",".join(repr(v) if isinstance(v, float) else str(v) for v in value)
+        else:
+            text = repr(value) if isinstance(value, float) else str(value)
+        return [self.flag, shlex.quote(text)]
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(DatasetConfig)}
+CLI_OPTIONS: tuple[CliOption, ...] = (
+    CliOption("families", "comma-separated family names (twinsim families)", _csv, True),
+    CliOption("scenes", "number of scenes (seeds)", int, True),
+    CliOption("frames", "frames per clip T (>= 2)", int, True),
+    CliOption("size", "image width = height in px", int),
+    CliOption("seed", "dataset seed", int),
+    CliOption(
+        "labels", f"comma-separated labels to store, or 'all' of {', '.join(ALL_LABELS)}", _csv
+    ),
+    CliOption("renderer", "renderer: " + " or ".join(RENDERERS)),
+    CliOption(
+        "impossible_fraction",
+        "fraction of VoE-capable scenes stored as possible+impossible twin pairs",
+        float,
+    ),
+    CliOption("split_fractions", "train,val,test fractions", _fractions),
+    CliOption("ood", f"held-out rule for an 'ood' split: {_OOD_HELP}"),
+    CliOption("shard_size", "scenes per shard", int),
+    CliOption("max_attempts", "engine attempts per scene", int),
+    CliOption("previews", "write an mp4 preview per clip", None),
+    CliOption("workers", "processes (default: cores)", int, identity=False),
+    CliOption("backend", "where scenes run: " + " or ".join(BACKENDS), identity=False),
+    CliOption("ray_address", "Ray cluster address (ray backend)", identity=False),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one flag per :data:`CLI_OPTIONS` entry, defaults taken from :class:`DatasetConfig`."""
+    for opt in CLI_OPTIONS:
+        if opt.parse is None:
+            parser.add_argument(opt.flag, dest=opt.field, action="store_true", help=opt.help)
+            continue
+        default = _DEFAULTS[opt.field]
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        parser.add_argument(
+            opt.flag,
+            dest=opt.field,
+            metavar=opt.flag.removeprefix("--").replace("-", "_").upper(),
+            type=opt.parse,
+            required=opt.required,
+            default=None if opt.required else default,
+            help=opt.help if opt.required or default is None else f"{opt.help} ({shown})",
+        )
 
 
 def _int_range(name: str, value: Any, lo: int, hi: int) -> None:

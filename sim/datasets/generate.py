@@ -30,7 +30,6 @@ from twinsim.sim.datasets.manifest import (
     array_schema,
     check_compatible,
     read_manifest,
-    write_json_atomic,
 )
 from twinsim.sim.datasets.scene import SceneTask, check_clip_length, plan_scenes, run_scene
 from twinsim.sim.datasets.writer import (
@@ -40,6 +39,7 @@ from twinsim.sim.datasets.writer import (
     build_shard,
     shard_name,
 )
+from twinsim.sim.fileio import write_json
 from twinsim.sim.spec import SPEC_VERSION
 
 __all__ = ["GenerateSummary", "generate_dataset"]
@@ -244,7 +244,7 @@ def generate_dataset(
     outcomes: Iterator[ShardOutcome] = iter(())
     try:
         _clean(root, keep)
-        write_json_atomic(root / MANIFEST, manifest)
+        write_json(root / MANIFEST, manifest, sort_keys=True)
         total = sum(len(job.tasks) for job in jobs)
         bar = tqdm(total=total, unit="scene", desc="generate", disable=not progress)
 
@@ -259,7 +259,7 @@ def generate_dataset(
         for outcome in outcomes:
             manifest["failures"].extend(outcome.failures)
             manifest["shards"].append(outcome.entry)
-            write_json_atomic(root / MANIFEST, manifest)
+            write_json(root / MANIFEST, manifest, sort_keys=True)
             written += 1
         bar.close()
         manifest["shards"].sort(key=lambda s: (SPLITS.index(s["split"]), s["index"]))
@@ -267,7 +267,7 @@ def generate_dataset(
         manifest["max_objects"] = max((s["max_objects"] for s in manifest["shards"]), default=0)
         manifest["bytes"] = sum(s["bytes"] for s in manifest["shards"])
         manifest["complete"] = True
-        write_json_atomic(root / MANIFEST, manifest)
+        write_json(root / MANIFEST, manifest, sort_keys=True)
         from twinsim.sim.datasets.card import write_card
 
         write_card(root, manifest)

@@ -2,18 +2,18 @@
 
 The manifest holds the data-determining config, the canonical command line, the label schema,
 the planned splits and counts, every *complete* shard with its checksums, and the engine
-failures that were retried. It is rewritten atomically (temp file + rename) after each shard,
+failures that were retried. It is rewritten atomically (:mod:`twinsim.sim.fileio`) after each shard,
 and its final form depends only on the config, so equal settings give identical bytes.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from twinsim.sim.datasets.config import DatasetConfig, DatasetError
+from twinsim.sim.labels import ARRAYS, CONTACT_COLUMNS
 
 __all__ = [
     "FORMAT",
@@ -22,7 +22,6 @@ __all__ = [
     "array_schema",
     "check_compatible",
     "read_manifest",
-    "write_json_atomic",
 ]
 
 FORMAT = "twinsim-dataset"
@@ -30,28 +29,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 _PER_SCENE = ["N"]
 
-# array -> (label, dtype, shape after the N axis, units / meaning)
-_SCHEMA: dict[str, tuple[str, str, list[Any], str]] = {
-    "rgb": ("rgb", "uint8", ["T", "H", "W", 3], "sRGB colour, 0-255"),
-    "depth": ("depth", "float32", ["T", "H", "W"], "metres along the optical axis; far = none"),
-    "segmentation": (
-        "segmentation",
-        "int32",
-        ["T", "H", "W"],
-        "0 = background/floor, i + 1 = spec.objects[i] (clip's names[i])",
-    ),
-    "flow": ("flow", "float32", ["T", "H", "W", 2], "forward flow (du, dv) t -> t+1, pixels"),
-    "object_position": ("objects", "float64", ["T", "K", 3], "metres, world frame, z up"),
-    "object_orientation": ("objects", "float64", ["T", "K", 4], "quaternion (x, y, z, w)"),
-    "object_linear_velocity": ("objects", "float64", ["T", "K", 3], "m/s"),
-    "object_angular_velocity": ("objects", "float64", ["T", "K", 3], "rad/s"),
-    "object_present": ("objects", "bool", ["T", "K"], "body exists (False also for padding)"),
-    "object_bbox": ("visibility", "float32", ["T", "K", 4], "pixels x0,y0,x1,y1; -1 = unseen"),
-    "object_visible_fraction": ("visibility", "float32", ["T", "K"], "visible / unoccluded px"),
-    "object_occluded": ("visibility", "bool", ["T", "K"], "in view yet fully hidden"),
-    "camera_K": ("camera", "float64", [3, 3], "pinhole intrinsics, pixels"),
-    "camera_world_to_camera": ("camera", "float64", ["T", 4, 4], "OpenCV extrinsics"),
-}
 _ALWAYS: dict[str, tuple[str, list[Any], str]] = {
     "scene": ("int64", [], "scene index i in the dataset plan"),
     "impossible": ("bool", [], "True for the impossible twin of a pair"),
@@ -59,41 +36,28 @@ _ALWAYS: dict[str, tuple[str, list[Any], str]] = {
     "violation_frame": ("int32", [], "first impossible frame; -1 = none"),
     "num_objects": ("int32", [], "bodies of the clip (K is the shard's maximum; padded)"),
 }
-CONTACT_COLUMNS = (
-    "row",
-    "frame",
-    "a_id",
-    "b_id",
-    "x",
-    "y",
-    "z",
-    "normal_x",
-    "normal_y",
-    "normal_z",
-    "normal_impulse",
-)
 
 
 def array_schema(config: DatasetConfig) -> dict[str, dict[str, Any]]:
     """Name -> {label, dtype, shape (symbolic), per_frame, units} of every stored array."""
     dims = {"T": config.frames, "H": config.size, "W": config.size}
     out: dict[str, dict[str, Any]] = {}
-    for name, (label, dtype, shape, units) in _SCHEMA.items():
-        if label in config.labels:
+    for name, info in ARRAYS.items():
+        if info.label in config.labels:
             out[name] = {
-                "label": label,
-                "dtype": dtype,
-                "shape": _PER_SCENE + [dims.get(s, s) for s in shape],
-                "per_frame": shape[:1] == ["T"],
-                "units": units,
+                "label": info.label,
+                "dtype": info.dtype,
+                "shape": _PER_SCENE + [dims.get(s, s) for s in info.shape],
+                "per_frame": info.per_frame,
+                "units": info.units,
             }
     if "contacts" in config.labels:
         out["contacts"] = {
             "label": "contacts",
             "dtype": "float64",
-            "shape": ["M", len(CONTACT_COLUMNS)],
+            "shape": ["M", 1 + len(CONTACT_COLUMNS)],
             "per_frame": False,
-            "units": "columns " + ", ".join(CONTACT_COLUMNS) + "; ids as segmentation, "
+            "units": "columns row, " + ", ".join(CONTACT_COLUMNS) + "; ids as segmentation, "
             "floor = 0; position m, impulse N s; row = clip row in the shard",
         }
     for name, (dtype, shape, units) in _ALWAYS.items():
@@ -105,15 +69,6 @@ def array_schema(config: DatasetConfig) -> dict[str, dict[str, Any]]:
             "units": units,
         }
     return out
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as sorted, indented JSON under a temp name, then rename into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
 
 
 def read_manifest(root: str | Path) -> dict[str, Any]:

@@ -16,10 +16,10 @@ from twinsim.sim.datasets.config import DatasetError
 from twinsim.sim.datasets.manifest import read_manifest
 from twinsim.sim.datasets.writer import SHARD_JSON
 from twinsim.sim.errors import UnknownNameError
+from twinsim.sim.labels import pad_bodies
 
 __all__ = ["ClipReader"]
 
-_FILL = {"object_present": False, "object_occluded": False, "object_bbox": -1.0}
 _META = ("scene", "impossible", "pair_id", "violation_frame", "num_objects")
 
 
@@ -116,10 +116,8 @@ class ClipReader:
                 a = np.array(mm[row, start : start + self.span : self.frame_step])
             else:
                 a = np.array(mm[row])
-            if name.startswith("object_") and a.shape[1] < self.max_objects:
-                pad = [(0, 0)] * a.ndim
-                pad[1] = (0, self.max_objects - a.shape[1])
-                a = np.pad(a, pad, constant_values=_FILL.get(name, 0))
+            if name.startswith("object_"):
+                a = pad_bodies(name, a, self.max_objects)
             out[name] = a
         for name in _META:
             out[name] = self._array(shard, name)[row].item()

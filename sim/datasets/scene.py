@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 from twinsim.sim.datasets.config import DatasetConfig, DatasetError
-from twinsim.sim.rollout import Rollout
+from twinsim.sim.rollout import rollout_arrays
 from twinsim.sim.simulation import simulate
-from twinsim.sim.spec import SceneSpec
+from twinsim.sim.spec import SceneSpec, with_image_size
 
 __all__ = [
     "ClipResult",
@@ -27,7 +27,6 @@ __all__ = [
     "check_clip_length",
     "clip_spec",
     "plan_scenes",
-    "rollout_arrays",
     "run_scene",
     "scene_seed",
 ]
@@ -82,8 +81,7 @@ def clip_spec(spec: SceneSpec, frames: int, size: int) -> SceneSpec:
         SpecError: when the spec's violation falls after the clip's last frame.
     """
     world = dataclasses.replace(spec.world, duration=(frames - 1) / spec.world.fps)
-    cams = tuple(dataclasses.replace(c, width=size, height=size) for c in spec.cameras)
-    out = dataclasses.replace(spec, world=world, cameras=cams)
+    out = with_image_size(dataclasses.replace(spec, world=world), size)
     assert out.world.num_frames == frames  # duration is chosen for exactly this
     return out
 
@@ -155,43 +153,6 @@ def plan_scenes(config: DatasetConfig) -> list[SceneTask]:
         split = "ood" if ood else "train" if u < fr[0] else "val" if u < fr[0] + fr[1] else "test"
         tasks.append(SceneTask(i, fam, split, violation, ood))
     return tasks
-
-
-def rollout_arrays(rollout: Rollout, labels: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """The stored arrays of one clip (names and layouts as in docs/datasets.md, no N axis)."""
-    out: dict[str, np.ndarray] = {}
-    for name in ("rgb", "depth", "segmentation", "flow"):
-        if name in labels:
-            out[name] = getattr(rollout, name)
-    T, k = rollout.num_frames, len(rollout.spec.objects)
-    tracks = rollout.objects
-
-    def stack(attr: str, tail: tuple[int, ...], dtype: Any) -> np.ndarray:
-        if not tracks:
-            return np.zeros((T, k, *tail), dtype)
-        return np.stack([getattr(t, attr) for t in tracks], axis=1).astype(dtype, copy=False)
-
-    if "objects" in labels:
-        out["object_position"] = stack("position", (3,), np.float64)
-        out["object_orientation"] = stack("orientation", (4,), np.float64)
-        out["object_linear_velocity"] = stack("linear_velocity", (3,), np.float64)
-        out["object_angular_velocity"] = stack("angular_velocity", (3,), np.float64)
-        out["object_present"] = stack("present", (), np.bool_)
-    if "visibility" in labels:
-        out["object_bbox"] = stack("bbox", (4,), np.float32)
-        out["object_visible_fraction"] = stack("visible_fraction", (), np.float32)
-        out["object_occluded"] = stack("occluded", (), np.bool_)
-    if "camera" in labels and rollout.camera is not None:
-        out["camera_K"] = np.asarray(rollout.camera.K, np.float64)
-        out["camera_world_to_camera"] = np.asarray(rollout.camera.world_to_camera, np.float64)
-    if "contacts" in labels:
-        ids = {n: i + 1 for i, n in enumerate(rollout.spec.names)} | {"floor": 0}
-        rows = [
-            (c.frame, ids.get(c.a, -1), ids.get(c.b, -1), *c.position, *c.normal, c.normal_impulse)
-            for c in rollout.contacts
-        ]
-        out["contacts"] = np.asarray(rows, np.float64).reshape(len(rows), 10)
-    return out
 
 
 def _check_finite(arrays: dict[str, np.ndarray]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from twinsim.sim.datasets.config import SPLITS, DatasetError
+from twinsim.sim.datasets.config import SPLITS
 from twinsim.sim.datasets.manifest import read_manifest
 from twinsim.sim.datasets.writer import SHARD_JSON, sha256_file
 
@@ -129,12 +129,4 @@ def verify_dataset(root: str | Path) -> VerifyReport:
                     bad(f"{split}/{p.name}: on disk but not in the manifest (stray or partial)")
     if report.clips and report.clips != manifest["counts"]["clips"] and not report.problems:
         bad(f"{report.clips} clips found, manifest counts {manifest['counts']['clips']}")
-    return report
-
-
-def verify_or_raise(root: str | Path) -> VerifyReport:
-    """Like :func:`verify_dataset` but raise DatasetError listing the problems."""
-    report = verify_dataset(root)
-    if not report.ok:
-        raise DatasetError(str(report))
     return report

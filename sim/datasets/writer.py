@@ -9,9 +9,6 @@ its frames back to the parent.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +18,8 @@ import numpy as np
 from twinsim.sim.datasets.config import DatasetConfig, DatasetError
 from twinsim.sim.datasets.manifest import array_schema
 from twinsim.sim.datasets.scene import ClipResult, SceneTask, UnitResult, run_scene
-from twinsim.sim.fileio import write_mp4
+from twinsim.sim.fileio import atomic_dir, write_json, write_mp4
+from twinsim.sim.labels import pad_bodies
 
 __all__ = [
     "SHARD_JSON",
@@ -61,13 +59,6 @@ class ShardOutcome:
 
 
 SHARD_JSON = "shard.json"
-# Padding of the object axis K up to the shard's largest clip.
-_PAD = {
-    "object_present": False,
-    "object_bbox": -1.0,
-    "object_visible_fraction": 0.0,
-    "object_occluded": False,
-}
 
 
 def shard_name(index: int) -> str:
@@ -95,11 +86,7 @@ def stack_clips(clips: list[ClipResult], config: DatasetConfig) -> dict[str, np.
         parts = []
         for c in clips:
             a = c.arrays[name]
-            if name.startswith("object_") and a.shape[1] < k_max:
-                pad = [(0, 0)] * a.ndim
-                pad[1] = (0, k_max - a.shape[1])
-                a = np.pad(a, pad, constant_values=_PAD.get(name, 0))
-            parts.append(a)
+            parts.append(pad_bodies(name, a, k_max) if name.startswith("object_") else a)
         out[name] = np.ascontiguousarray(np.stack(parts).astype(info["dtype"], copy=False))
     if "contacts" in schema:
         rows = [
@@ -123,46 +110,39 @@ def write_shard(
 ) -> dict[str, Any]:
     """Write a complete shard atomically and return its manifest entry (with checksums)."""
     name = shard_name(index)
-    parent = root / split
-    parent.mkdir(parents=True, exist_ok=True)
-    final, tmp = parent / name, parent / f".{name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    final = root / split / name
     arrays = stack_clips(clips, config)
     files: dict[str, Any] = {}
-    for key in sorted(arrays):
-        a = arrays[key]
-        path = tmp / f"{key}.npy"
-        np.save(path, a, allow_pickle=False)
-        files[key] = {
-            "shape": list(a.shape),
-            "dtype": a.dtype.name,
-            "sha256": sha256_file(path),
-            "bytes": path.stat().st_size,
-        }
     previews = []
-    if config.previews:
-        (tmp / "previews").mkdir()
-        for c in clips:
-            stem = f"{c.meta['scene']:07d}-{c.meta['role']}"
-            fps = c.meta["spec"]["world"]["fps"]
-            write_mp4(tmp / "previews" / f"{stem}.mp4", c.arrays["rgb"], fps)
-            previews.append(f"previews/{stem}.mp4")
-    doc = {
-        "split": split,
-        "shard": name,
-        "num_clips": len(clips),
-        "num_frames": config.frames,
-        "arrays": files,
-        "clips": [{"row": r, **c.meta} for r, c in enumerate(clips)],
-        "previews": previews,
-    }
-    with open(tmp / SHARD_JSON, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=1, sort_keys=True)
-        fh.write("\n")
-    if final.exists():  # left by a killed run after its rename but before the manifest update
-        shutil.rmtree(final)
-    os.rename(tmp, final)
+    # A shard left by a killed run after its rename but before the manifest update is replaced.
+    with atomic_dir(final) as tmp:
+        for key in sorted(arrays):
+            a = arrays[key]
+            path = tmp / f"{key}.npy"
+            np.save(path, a, allow_pickle=False)
+            files[key] = {
+                "shape": list(a.shape),
+                "dtype": a.dtype.name,
+                "sha256": sha256_file(path),
+                "bytes": path.stat().st_size,
+            }
+        if config.previews:
+            (tmp / "previews").mkdir()
+            for c in clips:
+                stem = f"{c.meta['scene']:07d}-{c.meta['role']}"
+                fps = c.meta["spec"]["world"]["fps"]
+                write_mp4(tmp / "previews" / f"{stem}.mp4", c.arrays["rgb"], fps)
+                previews.append(f"previews/{stem}.mp4")
+        doc = {
+            "split": split,
+            "shard": name,
+            "num_clips": len(clips),
+            "num_frames": config.frames,
+            "arrays": files,
+            "clips": [{"row": r, **c.meta} for r, c in enumerate(clips)],
+            "previews": previews,
+        }
+        write_json(tmp / SHARD_JSON, doc, sort_keys=True)
     return {
         "path": f"{split}/{name}",
         "split": split,

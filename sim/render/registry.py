@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from twinsim.sim.errors import UnknownNameError
-from twinsim.sim.render.base import Renderer
+
+if TYPE_CHECKING:  # the CLI lists RENDERERS without importing numpy
+    from twinsim.sim.render.base import Renderer
 
 __all__ = ["RENDERERS", "get_renderer"]
 
@@ -23,6 +26,8 @@ def get_renderer(name: str) -> Renderer:
     Raises:
         UnknownNameError: listing the valid renderer names.
     """
+    from twinsim.sim.render.base import Renderer
+
     if isinstance(name, Renderer):
         return name
     if name not in _BACKENDS:

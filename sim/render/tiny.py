@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import pybullet as p
+from twinsim.sim._pybullet import pybullet as p
 from twinsim.sim.render.base import BodyView, Frame, Renderer
 from twinsim.sim.render.camera import CameraPose
 from twinsim.sim.spec import LightSpec, WorldSpec

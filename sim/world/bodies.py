@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pybullet as p
+from twinsim.sim._pybullet import pybullet as p
 from twinsim.sim.spec import EventSpec, Keyframe, ObjectSpec
 from twinsim.sim.world.meshes import load_mesh, vhacd_parts
 

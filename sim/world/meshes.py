@@ -21,6 +21,7 @@ import numpy as np
 import trimesh
 from twinsim.assets import ASSETS_DIR
 from twinsim.sim.errors import SpecError
+from twinsim.sim.fileio import copy_file
 from twinsim.sim.spec import ObjectSpec
 
 __all__ = ["MESH_DIR", "MESH_EXTENSIONS", "load_mesh", "resolve_mesh_path", "vhacd_parts"]
@@ -88,7 +89,7 @@ def load_mesh(spec: ObjectSpec) -> trimesh.Trimesh:
 
 def vhacd_parts(spec: ObjectSpec, client: int) -> Path:
     """An .obj of convex parts (PyBullet's V-HACD) for the scaled mesh, cached on disk by content."""
-    import pybullet as p
+    from twinsim.sim._pybullet import pybullet as p
 
     mesh = load_mesh(spec)
     key = hashlib.sha256(mesh.vertices.tobytes() + mesh.faces.tobytes()).hexdigest()[:20]
@@ -105,7 +106,7 @@ def vhacd_parts(spec: ObjectSpec, client: int) -> Path:
             p.vhacd(str(src), str(dst), str(Path(tmp) / "log.txt"), physicsClientId=client)
         if not dst.is_file():
             raise SpecError("collision", "vhacd", f"V-HACD failed on {spec.mesh}; use convex_hull")
-        os.replace(dst, out) if dst.stat().st_dev == cache.stat().st_dev else _copy_atomic(dst, out)
+        copy_file(dst, out)
     return out
 
 
@@ -120,9 +121,3 @@ def _quiet_stdout():
     finally:
         os.dup2(saved, 1)
         os.close(saved)
-
-
-def _copy_atomic(src: Path, dst: Path) -> None:
-    tmp = dst.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_bytes(src.read_bytes())
-    os.replace(tmp, dst)

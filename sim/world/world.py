@@ -12,7 +12,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
-import pybullet as p
+from twinsim.sim._pybullet import pybullet as p
 from twinsim.sim.errors import SpecError, UnknownNameError
 from twinsim.sim.rollout import Contact
 from twinsim.sim.spec import ObjectSpec, SceneSpec, Violation

@@ -7,9 +7,27 @@ import dataclasses
 import json
 import os
 import sys
-from pathlib import Path
+from collections.abc import Callable
 
 __all__ = ["register"]
+
+
+class _HelpLater(str):
+    """Help text argparse formats only when shown, so building the parser imports no torch."""
+
+    def __new__(cls, make: Callable[[], str]) -> _HelpLater:
+        text = super().__new__(cls, "...")
+        text._make = make
+        return text
+
+    def __mod__(self, params: object) -> str:
+        return self._make() % params
+
+
+def _preset_help() -> str:
+    from twinsim.neural.config import PRESETS
+
+    return "config preset: " + ", ".join(PRESETS) + " (default %(default)s)"
 
 
 def _positive(value: str) -> float:
@@ -57,9 +75,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
-    from twinsim.neural.checkpoint import write_atomic
     from twinsim.neural.evaluate import EvalConfig, evaluate, format_table
     from twinsim.neural.predict import WorldModel
+    from twinsim.sim.fileio import write_text
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -73,7 +91,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     results = evaluate(model, args.data, args.footage, cfg)
     print(format_table(results))
     if args.json:
-        write_atomic(Path(args.json), json.dumps(results, indent=2, default=str) + "\n")
+        write_text(args.json, json.dumps(results, indent=2, default=str) + "\n")
         print(f"wrote {args.json}")
     return 0
 
@@ -96,13 +114,10 @@ def _side_by_side(truth, pred, context: int, scale: int = 4):
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    import os
-    import tempfile
-
-    import imageio.v2 as imageio
     import numpy as np
 
     from twinsim.neural.predict import WorldModel
+    from twinsim.sim.fileio import write_mp4
 
     if args.context < 1 or args.horizon < 1:
         raise ValueError("--context and --horizon must be >= 1")
@@ -111,14 +126,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if args.video:
         from twinsim.neural.footage import decode_video
 
-        if not Path(args.video).is_file():
-            raise FileNotFoundError(f"video {args.video} does not exist")
         frames = decode_video(args.video, model.resolution, max_frames=need)
     else:
+        from twinsim.commands.sim_cmds import load_scene
         from twinsim.neural.data import render_spec
-        from twinsim.sim.spec import SceneSpec
 
-        spec = SceneSpec.from_json(Path(args.scene).read_text())
+        spec = load_scene(args.scene, args.seed, args.impossible)
         frames = render_spec(spec, model.resolution, frames=need).rgb
     frames = frames[args.start :]
     if len(frames) < args.context:
@@ -131,12 +144,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         pad = np.zeros((args.context + args.horizon - len(truth), *truth.shape[1:]), np.uint8)
         truth = np.concatenate([truth, pad])
     video = _side_by_side(truth, pred, args.context)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=out.suffix or ".mp4")
-    os.close(fd)
-    imageio.mimwrite(tmp, list(video), fps=args.fps, macro_block_size=1)
-    os.replace(tmp, out)
+    out = write_mp4(args.out, video, args.fps)
     print(f"wrote {out} ({len(video)} frames: truth | prediction | error x4)", file=sys.stdout)
     return 0
 
@@ -149,9 +157,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("train", parents=[common], help="train the neural world model",
                        description="Train the flow + memory world model (docs/neural.md).")  # fmt: skip
-    p.add_argument(
-        "--preset", default="cpu", help="config preset: tiny, cpu, cpu-occlusion, cpu-keep, gpu"
-    )
+    p.add_argument("--preset", default="cpu", help=_HelpLater(_preset_help))
     p.add_argument("--data", help="dataset DIR from `twinsim generate` (default: simulate "
                    "scenes of the preset's families on the fly)")  # fmt: skip
     p.add_argument("--footage", help="folder of real videos / image sequences to mix in")
@@ -186,7 +192,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ckpt", required=True, help="checkpoint folder, run folder or .safetensors")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="input video file")
-    src.add_argument("--scene", help="scene SPEC.json to simulate for context and truth")
+    src.add_argument("--scene", metavar="SPEC.json|FAMILY",
+                     help="scene to simulate for context and truth: a spec file or a family")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="sampling seed for a FAMILY (default 0)")
+    p.add_argument("--impossible", metavar="KIND", default=None, help="violation kind (FAMILY)")
     p.add_argument("--context", type=int, default=4, help="observed frames K")
     p.add_argument("--horizon", type=int, default=16, help="frames to predict")
     p.add_argument("--start", type=int, default=0, help="first frame used")
