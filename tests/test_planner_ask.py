@@ -92,3 +92,15 @@ def test_neural_backend_refuses_numeric_answers(tmp_path):
     with pytest.raises(ValueError, match="engine's labels"):
         ask("drop a ball from 1 m", out=tmp_path, backend="neural")
     assert np.all([p.is_dir() for p in tmp_path.iterdir()])
+
+
+def test_cli_ask_prints_answer_and_files_or_refuses(tmp_path, capsys):
+    from twinsim.cli import main
+
+    assert main(["ask", "drop a ball from 1 m", "--out", str(tmp_path / "a"), "--size", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "first touches the floor" in out and "preview.mp4" in out
+    assert main(["ask", "paint", "the", "wall", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "not a language model" in err and "drop OBJECT from HEIGHT" in err
+    assert not (tmp_path / "b").exists()
