@@ -75,6 +75,16 @@ def test_unsupported_request_raises_planner_error(tmp_path):
     assert not any(tmp_path.iterdir())  # nothing written for a refused request
 
 
+@pytest.fixture
+def one_torch_thread():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # the default oversubscribes 2 cores (36 s vs 0.5 s here)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
 def test_what_happens_next_in_a_video_uses_the_neural_model(tmp_path):
     clip = ask("drop a ball from 1 m", out=tmp_path / "clip", size=64)
     a = ask(f"what happens next in {clip.files['video']}, 4 frames", out=tmp_path / "next")
