@@ -50,8 +50,9 @@ BACKENDS: tuple[str, ...] = ("engine", "neural", "hybrid", "auto")
 # errors compound past a few dozen frames).
 MAX_NEURAL_HORIZON = 48
 # Seconds per 64x64 frame at batch 1, one torch thread, measured by benchmarks/bench_bridge.py
-# on the 2-core CPU machine (engine: tiny renderer, rgb only; neural: the bundled "cpu" model).
-COST_PER_FRAME: dict[str, float] = {"engine": 0.0030, "neural": 0.0060}
+# on the shared 2-core CPU machine, 2026-12-01 (engine: tiny renderer, rgb only; neural: the
+# bundled "cpu" model): 10.1 and 39.5 ms.
+COST_PER_FRAME: dict[str, float] = {"engine": 0.010, "neural": 0.040}
 _VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
 
 
