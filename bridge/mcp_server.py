@@ -16,6 +16,7 @@ import base64
 import json
 import logging
 import mimetypes
+from importlib import metadata
 from typing import Any
 from urllib.parse import unquote
 
@@ -27,8 +28,6 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 from twinsim.bridge.tools import Catalogue, ToolError
 from twinsim.bridge.tools_workspace import WorkspaceError
-
-from twinsim import __version__
 
 __all__ = ["RESOURCE_PREFIX", "build_server", "run_stdio"]
 
@@ -44,6 +43,13 @@ _INSTRUCTIONS = (
     "model against the engine. Paths are relative to the workspace; produced files are "
     "resources (twinsim://workspace/PATH)."
 )
+
+
+def _version() -> str:
+    try:
+        return metadata.version("twinsim")
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
 
 
 def _mime(name: str) -> str:
@@ -136,7 +142,7 @@ def build_server(catalogue: Catalogue) -> Server:
 
     return Server(
         "twinsim",
-        version=__version__,
+        version=_version(),
         instructions=_INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,

@@ -282,7 +282,7 @@ def _family(cmd: FamilyScene, limits: SceneLimits) -> Plan:
 
     try:
         spec = sample_scene(cmd.family, cmd.seed, impossible=cmd.violation)
-    except KeyError as exc:  # UnknownNameError: an impossible kind the family lacks
+    except (KeyError, ValueError) as exc:  # a kind the family lacks (UnknownNameError/SpecError)
         raise PlannerError(str(exc), []) from None
     _check(
         len(spec.objects) <= limits.max_objects,

@@ -75,6 +75,16 @@ def test_unsupported_request_raises_planner_error(tmp_path):
     assert not any(tmp_path.iterdir())  # nothing written for a refused request
 
 
+@pytest.fixture
+def one_torch_thread():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # the default oversubscribes 2 cores (36 s vs 0.5 s here)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
 def test_what_happens_next_in_a_video_uses_the_neural_model(tmp_path):
     clip = ask("drop a ball from 1 m", out=tmp_path / "clip", size=64)
     a = ask(f"what happens next in {clip.files['video']}, 4 frames", out=tmp_path / "next")
@@ -92,3 +102,15 @@ def test_neural_backend_refuses_numeric_answers(tmp_path):
     with pytest.raises(ValueError, match="engine's labels"):
         ask("drop a ball from 1 m", out=tmp_path, backend="neural")
     assert np.all([p.is_dir() for p in tmp_path.iterdir()])
+
+
+def test_cli_ask_prints_answer_and_files_or_refuses(tmp_path, capsys):
+    from twinsim.cli import main
+
+    assert main(["ask", "drop a ball from 1 m", "--out", str(tmp_path / "a"), "--size", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "first touches the floor" in out and "preview.mp4" in out
+    assert main(["ask", "paint", "the", "wall", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "not a language model" in err and "drop OBJECT from HEIGHT" in err
+    assert not (tmp_path / "b").exists()

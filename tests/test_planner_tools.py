@@ -162,3 +162,21 @@ def test_workspace_rules(tmp_path):
     assert ws.files() == []  # symlinks are not listed
     with pytest.raises(NotADirectoryError):
         Workspace(tmp_path / "secret")
+
+
+def test_predict_from_scene_and_from_workspace_video(cat):
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # the default oversubscribes small machines
+    try:
+        p = cat.call("predict", {"family": "drop", "seed": 1, "context": 2, "horizon": 3})
+        assert p["frames"] == 3 and p["context_frames"] == 2
+        assert (cat.workspace.root / p["video"]).is_file()
+        v = cat.call("predict", {"video_path": p["video"], "context": 2, "horizon": 2})
+        assert v["frames"] == 2 and v["context_frames"] == 2
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ToolError, match="exactly one"):
+        cat.call("predict", {"family": "drop", "video_path": p["video"]})
+    with pytest.raises(ToolError, match="max_horizon"):
+        cat.call("predict", {"family": "drop", "horizon": 1000})
