@@ -9,7 +9,14 @@ import sys
 from collections.abc import Sequence
 
 from twinsim import __version__
-from twinsim.commands import data_cmds, env_cmds, neural_cmds, sim_cmds
+from twinsim.commands import (
+    bridge_cmds,
+    data_cmds,
+    env_cmds,
+    neural_cmds,
+    planner_cmds,
+    sim_cmds,
+)
 from twinsim.sim.errors import UserError
 
 __all__ = ["build_parser", "main"]
@@ -23,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"twinsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (sim_cmds, data_cmds, neural_cmds, env_cmds):
+    for module in (sim_cmds, data_cmds, neural_cmds, bridge_cmds, planner_cmds, env_cmds):
         module.register(sub)
     return parser
 
