@@ -274,9 +274,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", help="dataset split to evaluate: test or ood")
     p.add_argument("--footage", help="real footage folder (held-out clips are evaluated)")
     p.add_argument("--json", help="also write the results as JSON here")
-    p.add_argument("--test-scenes", type=_int_in(1, 10**6), default=48,
+    p.add_argument("--test-scenes", type=_int_in(0, 10**6), default=48,
                    help="synthetic test scenes")  # fmt: skip
-    p.add_argument("--permanence-scenes", type=_int_in(1, 10**6), default=40,
+    p.add_argument("--permanence-scenes", type=_int_in(0, 10**6), default=40,
                    help="vanish-twin scenes")  # fmt: skip
     p.add_argument("--voe-items", type=_int_in(1, 10**5), default=48,
                    help="balanced VoE quadruplets per kind (48+ to decide a 0.8 target)")  # fmt: skip
