@@ -82,4 +82,52 @@ def apply_violation(world: World, v: Violation) -> None:
                 py.broken.setdefault(i, py.step)
     elif v.kind == "change_color":
         py.looks[name] = dataclasses.replace(py.looks[name], color=v.new_color)
+    elif v.kind == "shards_vanish":
+        for g in v.group:
+            if g not in py.hidden:
+                py.hidden.add(g)
+                py.ghost[g] = world.pose(g)
+                world._park(py.active[g])
+    elif v.kind == "liquid_stays":
+        gp, go = world.pose(name)
+        ip, io = p.invertTransform(gp, go)
+        for g in v.group:
+            if g not in py.hidden:
+                py.held[g] = p.multiplyTransforms(ip, io, *world.pose(g))
+    elif v.kind == "reassemble":
+        _reassemble(world, v)
     world._sync()
+
+
+def _reassemble(world: World, v: Violation) -> None:
+    """Put every shard back at its initial pose relative to the glass ``v.body``; the glass's
+    joints hold again and no longer break (``no_shatter`` from here on)."""
+    py, c, spec = world._py, world._client, world.spec
+    o = spec.object(v.body)
+    ip, io = p.invertTransform(o.position, o.orientation)
+    bp, bo = world.pose(v.body)
+    lin, ang = world.velocity(v.body)
+    moved = []
+    for g in v.group:
+        if g in py.hidden:
+            continue
+        s = spec.object(g)
+        rp, ro = p.multiplyTransforms(ip, io, s.position, s.orientation)
+        pos, orn = p.multiplyTransforms(bp, bo, rp, ro)
+        uid = py.active[g]
+        p.resetBasePositionAndOrientation(uid, pos, orn, physicsClientId=c)
+        p.resetBaseVelocity(uid, lin, ang, physicsClientId=c)
+        moved.append(uid)
+    # Lift the whole glass if a reassembled shard would start below the floor.
+    uids = [py.active[v.body], *moved]
+    low = min(p.getAABB(u, physicsClientId=c)[0][2] for u in uids)
+    if low < 0.0:
+        for u in uids:
+            pos, orn = p.getBasePositionAndOrientation(u, physicsClientId=c)
+            p.resetBasePositionAndOrientation(
+                u, (pos[0], pos[1], pos[2] - low + 1e-3), orn, physicsClientId=c
+            )
+    names = {v.body, *v.group}
+    for i, j in enumerate(spec.joints):
+        if j.parent in names and j.child in names:
+            py.broken.pop(i, None)

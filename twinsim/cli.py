@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from twinsim import __version__
-from twinsim.commands import data_cmds, neural_cmds, sim_cmds
+from twinsim.commands import data_cmds, neural_cmds, sheet_cmds, sim_cmds
 
 __all__ = ["build_parser", "main"]
 
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"twinsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (sim_cmds, data_cmds, neural_cmds):
+    for module in (sim_cmds, data_cmds, neural_cmds, sheet_cmds):
         module.register(sub)
     return parser
 

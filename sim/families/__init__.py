@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from twinsim.sim.errors import SpecError, UnknownNameError
-from twinsim.sim.families import motion, permanence, shatter, spill, stacking, support
+from twinsim.sim.families import glass, motion, permanence, shatter, spill, stacking, support
 from twinsim.sim.families._common import Built, Family, Parameter
 from twinsim.sim.spec import SceneSpec
 
@@ -31,7 +31,7 @@ __all__ = [
 
 def _build_registry() -> Mapping[str, Family]:
     fams: dict[str, Family] = {}
-    for module in (motion, stacking, permanence, support, spill, shatter):
+    for module in (motion, stacking, permanence, support, spill, shatter, glass):
         for fam in module.FAMILIES:
             if fam.name in fams:  # programming error: two modules claim one name
                 raise RuntimeError(f"duplicate family {fam.name!r}")
