@@ -183,7 +183,7 @@ class JointSpec:
     physics step exceeds it. ``break_force`` (N): the joint is removed once the force it has to
     transmit to hold the two bodies together exceeds it (a stress limit: an impact that stops one
     fragment abruptly tears it from its neighbours); such joints are brittle: once a body has
-    lost one, its other ``break_force`` joints hold only half their force (cracks run on).
+    lost one, its other ``break_force`` joints hold a tenth of their force (cracks run on).
     None for both makes it unbreakable.
     """
 

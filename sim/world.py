@@ -32,7 +32,7 @@ __all__ = ["SEG_USER_KEY", "BodyState", "World", "WorldState"]
 # Retired / not-yet-used change_shape bodies wait far below the floor (no shadows, no pairs).
 # Invisible bodies still touch TinyRenderer's shadow pass, so they are moved out of the scene.
 _PARKING = (0.0, 0.0, -1000.0)
-_BRITTLE = 0.5  # strength left to the other break_force joints of a fragment that lost one
+_BRITTLE = 0.1  # strength left to the other break_force joints of a fragment that lost one
 _JOINT_MAX_FORCE = 1e6  # fixed joints must hold fragments rigidly (PyBullet's default is 500 N)
 
 
@@ -299,7 +299,7 @@ class World:
                 broke = True
             elif jt.break_force is not None and cid is not None:
                 f = p.getConstraintState(cid, physicsClientId=c)
-                # Brittle: a fragment that has lost a joint holds on at half strength.
+                # Brittle: a fragment that has lost a joint holds on at a tenth of its strength.
                 weak = _BRITTLE if {jt.parent, jt.child} & py.cracked else 1.0
                 if math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]) > weak * jt.break_force:
                     py.cracked.update((jt.parent, jt.child))

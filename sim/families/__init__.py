@@ -9,6 +9,7 @@ violation frame (for ``appear``, ``spec.possible_twin()`` drops the appearing bo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 from collections.abc import Mapping
 
@@ -78,11 +79,18 @@ def sample_scene(family: str, seed: int, impossible: str | None = None) -> Scene
     seed = int(seed)
     if impossible is not None and impossible not in fam.violations:
         raise UnknownNameError("violation", impossible, fam.violations)
-    built = fam.build(np.random.default_rng(seed), seed)
+    built = _built(fam.name, seed)
     spec = dataclasses.replace(built.spec, family=fam.name, seed=seed)
     if impossible is not None:
         spec = dataclasses.replace(spec, violation=built.violations[impossible])
     return spec
+
+
+@functools.lru_cache(maxsize=256)
+def _built(family: str, seed: int) -> Built:
+    # Samplers run the scene's physics to check its story and frame its camera: a scene and its
+    # twins, asked for one after another, share one draw. Built holds only frozen values.
+    return _REGISTRY[family].build(np.random.default_rng(seed), seed)
 
 
 def markdown_table() -> str:

@@ -146,15 +146,19 @@ def camera(
 
 
 def world(
-    duration: float, floor_restitution: float = 0.3, floor_friction: float = 0.6
+    duration: float,
+    floor_restitution: float = 0.3,
+    floor_friction: float = 0.6,
+    rolling: float = 0.01,
 ) -> WorldSpec:
-    """24 fps, 1/240 s physics, the light floor."""
+    """24 fps, 1/240 s physics, the light floor (``rolling``: its rolling resistance, m)."""
     return WorldSpec(
         fps=FPS,
         timestep=TIMESTEP,
         duration=duration,
         floor_restitution=floor_restitution,
         floor_friction=floor_friction,
+        floor_rolling_friction=rolling,
     )
 
 
@@ -236,13 +240,16 @@ def action_bounds(
     present: np.ndarray,
     crowd: Callable[[str], bool] | None = None,
 ) -> np.ndarray:
-    """(2, 3) box holding every body over the clip (positions (T, N, 3), present (T, N)).
+    """(2, 3) box holding every moving body over the clip (positions (T, N, 3), present (T, N));
+    static bodies (mass 0, no path) are scenery and do not count.
 
     Bodies for which ``crowd(name)`` is true (many small particles) count by their 5th-95th
     percentile, so one stray drop does not zoom the camera out.
     """
     pts, crowd_pts = [], []
     for i, o in enumerate(objects):
+        if o.mass == 0 and not o.kinematic:
+            continue
         p = positions[present[:, i], i]
         if not len(p):
             continue

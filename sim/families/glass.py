@@ -28,14 +28,13 @@ from twinsim.sim.families._common import (
     Built,
     Family,
     Parameter,
-    action_bounds,
-    framed_camera,
     light,
     quat_axis_angle,
     rnd,
     world,
 )
-from twinsim.sim.families.trace import Trace, run_trace
+from twinsim.sim.families._settle import settle
+from twinsim.sim.families.trace import Trace
 from twinsim.sim.spec import CameraSpec, JointSpec, ObjectSpec, SceneSpec, Violation
 
 __all__ = [
@@ -45,11 +44,13 @@ __all__ = [
     "GlassEvents",
     "glass_body",
     "glass_events",
+    "glass_scene",
+    "glass_twins",
     "is_liquid",
     "is_shard",
 ]
 
-BREAK_FORCE_PER_KG = 5.0  # N per kg of glass a joint may transmit before it breaks
+BREAK_FORCE_PER_KG = 40.0  # N per kg of glass a joint may transmit before it breaks
 JUICE = (0.95, 0.55, 0.05, 1.0)  # orange juice
 _T = 0.004  # wall half thickness, m
 _BASE_H = 0.005  # base disc half height, m
@@ -77,7 +78,7 @@ class _Part:
 
 def _parts(rng: np.random.Generator, radius: float, height: float) -> list[_Part]:
     """Base and staggered wall panels of an upright glass (glass frame)."""
-    n = int(rng.integers(7, 10))
+    n = int(rng.integers(8, 11))
     apothem = radius * math.cos(math.pi / n)
     half_w = (apothem - _T) * math.tan(math.pi / n)  # inner faces meet: no overlap
     parts = [
@@ -94,7 +95,7 @@ def _parts(rng: np.random.Generator, radius: float, height: float) -> list[_Part
     k = 0
     for i in range(n):
         rows = int(rng.integers(2, 4))
-        cuts = np.sort(rng.uniform(0.25, 0.75, rows - 1)) if rows == 3 else [rng.uniform(0.3, 0.7)]
+        cuts = np.sort(rng.uniform(0.25, 0.75, rows - 1))
         edges = [0.0, *cuts, 1.0]
         ang = yaw0 + 2 * math.pi * i / n
         q = quat_axis_angle((0.0, 0.0, 1.0), ang)  # local x: radial (thickness)
@@ -200,7 +201,7 @@ def glass_body(
         )
     if fill > 0:
         r = rng.uniform(0.009, 0.011)
-        inner = radius * math.cos(math.pi / 7) - 2 * _T - r - 0.002  # 7+ columns
+        inner = radius * math.cos(math.pi / 8) - 2 * _T - r - 0.002  # 8+ columns
         d = 2 * r + 0.0015
         grid = [
             (x, y)
@@ -213,7 +214,9 @@ def glass_body(
         for layer in range(layers):
             for x, y in grid:
                 jitter = rng.uniform(-0.0007, 0.0007, 2)
-                c = np.array([x + jitter[0], y + jitter[1], 2 * _BASE_H + r + 1e-4 + layer * (2 * r + 1e-4)])
+                c = np.array(
+                    [x + jitter[0], y + jitter[1], 2 * _BASE_H + r + 1e-4 + layer * (2 * r + 1e-4)]
+                )
                 pos, vel = place(c)
                 objs.append(
                     ObjectSpec(
@@ -344,32 +347,39 @@ def glass_scene(rng: np.random.Generator, fill: float | None = None) -> SceneSpe
     )
 
 
-def _glass(rng: np.random.Generator, seed: int) -> Built:
-    spec = glass_scene(rng)
-    trace = run_trace(spec)
+def glass_twins(trace: Trace) -> dict[str, Violation]:
+    """The four impossible twins, timed from the possible scene's trace."""
+    spec = trace.spec
     ev = glass_events(trace)
-    bounds = action_bounds(spec.names, spec.objects, trace.position, trace.present, is_liquid)
-    spec = dataclasses.replace(spec, cameras=(framed_camera(rng, bounds),))
     n = spec.world.num_frames
     shards = tuple(o.name for o in spec.objects if is_shard(o.name) and o.name != "glass_base")
+    drops = tuple(o.name for o in spec.objects if is_liquid(o.name))
     impact = ev.impact if ev.impact is not None else n // 2
 
     def clip(f: int) -> int:
         return int(min(n - 1, max(1, f)))
 
-    pour = min(f for f in (ev.tipped, ev.escape, impact) if f is not None)
-    twins = {
+    # Violations apply after the step that reaches their frame, before the next frame's steps:
+    # a twin whose frame is one before the first break / escape agrees up to that frame.
+    out = {
         "no_shatter": Violation("no_shatter", "glass_base", clip((ev.first_break or impact) - 1)),
-        "liquid_stays": Violation(
-            "liquid_stays",
-            "glass_base",
-            clip(pour - 1),
-            group=tuple(o.name for o in spec.objects if is_liquid(o.name)),
-        ),
         "reassemble": Violation("reassemble", "glass_base", clip(impact + 8), group=shards),
         "shards_vanish": Violation("shards_vanish", "glass_base", clip(impact + 6), group=shards),
     }
-    return Built(spec, twins)
+    if drops:
+        pour = min(f for f in (ev.tipped, ev.escape, impact) if f is not None)
+        out["liquid_stays"] = Violation("liquid_stays", "glass_base", clip(pour - 1), group=drops)
+    return out
+
+
+def _glass(rng: np.random.Generator, seed: int) -> Built:
+    return settle(
+        rng,
+        "glass",
+        lambda g: Built(glass_scene(g), {}),
+        crowd=is_liquid,
+        twins=glass_twins,
+    )
 
 
 FAMILIES = (
@@ -384,7 +394,7 @@ FAMILIES = (
             Parameter("glass radius", 0.05, 0.065, "m"),
             Parameter("glass height", 0.13, 0.17, "m"),
             Parameter("glass mass", 0.15, 0.25, "kg"),
-            Parameter("wall columns (each cut into 2-3 shards)", 7, 9),
+            Parameter("wall columns (each cut into 2-3 shards)", 8, 10),
             Parameter(
                 "joint strength (force per kg of glass)",
                 BREAK_FORCE_PER_KG,

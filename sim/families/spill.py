@@ -21,6 +21,7 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
+from twinsim.sim.families._settle import settle
 from twinsim.sim.spec import Keyframe, ObjectSpec, SceneSpec
 
 __all__ = ["FAMILIES"]
@@ -34,7 +35,7 @@ def _rot_y(angle: float) -> np.ndarray:
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
-def _spill(rng: np.random.Generator, seed: int) -> Built:
+def _spill_draw(rng: np.random.Generator) -> Built:
     w = world(3.0)
     s = 1.0 if rng.random() < 0.5 else -1.0
     a, b = rng.uniform(0.12, 0.15), rng.uniform(0.12, 0.15)  # inner half extents
@@ -109,6 +110,10 @@ def _spill(rng: np.random.Generator, seed: int) -> Built:
         )
     spec = SceneSpec(objects=tuple(objs), cameras=(cam,), light=light(), world=w)
     return Built(spec, {})
+
+
+def _spill(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "spill", _spill_draw)
 
 
 FAMILIES = (

@@ -15,12 +15,13 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
+from twinsim.sim.families._settle import settle
 from twinsim.sim.spec import EventSpec, ObjectSpec, SceneSpec
 
 __all__ = ["FAMILIES"]
 
 
-def _tower(rng: np.random.Generator, seed: int) -> Built:
+def _tower_draw(rng: np.random.Generator) -> Built:
     w = world(3.0)
     n = int(rng.integers(3, 7))
     cam = camera(rng, eye=(0.0, -1.7, 1.0), target=(0.0, 0.0, 0.4))
@@ -55,7 +56,7 @@ def _tower(rng: np.random.Generator, seed: int) -> Built:
     return Built(spec, {})
 
 
-def _dominoes(rng: np.random.Generator, seed: int) -> Built:
+def _dominoes_draw(rng: np.random.Generator) -> Built:
     w = world(3.0)
     n = int(rng.integers(5, 9))
     s = 1.0 if rng.random() < 0.5 else -1.0
@@ -96,6 +97,14 @@ def _dominoes(rng: np.random.Generator, seed: int) -> Built:
     )
     spec = SceneSpec(objects=tuple(objs), cameras=(cam,), light=light(), world=w, events=(event,))
     return Built(spec, {})
+
+
+def _tower(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "tower", _tower_draw)
+
+
+def _dominoes(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "dominoes", _dominoes_draw)
 
 
 FAMILIES = (

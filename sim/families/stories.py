@@ -22,9 +22,10 @@ __all__ = [
     "REST_SPIN",
     "StoryResult",
     "clusters",
+    "rotation",
     "story",
-    "twin_kinds",
     "tower_falls",
+    "twin_kinds",
     "upright_error",
 ]
 
@@ -46,7 +47,7 @@ def _fail(reason: str) -> StoryResult:
     return StoryResult(False, reason)
 
 
-def _axes(q: np.ndarray) -> np.ndarray:
+def rotation(q: np.ndarray) -> np.ndarray:
     """(3, 3) rotation matrix of quaternion (x, y, z, w); columns are the body axes."""
     x, y, z, w = q
     return np.array(
@@ -63,7 +64,7 @@ def upright_error(shape: str, q: np.ndarray) -> float:
     cylinder: on an end or on its side; sphere and capsule: 0)."""
     if shape in ("sphere", "capsule", "mesh"):
         return 0.0
-    zc = np.abs(_axes(q)[2])  # |cos| between each body axis and the vertical
+    zc = np.abs(rotation(q)[2])  # |cos| between each body axis and the vertical
     if shape == "box":
         return float(np.degrees(np.arccos(np.clip(zc.max(), -1, 1))))
     axis = zc[2]  # cylinder: its axis is local z
@@ -171,40 +172,51 @@ def _push(tr: Trace) -> StoryResult:
     i = tr.index("target")
     moved = float(np.linalg.norm(tr.position[-1, i, :2] - tr.position[0, i, :2]))
     turned = upright_error("box", tr.orientation[-1, i]) if moved < 0.1 else 0.0
-    tilt = float(np.degrees(np.arccos(np.clip(abs(_axes(tr.orientation[-1, i])[2, 2]), 0, 1))))
+    tilt = float(np.degrees(np.arccos(np.clip(abs(rotation(tr.orientation[-1, i])[2, 2]), 0, 1))))
     if moved < 0.1 and tilt < 30 and turned < 30:
         return _fail(f"the target moved only {moved * 100:.0f} cm")
     return _ok()
 
 
-def tower_falls(spec: SceneSpec, margin: float = 0.0) -> bool | None:
-    """Whether the stacked blocks are statically unstable: for some level, the centre of mass
-    of the blocks above lies outside the block below's top face (by more than ``margin`` m);
-    None when some level is within ``margin`` of its edge either way (ambiguous)."""
+def tower_falls(spec: SceneSpec, margin: float = 0.01) -> bool | None:
+    """Whether the stack is statically unstable: at some level the centre of mass of the blocks
+    above lies outside the contact patch between that level and the next (the overlap of their
+    footprints) by more than ``margin`` m. None when some level is within ``margin`` of a patch
+    edge (too close to call: samplers redraw such towers)."""
     blocks = [o for o in spec.objects if o.name.startswith("block")]
     ambiguous = False
     for k in range(len(blocks) - 1):
-        below, above = blocks[k], blocks[k + 1 :]
+        above = blocks[k + 1 :]
         m = sum(b.mass for b in above)
         com = sum(np.asarray(b.position[:2]) * b.mass for b in above) / m
-        rel = com - np.asarray(below.position[:2])
-        # The orientation is a small yaw: project on the lower block's own axes.
-        yaw = 2 * math.atan2(below.orientation[2], below.orientation[3])
-        c, s = math.cos(yaw), math.sin(yaw)
-        local = (abs(c * rel[0] + s * rel[1]), abs(-s * rel[0] + c * rel[1]))
-        # The block directly above is what rests on the face: the COM must lie on its
-        # overlap with the face too; the face itself is the bound used here.
-        slack = min(below.size[0] - local[0], below.size[1] - local[1])
-        if slack < -margin:
+        inner, outer = np.inf, np.inf
+        for axis in (0, 1):
+            for sign in (-1, 1):
+                # Yawed footprints: the inscribed and circumscribed axis-aligned boxes bound the
+                # true patch from inside and outside.
+                lim_in, lim_out = [], []
+                for b in blocks[k : k + 2]:
+                    yaw = abs(2 * math.atan2(b.orientation[2], b.orientation[3]))
+                    c, s_ = math.cos(yaw), math.sin(yaw)
+                    a, o = b.size[axis], b.size[1 - axis]
+                    lim_in.append(b.position[axis] + sign * (a * c - o * s_))
+                    lim_out.append(b.position[axis] + sign * (a * c + o * s_))
+                edge_in = min(lim_in) if sign > 0 else max(lim_in)
+                edge_out = min(lim_out) if sign > 0 else max(lim_out)
+                inner = min(inner, sign * (edge_in - com[axis]))
+                outer = min(outer, sign * (edge_out - com[axis]))
+        if outer < -margin:
             return True
-        if slack < margin:
+        if inner < margin:
             ambiguous = True
     return None if ambiguous else False
 
 
 def _tower(tr: Trace) -> StoryResult:
     idx = [i for i, n in enumerate(tr.spec.names) if n.startswith("block")]
-    falls = tower_falls(tr.spec, 0.0)
+    falls = tower_falls(tr.spec)
+    if falls is None:
+        return _fail("a level is too close to its balance point to tell")
     drop = tr.position[0, idx, 2] - tr.position[-1, idx, 2]
     shift = np.linalg.norm(tr.position[-1, idx] - tr.position[0, idx], axis=1)
     if falls:
@@ -217,7 +229,9 @@ def _tower(tr: Trace) -> StoryResult:
 
 def _dominoes(tr: Trace) -> StoryResult:
     for i, n in enumerate(tr.spec.names):
-        tilt = float(np.degrees(np.arccos(np.clip(abs(_axes(tr.orientation[-1, i])[2, 2]), 0, 1))))
+        tilt = float(
+            np.degrees(np.arccos(np.clip(abs(rotation(tr.orientation[-1, i])[2, 2]), 0, 1)))
+        )
         if tilt < 30:
             return _fail(f"{n} is still standing")
     return _ok()

@@ -21,6 +21,7 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
+from twinsim.sim.families._settle import settle
 from twinsim.sim.spec import ObjectSpec, SceneSpec, Violation
 
 __all__ = ["FAMILIES"]
@@ -65,7 +66,7 @@ def _table(rng: np.random.Generator, tray: bool) -> tuple[list[ObjectSpec], floa
     return bodies, h, tx, ty
 
 
-def _containment(rng: np.random.Generator, seed: int) -> Built:
+def _containment_draw(rng: np.random.Generator) -> Built:
     w = world(2.5)
     tray = bool(rng.random() < 0.5)
     table, top, tx, ty = _table(rng, tray)
@@ -107,6 +108,10 @@ def _containment(rng: np.random.Generator, seed: int) -> Built:
     return Built(
         spec, {"pass_through": Violation("pass_through", first.name, f, other="table_top")}
     )
+
+
+def _containment(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "containment", _containment_draw)
 
 
 FAMILIES = (
