@@ -375,7 +375,8 @@ class Violation:
             relative to ``body`` (the glass), so nothing pours out of an overturned glass.
         reassemble: at ``frame`` every body of ``group`` (the shards) jumps back to its initial
             pose relative to ``body`` and the broken joints hold again (the glass is whole).
-        shards_vanish: every body of ``group`` disappears at ``frame`` (like ``vanish``).
+        shards_vanish: ``body`` and every body of ``group`` (the shards) disappear at ``frame``
+            (like ``vanish``).
     """
 
     kind: ViolationKind

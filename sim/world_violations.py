@@ -83,7 +83,7 @@ def apply_violation(world: World, v: Violation) -> None:
     elif v.kind == "change_color":
         py.looks[name] = dataclasses.replace(py.looks[name], color=v.new_color)
     elif v.kind == "shards_vanish":
-        for g in v.group:
+        for g in (name, *v.group):
             if g not in py.hidden:
                 py.hidden.add(g)
                 py.ghost[g] = world.pose(g)

@@ -63,7 +63,9 @@ OCCLUDER_COLORS: tuple[tuple[float, float, float, float], ...] = (
 )
 # TinyRenderer's shadow map speckles the floor with acne at 64 px; off until that is fixed.
 SHADOWS = False
-GLASS = (0.45, 0.8, 0.95, 1.0)  # pale cyan, the one colour reserved for breakable glass
+# Pale cyan, the one colour reserved for breakable glass; alpha < 1 draws it translucent and
+# glossy in pyrender (TinyRenderer has no blending and draws it opaque, still pale cyan).
+GLASS = (0.45, 0.8, 0.95, 0.5)
 
 
 @dataclass(frozen=True)

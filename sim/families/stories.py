@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from twinsim.sim.families._common import bounding_radius
 from twinsim.sim.families.trace import Trace
 from twinsim.sim.spec import SceneSpec
 
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 REST_SPEED = 0.05  # m/s: at rest below this
-REST_SPIN = 0.5  # rad/s
+REST_SPIN = 0.1  # m/s: the surface speed of its spin (angular speed x bounding radius)
 MIN_SHARDS = 15
 
 
@@ -77,7 +78,8 @@ def _dynamic(spec: SceneSpec) -> list[int]:
 
 def _at_rest(tr: Trace, idx: list[int]) -> StoryResult:
     for i in idx:
-        if tr.present[-1, i] and (tr.speed[-1, i] > REST_SPEED or tr.spin[-1, i] > REST_SPIN):
+        spin = tr.spin[-1, i] * bounding_radius(tr.spec.objects[i])
+        if tr.present[-1, i] and (tr.speed[-1, i] > REST_SPEED or spin > REST_SPIN):
             return _fail(f"{tr.spec.names[i]} still moving at the end")
     return _ok()
 
