@@ -17,6 +17,7 @@ from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, SceneSpec, Viola
 
 __all__ = [
     "FPS",
+    "FRAMING",
     "GLASS",
     "OCCLUDER_COLORS",
     "PALETTE",
@@ -115,6 +116,14 @@ class Family:
     def sample(self, rng: np.random.Generator, seed: int) -> SceneSpec:
         """The possible scene drawn from ``rng`` (labelled with this family and ``seed``)."""
         return dataclasses.replace(self.build(rng, seed).spec, family=self.name, seed=seed)
+
+
+# The documented ranges of framed_camera (the families that frame their action).
+FRAMING: tuple[Parameter, ...] = (
+    Parameter("camera azimuth (about looking along +y)", -20.0, 20.0, "deg"),
+    Parameter("camera pitch above the sky-free minimum (23 deg at fov 50)", 0.0, 10.0, "deg"),
+    Parameter("share of the frame the action's bounding box spans", 0.8, 0.92),
+)
 
 
 def rnd(x: float, nd: int = 4) -> float:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     GLASS,
     OCCLUDER_COLORS,
     Built,
@@ -406,7 +407,7 @@ FAMILIES = (
             Parameter("overhang of the glass centre past the edge (fraction of radius)", 0.0, 0.4),
             Parameter("knock: outward speed", 0.3, 0.7, "m/s"),
             Parameter("knock: tipping rate", 2.0, 5.0, "rad/s"),
-            Parameter("camera azimuth", -20.0, 20.0, "deg"),
+            *FRAMING,
         ),
     ),
 )

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     OCCLUDER_COLORS,
     Built,
     Family,
@@ -312,7 +313,7 @@ _BODY = (
     Parameter("mass", 0.2, 2.0, "kg"),
     Parameter("friction", 0.25, 0.9),
     Parameter("restitution", 0.05, 0.9),
-    Parameter("camera jitter", 0.0, 0.08, "m"),
+    *FRAMING,
 )
 
 
@@ -392,6 +393,7 @@ FAMILIES = (
             Parameter("launch speed, vertical", 2.5, 3.2, "m/s"),
             Parameter("half extent / radius", 0.1, 0.14, "m"),
             Parameter("teleport (at the apex, backwards)", 0.2, 0.35, "m"),
+            Parameter("floor rolling resistance (a rug: the ball stops in view)", 0.03, 0.03, "m"),
             *_BODY,
         ),
     ),

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     Built,
     Family,
     Parameter,
@@ -108,7 +109,7 @@ FAMILIES = (
                 BREAK_FORCE_PER_KG,
                 "N/kg",
             ),
-            Parameter("camera azimuth", -20.0, 20.0, "deg"),
+            *FRAMING,
         ),
     ),
 )

@@ -48,7 +48,7 @@ def contact_sheet(
         frames: columns per row. size: square render size in px (None: the family's 64).
         renderer: "tiny" or "pyrender". impossible: a violation kind for the twins.
     """
-    from twinsim.sim.simulate import simulate
+    from twinsim.sim import simulate
 
     if not seeds:
         raise SpecError("seeds", seeds, "need at least one seed")

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     PALETTE,
     Built,
     Family,
@@ -132,7 +133,7 @@ FAMILIES = (
             Parameter("tip start", 0.3, 0.5, "s"),
             Parameter("tip duration", 0.6, 1.0, "s"),
             Parameter("ball restitution", 0.3, 0.6),
-            Parameter("camera jitter", 0.0, 0.08, "m"),
+            *FRAMING,
         ),
     ),
 )

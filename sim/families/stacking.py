@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     PALETTE,
     Built,
     Family,
@@ -120,7 +121,7 @@ FAMILIES = (
             Parameter("lean: drift per level (fraction of the block below)", 0.0, 0.6),
             Parameter("mass", 0.2, 1.0, "kg"),
             Parameter("friction", 0.5, 0.9),
-            Parameter("camera jitter", 0.0, 0.08, "m"),
+            *FRAMING,
         ),
     ),
     Family(
@@ -136,7 +137,7 @@ FAMILIES = (
             Parameter("spacing (fraction of height)", 0.5, 0.7),
             Parameter("push impulse per kg", 0.5, 0.8, "N s/kg"),
             Parameter("push time", 0.2, 0.5, "s"),
-            Parameter("camera jitter", 0.0, 0.08, "m"),
+            *FRAMING,
         ),
     ),
 )

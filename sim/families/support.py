@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     OCCLUDER_COLORS,
     Built,
     Family,
@@ -130,7 +131,7 @@ FAMILIES = (
             Parameter("body size", 0.05, 0.08, "m"),
             Parameter("drop height above the top", 0.3, 0.55, "m"),
             Parameter("mass", 0.1, 1.0, "kg"),
-            Parameter("camera jitter", 0.0, 0.08, "m"),
+            *FRAMING,
         ),
     ),
 )
