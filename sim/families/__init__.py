@@ -3,6 +3,10 @@
 ``sample_scene(family, seed)`` draws a possible scene; ``sample_scene(family, seed, impossible=k)``
 draws the same scene with the violation ``k`` set, so the two agree on every frame before the
 violation frame (for ``appear``, ``spec.possible_twin()`` drops the appearing body).
+
+Sampling runs the scene's physics once (no rendering) to keep only draws that tell the family's
+story (``stories``) and to frame the camera on the action (``_settle``); the last 256 draws are
+cached, so a scene and its twins share one draw.
 ``python -m twinsim.sim.families`` prints the family table as markdown (docs/families.md).
 """
 
