@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 FPS = 24.0
+# Far plane beyond the 50 m floor slab, so the floor reaches its true horizon (a nearer far
+# plane clips the distant floor into "sky").
+FAR = 80.0
 TIMESTEP = 1.0 / 240.0
 
 # Saturated, mid-dark colours: they stand out against the light floor (0.85, 0.85, 0.8) and
@@ -153,6 +156,7 @@ def camera(
         fov=fov,
         eye=tuple(rnd(a + b) for a, b in zip(eye, de, strict=True)),
         target=tuple(rnd(a + b) for a, b in zip(target, dt, strict=True)),
+        far=FAR,
     )
 
 
@@ -325,5 +329,5 @@ def framed_camera(
         eye=tuple(rnd(x) for x in eye),
         target=tuple(rnd(x) for x in target),
         near=0.05,
-        far=max(20.0, 4 * dist),
+        far=FAR,
     )
