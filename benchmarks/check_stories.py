@@ -54,6 +54,7 @@ def framing(family: str, seed: int) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=200)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first..first+seeds-1")
     ap.add_argument("--families", default=None, help="CSV (default: all)")
     ap.add_argument("--framing-seeds", type=int, default=0)
     ap.add_argument(
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = dict.fromkeys(names, 0)
     secs = dict.fromkeys(names, 0.0)
     done = 0
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         if args.minutes is not None and time.perf_counter() - t_start > 60 * args.minutes:
             break
         for fam in names:
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 kind, why = reason.split(": ", 1)
                 fails[fam][f"{kind}: {why[:60]}"] += 1
                 print(f"FAIL {fam} seed {seed} {reason}", flush=True)
-        done = seed + 1
+        done = seed + 1 - args.first_seed
         if done % 10 == 0:
             print(f"{done} seeds, {time.perf_counter() - t_start:.0f} s", flush=True)
     rows = []
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_append:
         cmd = "python benchmarks/check_stories.py " + " ".join(argv or sys.argv[1:])
         note = (
-            f"{done} seeds per family (0..{done - 1}); the story is checked from the labels of "
+            f"{done} seeds per family ({args.first_seed}..{args.first_seed + done - 1}); the story is checked from the labels of "
             "`simulate(spec, labels=['objects', 'contacts'])` (twins with a story of their own "
             "too); s / seed = sampling (with its physics pre-run and rejections) + simulation. "
             "Framing: sky = pixels at the far plane, action box = pixel box of the moving "

@@ -76,6 +76,9 @@ def save_png(image: np.ndarray, path: str | Path) -> Path:
     os.close(fd)
     try:
         iio.imwrite(tmp, image, extension=".png")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a PNG is for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
