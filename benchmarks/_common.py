@@ -18,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from twinsim.sim.fileio import write_text
+
 if TYPE_CHECKING:
     from twinsim.sim.spec import SceneSpec
 
@@ -132,10 +134,7 @@ def append_results(
         fcntl.flock(lock, fcntl.LOCK_EX)
         old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
         sep = "" if old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
-        fd, tmp = tempfile.mkstemp(dir=RESULTS.parent, prefix=".RESULTS.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(old + sep + section)
-        os.replace(tmp, RESULTS)
+        write_text(RESULTS, old + sep + section)
     return RESULTS
 
 
@@ -146,11 +145,11 @@ def raw_loop(spec: SceneSpec) -> tuple[int, float]:
     along their paths, so the scene is the same one twinsim simulates) and one TinyRenderer
     ``getCameraImage`` with the scene's camera and light.
     """
-    import pybullet as p
-    from twinsim.sim.bodies import path_state
-    from twinsim.sim.camera import camera_pose_at
-    from twinsim.sim.render_tiny import gl_matrices
-    from twinsim.sim.world import World
+    from twinsim.sim._pybullet import pybullet as p
+    from twinsim.sim.render.camera import camera_pose_at
+    from twinsim.sim.render.tiny import gl_matrices
+    from twinsim.sim.world.bodies import path_state
+    from twinsim.sim.world.world import World
 
     cam, light = spec.cameras[0], spec.light
     view, proj = gl_matrices(camera_pose_at(cam, 0.0))

@@ -80,7 +80,7 @@ def train_step_seconds(train: np.ndarray, device: str, steps: int = 20) -> float
     batch = T.to_tensor(train[:12, : cfg.data.clip_length], device)
 
     def step() -> None:
-        loss = T._loss(model, batch, cfg)
+        loss = T._loss(model, {"rgb": batch}, cfg)  # the frame loss (labels need the engine)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -135,9 +135,6 @@ def main() -> None:
         steps = max(50, int(args.train_minutes * 60 / (res["train_step_s"] * 1.25)))
         tc = dataclasses.replace(cfg.train, steps=steps, val_every=max(1, steps // 8))
         run = Path(args.out)
-        T.synthetic_scenes = lambda f, n, fr, r, seed, show=True: (
-            val if seed >= T.VAL_SEED_OFFSET else train
-        )
         t = time.perf_counter()
         r = T.train(
             cfg.replace(train=dataclasses.replace(tc, ckpt_every=steps)),

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from twinsim.sim import DatasetConfig, generate_dataset
-from twinsim.sim.dataset_scene import plan_scenes, scene_seed
-from twinsim.sim.families import families, sample_scene
+from twinsim.sim.datasets.scene import plan_scenes, scene_seed
+from twinsim.sim.families import family_names, sample_scene
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
@@ -31,7 +31,7 @@ LABELS = ("rgb", "depth", "segmentation")
 
 def raw_loop(config: DatasetConfig) -> tuple[int, float]:
     """Frames and seconds of the bare PyBullet loop over the dataset's scenes (first attempts)."""
-    from twinsim.sim.dataset_scene import clip_spec
+    from twinsim.sim.datasets.scene import clip_spec
 
     frames, secs = 0, 0.0
     for task in plan_scenes(config):
@@ -68,7 +68,7 @@ def main() -> None:
     )
     ap.add_argument("--no-append", action="store_true", help="print only, do not touch RESULTS.md")
     args = ap.parse_args()
-    fams = tuple(args.families.split(",")) if args.families else tuple(families()[:2])
+    fams = tuple(args.families.split(",")) if args.families else tuple(family_names()[:2])
     base = {
         "families": fams,
         "scenes": args.scenes,

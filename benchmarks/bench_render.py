@@ -25,8 +25,8 @@ from twinsim.sim import (
     SceneSpec,
     simulate,
 )
-from twinsim.sim.render_base import Renderer
-from twinsim.sim.renderers import get_renderer
+from twinsim.sim.render.base import Renderer
+from twinsim.sim.render.registry import get_renderer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
@@ -52,10 +52,10 @@ def _hand_scene() -> SceneSpec:
 def base_scene(family: str, seed: int) -> tuple[SceneSpec, str]:
     """The benchmark scene and a short description of where it came from."""
     try:
-        from twinsim.sim import families, sample_scene
+        from twinsim.sim import family_names, sample_scene
     except ImportError:
         return _hand_scene(), "hand-built 3-body collision (no families installed)"
-    if family not in families():
+    if family not in family_names():
         return _hand_scene(), f"hand-built 3-body collision ({family!r} not a family)"
     return sample_scene(family, seed), f"family {family!r} seed {seed}"
 

@@ -19,7 +19,7 @@ import time
 import _common
 import numpy as np
 from twinsim.sim import simulate
-from twinsim.sim.families import families, sample_scene
+from twinsim.sim.families import family_names, sample_scene
 from twinsim.sim.families.stories import story, twin_kinds
 from twinsim.sim.families.trace import trace_of_rollout
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
     args = ap.parse_args(argv)
-    names = args.families.split(",") if args.families else families()
+    names = args.families.split(",") if args.families else family_names()
     t_start = time.perf_counter()
     fails = {f: collections.Counter() for f in names}
     bad = dict.fromkeys(names, 0)

@@ -13,6 +13,24 @@ from twinsim.neural.model import FlowMemoryNet
 from twinsim.neural.predict import WorldModel, load_pretrained
 from twinsim.neural.train import TrainResult, train
 
+# The hybrid predictor loads scipy and the engine: imported on first use (PEP 562).
+_LAZY = {
+    "HybridPrediction": "twinsim.neural.hybrid",
+    "physics_surprise": "twinsim.neural.hybrid",
+    "predict_hybrid": "twinsim.neural.hybrid",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'twinsim.neural' has no attribute {name!r}")
+
+
 __all__ = [
     "PRESETS",
     "CheckpointError",
@@ -20,6 +38,7 @@ __all__ = [
     "EvalConfig",
     "FlowMemoryNet",
     "FootageSet",
+    "HybridPrediction",
     "ModelConfig",
     "RunConfig",
     "TrainConfig",
@@ -30,6 +49,8 @@ __all__ = [
     "load_footage",
     "load_model",
     "load_pretrained",
+    "physics_surprise",
+    "predict_hybrid",
     "preset",
     "save_checkpoint",
     "train",

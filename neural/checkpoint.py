@@ -8,21 +8,24 @@ folder and renamed into place, and ``RUN/last.json`` (atomically replaced) namin
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save
 from twinsim.neural.config import RunConfig
 from twinsim.neural.model import FlowMemoryNet
+from twinsim.sim.errors import UserError
+from twinsim.sim.fileguard import UnsafePathError, confined
+from twinsim.sim.fileio import atomic_dir, write_bytes
+from twinsim.sim.fileio import write_text as write_atomic  # the name train.py uses
 
 __all__ = [
     "CheckpointError",
     "load_model",
     "load_state",
+    "read_tensors",
     "resolve_checkpoint",
     "save_checkpoint",
     "write_atomic",
@@ -31,17 +34,8 @@ __all__ = [
 FORMAT = "twinsim-worldmodel"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A checkpoint is missing, malformed or does not match the expected configuration."""
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _optim_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], list[Any]]:
@@ -64,38 +58,63 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint folder atomically (temp folder, then rename over any old one)."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
-    (tmp / "config.json").write_text(cfg.to_json())
-    if optimizer is not None:
-        tensors, groups = _optim_tensors(optimizer)
-        tensors["rng.torch"] = torch.get_rng_state()
-        save_file(tensors, str(tmp / "state.safetensors"), metadata={"format": FORMAT})
-        state = {"step": step, "param_groups": groups, **(extra or {})}
-        (tmp / "state.json").write_text(json.dumps(state, indent=2))
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, folder)
+    with atomic_dir(folder) as tmp:
+        weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+        # bytes through fileio: safetensors' save_file creates files 0600, not umask's mode
+        write_bytes(tmp / "model.safetensors", save(weights, metadata={"format": FORMAT}))
+        (tmp / "config.json").write_text(cfg.to_json())
+        if optimizer is not None:
+            tensors, groups = _optim_tensors(optimizer)
+            tensors["rng.torch"] = torch.get_rng_state()
+            write_bytes(tmp / "state.safetensors", save(tensors, metadata={"format": FORMAT}))
+            state = {"step": step, "param_groups": groups, **(extra or {})}
+            (tmp / "state.json").write_text(json.dumps(state, indent=2))
     return folder
 
 
+def read_tensors(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """A safetensors file's tensors; a damaged or missing file is a CheckpointError."""
+    try:
+        return load_file(str(path), device=device)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing") from None
+    except (SafetensorError, OSError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
+
+
+def _read_last(p: Path) -> Path:
+    """The checkpoint a run folder's last.json names, confined to the run folder."""
+    where = p / "last.json"
+    try:
+        name = json.loads(where.read_text(encoding="utf-8"))["checkpoint"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{where}: unreadable ({exc})") from None
+    except (KeyError, TypeError):
+        raise CheckpointError(f'{where}: expected {{"checkpoint": "checkpoints/step-N"}}') from None
+    try:
+        return confined(p, name, f"{where} field 'checkpoint'").resolve()
+    except UnsafePathError as exc:
+        raise CheckpointError(str(exc)) from None
+
+
 def resolve_checkpoint(path: str | Path) -> Path:
-    """The checkpoint folder for a folder, a run folder (via last.json) or a model file."""
+    """The checkpoint folder for a folder, a run folder (via last.json) or a model file.
+
+    ``last.json`` may only name a folder inside its run folder, and chains of last.json files
+    end after a few hops (a loop is an error, not a RecursionError).
+    """
     p = Path(path)
     if p.is_file() and p.suffix == ".safetensors":
         p = p.parent
+    seen: list[Path] = []
+    while not (p / "model.safetensors").is_file() and (p / "last.json").is_file():
+        if p.resolve() in seen or len(seen) >= 8:
+            chain = " -> ".join(str(s) for s in [*seen, p.resolve()])
+            raise CheckpointError(f"last.json files form a loop or a chain too long: {chain}")
+        seen.append(p.resolve())
+        p = _read_last(p)
     if (p / "model.safetensors").is_file():
         return p
-    if (p / "last.json").is_file():
-        name = json.loads((p / "last.json").read_text())["checkpoint"]
-        return resolve_checkpoint(p / name)
     if not p.exists():
         raise FileNotFoundError(f"checkpoint {p} does not exist")
     raise CheckpointError(f"{p} holds no model.safetensors (nor a last.json of a training run)")
@@ -127,8 +146,11 @@ def load_model(
         a, b = cfg.model.__dict__, expected.model.__dict__
         diff = [f"model.{k}: checkpoint {a[k]!r} vs expected {b[k]!r}" for k in a if a[k] != b[k]]
         raise CheckpointError(f"{folder} has a different model config: " + "; ".join(diff))
+    from twinsim.neural.guards import check_model_memory
+
+    check_model_memory(cfg.model, f"the model of {folder}/config.json")
+    weights = read_tensors(folder / "model.safetensors", device)
     model = FlowMemoryNet(cfg.model)
-    weights = load_file(str(folder / "model.safetensors"), device=device)
     own = model.state_dict()
     missing = sorted(set(own) - set(weights))
     unexpected = sorted(set(weights) - set(own))
@@ -150,21 +172,48 @@ def load_model(
             + "; ".join(parts)
         )
     model.load_state_dict(weights)
+    from twinsim.neural.guards import check_finite_model
+
+    check_finite_model(model, f"{folder}/model.safetensors")
     return model.to(device).eval(), cfg
 
 
-def load_state(folder: str | Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """Restore optimiser and torch RNG state; returns state.json (with ``step``)."""
+def load_state(
+    folder: str | Path, optimizer: torch.optim.Optimizer, max_step: int | None = None
+) -> dict[str, Any]:
+    """Restore optimiser and torch RNG state; returns state.json (with ``step``).
+
+    Raises:
+        CheckpointError: missing or damaged state files, or a ``step`` that is not an integer
+            in ``[0, max_step]``.
+    """
     folder = resolve_checkpoint(folder)
     if not (folder / "state.safetensors").is_file():
         raise CheckpointError(f"{folder} has no training state (state.safetensors) to resume")
-    tensors = load_file(str(folder / "state.safetensors"))
-    meta = json.loads((folder / "state.json").read_text())
+    tensors = read_tensors(folder / "state.safetensors")
+    where = folder / "state.json"
+    try:
+        meta = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{where}: unreadable ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{where}: expected a JSON object with step and param_groups")
+    step = meta.get("step")
+    top = "" if max_step is None else f", at most train.steps = {max_step}"
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"{where}: field 'step' must be an integer >= 0{top}, got {step!r}")
+    if max_step is not None and step > max_step:
+        raise CheckpointError(f"{where}: field 'step' is {step}; expected 0..{max_step}")
     state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, t in tensors.items():
-        if key.startswith("optim."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = t
-    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    torch.set_rng_state(tensors["rng.torch"])
+    try:
+        for key, t in tensors.items():
+            if key.startswith("optim."):
+                _, idx, name = key.split(".", 2)
+                state.setdefault(int(idx), {})[name] = t
+        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        torch.set_rng_state(tensors["rng.torch"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{folder}: optimiser state does not match this model ({type(exc).__name__}: {exc})"
+        ) from None
     return meta

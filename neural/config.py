@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from twinsim.sim.codec import decode
+from twinsim.sim.codec import check_fields, decode
 from twinsim.sim.errors import SpecError, UnknownNameError
+from twinsim.sim.errors import require as _check
 
 __all__ = [
     "PRESETS",
     "DataConfig",
+    "InferenceConfig",
     "ModelConfig",
     "RunConfig",
     "TrainConfig",
@@ -27,11 +29,7 @@ __all__ = [
 ]
 
 CONFIG_VERSION = 1
-
-
-def _check(cond: bool, path: str, value: object, allowed: str) -> None:
-    if not cond:
-        raise SpecError(path, value, allowed)
+LEGACY_INFERENCE_FIELDS = ("snap", "recall")
 
 
 @dataclass(frozen=True)
@@ -47,16 +45,9 @@ class ModelConfig:
         stem_stride: 2 runs the U-Net at half resolution behind a light full-resolution stem
             (about 3x cheaper on CPU); 1 runs it at full resolution.
         stem_channels: width of the full-resolution stem.
-        snap: at inference, pixels whose predicted change from the previous frame is below
-            ``snap`` grey levels (of 255, max over channels) keep the previous value, so static
-            regions stay exactly static instead of drifting (0 disables; training ignores it).
         hard_write: round the memory write mask to 0/1 in the forward pass (straight-through
             gradient), so a pixel kept behind an occluder does not leak away frame by frame,
             and give the network a memory-validity channel (pixel stored at least once).
-        recall: at inference, with ``hard_write``: where the newest frame was *not* written
-            to memory (an occluder covered the pixel) and the prediction moves more than
-            ``recall`` grey levels away from it (the occluder leaves), show the memory there —
-            what was last seen behind the occluder (0 disables; training ignores it).
         keep_gate: a learned per-pixel gate "this pixel keeps the newest frame's value",
             trained against where the true next frame is unchanged (``train.keep_weight``);
             at inference gated pixels show the newest frame exactly (a learned ``snap``).
@@ -69,9 +60,7 @@ class ModelConfig:
     max_flow: float = 8.0
     stem_stride: int = 2
     stem_channels: int = 8
-    snap: float = 0.0
     hard_write: bool = False
-    recall: float = 0.0
     keep_gate: bool = False
 
     def __post_init__(self) -> None:
@@ -89,14 +78,58 @@ class ModelConfig:
         _check(1 <= self.context <= 16, "model.context", self.context, "1..16")
         _check(self.action_dim >= 0, "model.action_dim", self.action_dim, ">= 0")
         _check(self.max_flow > 0, "model.max_flow", self.max_flow, "> 0")
-        _check(0 <= self.snap < 255, "model.snap", self.snap, "0 <= snap < 255 grey levels")
-        _check(0 <= self.recall < 255, "model.recall", self.recall, "0 <= recall < 255 grey levels")
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """Load-time settings: not part of what a checkpoint *is* (never in its config.json), with
+    defaults here; override with ``load_pretrained(..., snap=0)`` or ``--set inference.snap=0``.
+    Training ignores them.
+
+    Attributes:
+        snap: pixels whose predicted change from the previous frame is below ``snap`` grey
+            levels (of 255, max over channels) keep the previous value, so static regions stay
+            exactly static instead of drifting (0 disables).
+        recall: for models with ``hard_write`` memory: where the newest frame was *not* written
+            to memory (an occluder covered the pixel) and the prediction moves more than
+            ``recall`` grey levels away from it (the occluder leaves), show the memory there,
+            what was last seen behind the occluder (0 disables; ignored without hard writes).
+        fallback: keep the last frame (copy-last) for a clip whose observed frames the model
+            predicted (one step ahead, from the true frames before) no better than copy-last
+            did: the model judges itself on the context it was given and steps back where it
+            does not help (needs at least 2 observed frames; off for action-conditioned models,
+            whose future depends on the actions).
+    """
+
+    snap: float = 16.0
+    recall: float = 16.0
+    fallback: bool = True
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.snap < 255, "inference.snap", self.snap, "0 <= snap < 255 grey levels")
         _check(
-            self.recall == 0 or self.hard_write,
-            "model.recall",
-            self.recall,
-            "needs hard_write (memory validity) or 0",
+            0 <= self.recall < 255, "inference.recall", self.recall, "0 <= recall < 255 grey levels"
         )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InferenceConfig:
+        return _build(cls, data, "inference")
+
+    def override(self, assignments: Sequence[str]) -> InferenceConfig:
+        """Copy with ``inference.FIELD=VALUE`` assignments applied (validated, JSON values)."""
+        data = dataclasses.asdict(self)
+        for item in assignments:
+            key, sep, raw = item.partition("=")
+            section, dot, name = key.strip().partition(".")
+            if not sep or not dot or section != "inference":
+                raise SpecError(
+                    "--set", item, "inference.FIELD=VALUE with FIELD one of snap, recall, fallback"
+                )
+            try:
+                data[name] = json.loads(raw)
+            except json.JSONDecodeError:
+                data[name] = raw
+        return InferenceConfig.from_dict(data)
 
 
 @dataclass(frozen=True)
@@ -157,6 +190,13 @@ class TrainConfig:
         keep_weight: weight of the keep-gate loss (``model.keep_gate``): binary cross-entropy
             of the gate against "the true next frame equals the newest input frame here"
             (within 2 grey levels); needs no labels.
+        flow_weight: weight of the flow loss: mean absolute error (in units of
+            ``model.max_flow``) of every step's warp against the engine's backward optical flow
+            at full resolution (splatted from forward flow with a depth test: at a motion
+            boundary the nearer body wins). Needs engine scenes with flow and depth labels.
+        recall_weight: weight of the recall loss: binary cross-entropy pushing the blend
+            towards memory on pixels an occluder covered in the newest input frame and no
+            longer covers in the predicted one (engine segmentation and the families' roles).
     """
 
     steps: int = 2000
@@ -170,6 +210,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     write_weight: float = 0.0
     keep_weight: float = 0.0
+    flow_weight: float = 0.0
+    recall_weight: float = 0.0
 
     def __post_init__(self) -> None:
         _check(self.steps >= 1, "train.steps", self.steps, ">= 1")
@@ -181,6 +223,8 @@ class TrainConfig:
         _check(self.grad_clip > 0, "train.grad_clip", self.grad_clip, "> 0")
         _check(self.write_weight >= 0, "train.write_weight", self.write_weight, ">= 0")
         _check(self.keep_weight >= 0, "train.keep_weight", self.keep_weight, ">= 0")
+        _check(self.flow_weight >= 0, "train.flow_weight", self.flow_weight, ">= 0")
+        _check(self.recall_weight >= 0, "train.recall_weight", self.recall_weight, ">= 0")
 
 
 @dataclass(frozen=True)
@@ -194,11 +238,18 @@ class RunConfig:
     version: int = CONFIG_VERSION
 
     def __post_init__(self) -> None:
+        check_fields(self, recurse=True)  # types, and no NaN/inf anywhere
         _check(
             self.train.keep_weight == 0 or self.model.keep_gate,
             "train.keep_weight",
             self.train.keep_weight,
             "0 unless model.keep_gate",
+        )
+        _check(
+            self.train.recall_weight == 0 or self.model.hard_write,
+            "train.recall_weight",
+            self.train.recall_weight,
+            "0 unless model.hard_write (memory to recall from)",
         )
         warm = self.data.clip_length - self.train.unroll
         _check(
@@ -207,6 +258,18 @@ class RunConfig:
             self.data.clip_length,
             f">= train.unroll + 1 = {self.train.unroll + 1}",
         )
+
+    def clip_labels(self) -> tuple[str, ...]:
+        """Clip labels (see neural/clips.py) the training losses and sampling need."""
+        d, t = self.data, self.train
+        labels = ["rgb"]
+        if t.write_weight > 0 or t.recall_weight > 0:
+            labels.append("occluder")
+        if d.occlusion_windows > 0:
+            labels.append("visible")
+        if t.flow_weight > 0:
+            labels.append("flow")
+        return tuple(labels)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -268,6 +331,10 @@ def _build(cls: type, value: Any, path: str) -> Any:
     if not isinstance(value, dict):
         raise SpecError(f"config.{path}", value, "a JSON object")
     hints = typing.get_type_hints(cls)
+    if cls is ModelConfig:
+        # configs written before the config split carried the inference settings snap and
+        # recall in the model section; they are load-time settings now (InferenceConfig)
+        value = {k: v for k, v in value.items() if k not in LEGACY_INFERENCE_FIELDS}
     for key in value:
         if key not in hints:
             raise SpecError(f"config.{path}.{key}", value[key], ", ".join(sorted(hints)))
@@ -284,24 +351,13 @@ def _tiny() -> RunConfig:
 
 
 def _cpu() -> RunConfig:
+    """The bundled default: hard-write memory, keep gate, engine-label losses (flow, write,
+    recall), occlusion-spanning windows; about 25 minutes on 2 CPU cores."""
     return RunConfig(
         name="cpu",
-        model=ModelConfig(resolution=64, context=4, channels=(24, 48, 96)),
-        data=DataConfig(
-            families=("occlusion", "drop", "occlusion", "collide", "ramp", "push"),
-            scenes=240,
-            frames=72,
-            clip_length=12,
+        model=ModelConfig(
+            resolution=64, context=4, channels=(16, 32, 64), hard_write=True, keep_gate=True
         ),
-        train=TrainConfig(steps=800, batch_size=12, unroll=6, val_every=200, ckpt_every=100),
-    )
-
-
-def _cpu_occlusion() -> RunConfig:
-    """The ``cpu`` model with the permanence measures (docs/neural.md: not better yet)."""
-    return RunConfig(
-        name="cpu-occlusion",
-        model=ModelConfig(resolution=64, context=4, channels=(24, 48, 96), hard_write=True),
         data=DataConfig(
             families=("occlusion", "drop", "occlusion", "collide", "ramp", "push"),
             scenes=240,
@@ -311,48 +367,39 @@ def _cpu_occlusion() -> RunConfig:
             occlusion_windows=0.5,
         ),
         train=TrainConfig(
-            steps=1000,
+            steps=700,
             batch_size=8,
             unroll=12,
             val_every=100,
             ckpt_every=100,
             write_weight=0.05,
+            keep_weight=0.01,
+            flow_weight=0.02,
+            recall_weight=0.01,
         ),
     )
 
 
-def _cpu_keep() -> RunConfig:
-    """``cpu-occlusion`` plus the learned keep gate (docs/neural.md: measured attempt)."""
-    base = _cpu_occlusion()
-    return RunConfig(
-        name="cpu-keep",
-        model=dataclasses.replace(base.model, keep_gate=True),
-        data=base.data,
-        train=dataclasses.replace(base.train, keep_weight=0.01),
-    )
-
-
 def _gpu() -> RunConfig:
+    """The ``cpu`` recipe, wider and on 10x the scenes, for a CUDA device."""
+    base = _cpu()
     return RunConfig(
         name="gpu",
-        model=ModelConfig(resolution=64, context=4, channels=(32, 64, 128, 128)),
-        data=DataConfig(scenes=2000, frames=48, clip_length=16),
-        train=TrainConfig(steps=20_000, batch_size=64, unroll=8),
+        model=dataclasses.replace(base.model, channels=(32, 64, 128)),
+        data=dataclasses.replace(base.data, scenes=2000),
+        train=dataclasses.replace(base.train, steps=20_000, batch_size=32),
     )
 
 
 PRESETS = {
     "tiny": _tiny,
     "cpu": _cpu,
-    "cpu-occlusion": _cpu_occlusion,
-    "cpu-keep": _cpu_keep,
     "gpu": _gpu,
 }
 
 
 def preset(name: str) -> RunConfig:
-    """The named preset (``tiny`` for tests, ``cpu`` for the bundled model, ``cpu-occlusion``,
-    ``cpu-keep``, ``gpu``)."""
+    """The named preset: ``tiny`` (tests, toy scenes), ``cpu`` (the bundled default), ``gpu``."""
     if name not in PRESETS:
         raise UnknownNameError("preset", name, sorted(PRESETS))
     return PRESETS[name]()

@@ -1,12 +1,20 @@
-"""The evaluation suite behind ``twinsim eval``: prediction quality, object permanence,
-violation of expectation and real footage, each with its baselines measured in the same run.
+"""The evaluation suite behind ``twinsim eval``: prediction quality on moving and still windows,
+object permanence, balanced violation of expectation and real footage, each with its baselines
+(copy-last, linear extrapolation) measured in the same run.
 
-Scenes for permanence and VoE are simulated from the engine families with seeds from
-``EVAL_SEED`` upward (training uses small seeds; see docs/neural.md).
+Everything streams: scenes are simulated (or read) one at a time, predicted and folded into
+running sums, so memory stays flat whatever the number of scenes. Each stage shows a progress
+bar, and ``deadline`` (from ``--minutes``) bounds the whole run: a stage that runs out of time
+stops early and reports how many items it scored.
+
+Scenes use seeds from ``EVAL_SEED`` upward (training uses small seeds; see docs/neural.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,79 +22,198 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 from twinsim.neural import metrics as M
-from twinsim.neural.data import render_spec, synthetic_scenes
+from twinsim.neural.clips import render_spec
 from twinsim.neural.footage import load_footage
 from twinsim.neural.predict import WorldModel
 
 __all__ = [
+    "BALANCED_KINDS",
     "EVAL_SEED",
     "EvalConfig",
+    "balanced_voe",
     "evaluate",
     "format_table",
     "permanence",
     "prediction_quality",
     "real_footage",
-    "voe",
+    "voe_items",
 ]
 
 EVAL_SEED = 2_000_000
-VOE_LABELS = ("rgb", "segmentation", "objects", "visibility")
+PREDICTORS = ("model", "copy_last", "linear")
+# kind -> the violation that turns a possible scene into its swapped twin (applied at frame 1)
+BALANCED_KINDS = {
+    "vanish/appear": "vanish",
+    "teleport": "teleport",
+    "change_shape": "change_shape",
+    "change_color": "change_color",
+}
+VOE_FAMILIES = ("occlusion", "screen")  # families whose violations happen out of sight
 
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """Sizes of the evaluation (defaults: about a few minutes on 2 CPU cores at 64 px)."""
+    """Sizes of the evaluation.
+
+    Attributes:
+        observed / horizon: context frames and predicted frames per test window.
+        test_scenes: synthetic test scenes (non-overlapping windows of each are evaluated).
+        permanence_scenes: occlusion scenes with a vanish twin.
+        voe_items: balanced VoE items (quadruplets) per kind.
+        scene_frames: frames per simulated test scene.
+        real_horizon: predicted frames per held-out real-footage window.
+        seed: first evaluation seed.
+        families: families of the synthetic test scenes.
+        camera_shift: > 0 adds a robustness pass: the test scenes again with every camera eye
+            moved by this many metres (training jitters the eye by at most 0.08 m).
+        minutes: wall-clock budget of the whole evaluation (None: unbounded).
+    """
 
     observed: int = 6
-    horizon: int = 16
+    horizon: int = 12
     test_scenes: int = 48
     permanence_scenes: int = 40
-    voe_pairs: int = 10
+    voe_items: int = 48
     scene_frames: int = 66
     real_horizon: int = 8
     seed: int = EVAL_SEED
     families: tuple[str, ...] = ("occlusion", "drop", "collide", "ramp")
+    camera_shift: float = 0.0
+    minutes: float | None = None
 
 
-def _windows(scenes: np.ndarray, length: int) -> np.ndarray:
-    """Non-overlapping windows of ``length`` frames from every scene: (N', length, H, W, 3)."""
-    t = scenes.shape[1]
+class _Budget:
+    """The deadline of a whole evaluation run."""
+
+    def __init__(self, minutes: float | None) -> None:
+        self.end = None if minutes is None else time.time() + minutes * 60
+
+    def spent(self) -> bool:
+        return self.end is not None and time.time() > self.end
+
+
+def _windows(scene: np.ndarray, length: int) -> np.ndarray:
+    """Non-overlapping windows of ``length`` frames of one scene: (N, length, H, W, 3)."""
+    t = len(scene)
     if t < length:
         raise ValueError(f"scenes have {t} frames; evaluation needs {length}")
-    starts = range(0, t - length + 1, length)
-    return np.concatenate([scenes[:, s : s + length] for s in starts])
+    return np.stack([scene[s : s + length] for s in range(0, t - length + 1, length)])
 
 
-def _batched(model: WorldModel, ctx: np.ndarray, horizon: int, bs: int = 16) -> np.ndarray:
-    return np.concatenate(
-        [model.predict_batch(ctx[i : i + bs], horizon) for i in range(0, len(ctx), bs)]
-    )
+class _Quality:
+    """Running sums of per-step PSNR / SSIM / squared error, per predictor and subset."""
+
+    def __init__(self, horizon: int) -> None:
+        self.h = horizon
+        self.n = {"moving": 0, "still": 0}
+        z = np.zeros(horizon)
+        self.sums = {
+            (p, s, k): z.copy()
+            for p in PREDICTORS
+            for s in ("moving", "still")
+            for k in ("psnr", "ssim", "mse")
+        }
+
+    def add(self, preds: dict[str, np.ndarray], truth: np.ndarray, last: np.ndarray) -> None:
+        # a window is "moving" when anything changes within the horizon (copy-last not exact)
+        moving = (truth != last[:, None]).any(axis=(1, 2, 3, 4))
+        for subset, sel in (("moving", moving), ("still", ~moving)):
+            if not sel.any():
+                continue
+            self.n[subset] += int(sel.sum())
+            t = truth[sel]
+            for p, pred in preds.items():
+                x = pred[sel]
+                err = ((x.astype(np.float64) - t) / 255.0) ** 2
+                self.sums[p, subset, "mse"] += err.mean(axis=(2, 3, 4)).sum(0)
+                self.sums[p, subset, "psnr"] += M.psnr(x, t).sum(0)
+                self.sums[p, subset, "ssim"] += M.ssim(x, t).sum(0)
+
+    def result(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"windows": dict(self.n)}
+        for subset, n in self.n.items():
+            if n == 0:
+                continue
+            part = {}
+            for p in PREDICTORS:
+                mse = self.sums[p, subset, "mse"] / n
+                part[p] = {
+                    "psnr": (self.sums[p, subset, "psnr"] / n).tolist(),
+                    "ssim": (self.sums[p, subset, "ssim"] / n).tolist(),
+                    "psnr_pooled": M.mse_to_psnr(mse).tolist(),
+                    # pooled over steps 1..h as well: one figure per predictor
+                    "psnr_pooled_all": float(M.mse_to_psnr(np.array([mse.mean()]))[0]),
+                }
+            out[subset] = part
+        return out
 
 
 def prediction_quality(
-    model: WorldModel, scenes: np.ndarray, observed: int, horizon: int
+    model: WorldModel,
+    scenes: Iterable[np.ndarray],
+    observed: int,
+    horizon: int,
+    total: int | None = None,
+    budget: _Budget | None = None,
+    progress: bool = True,
+    desc: str = "prediction",
 ) -> dict[str, Any]:
-    """PSNR / SSIM per horizon step 1..``horizon`` for the model, copy-last and linear."""
-    clips = _windows(scenes, observed + horizon)
-    ctx, truth = clips[:, :observed], clips[:, observed:]
-    preds = {
-        "model": _batched(model, ctx, horizon),
-        "copy_last": M.copy_last(ctx, horizon),
-        "linear": M.linear_extrapolation(ctx, horizon),
-    }
-    # "moving" clips: something changes within the horizon (copy-last is not exact at its end);
-    # on still clips copy-last is exact and its PSNR is the 100 dB cap, which dominates means.
-    moving = M.psnr(preds["copy_last"][:, -1], truth[:, -1]) < M.PSNR_CAP
-    out: dict[str, Any] = {"clips": len(clips), "moving_clips": int(moving.sum())}
-    for name, p in preds.items():
-        ps = M.psnr(p, truth)
-        out[name] = {
-            "psnr": ps.mean(0).tolist(),
-            "ssim": M.ssim(p, truth).mean(0).tolist(),
-            "psnr_moving": ps[moving].mean(0).tolist() if moving.any() else [],
-            "psnr_pooled": M.psnr_pooled(p, truth).tolist(),
+    """PSNR / SSIM per step on moving and still windows, for the model and both baselines.
+
+    ``scenes`` yields (T, H, W, 3) uint8 scenes one at a time; each is cut into non-overlapping
+    windows of ``observed + horizon`` frames and folded into running sums (streaming).
+    """
+    acc = _Quality(horizon)
+    bar = tqdm(scenes, total=total, desc=desc, unit="scene", disable=not progress)
+    for scene in bar:
+        clips = _windows(np.asarray(scene), observed + horizon)
+        ctx, truth = clips[:, :observed], clips[:, observed:]
+        preds = {
+            "model": model.predict_batch(ctx, horizon),
+            "copy_last": M.copy_last(ctx, horizon),
+            "linear": M.linear_extrapolation(ctx, horizon),
         }
-    return out
+        acc.add(preds, truth, ctx[:, -1])
+        if budget is not None and budget.spent():
+            bar.write(f"{desc}: time budget spent after {bar.n + 1} scenes")
+            break
+    bar.close()
+    return acc.result()
+
+
+def _scene_stream(cfg: EvalConfig, resolution: int, camera_shift: float = 0.0) -> Iterator:
+    from twinsim.neural.clips import TOY, toy_scenes
+    from twinsim.sim.families import sample_scene
+
+    for i in range(cfg.test_scenes):
+        fam = cfg.families[i % len(cfg.families)]
+        if fam == TOY:
+            yield toy_scenes(1, cfg.scene_frames, resolution, cfg.seed + i)[0]
+            continue
+        spec = sample_scene(fam, cfg.seed + i)
+        if camera_shift:
+            spec = shift_cameras(spec, camera_shift, cfg.seed + i)
+        yield render_spec(spec, resolution, cfg.scene_frames).rgb
+
+
+def shift_cameras(spec, metres: float, seed: int):
+    """``spec`` with every camera eye moved by ``metres`` in a seeded random horizontal
+    direction and raised by half that (poses outside the families' training jitter)."""
+    rng = np.random.default_rng([seed, 7])
+    cams = []
+    for c in spec.cameras:
+        a = rng.uniform(0, 2 * np.pi)
+        d = (metres * np.cos(a), metres * np.sin(a), metres / 2)
+        eye = tuple(float(e + x) for e, x in zip(c.eye, d, strict=True))
+        cams.append(dataclasses.replace(c, eye=eye))
+    return dataclasses.replace(spec, cameras=tuple(cams))
+
+
+def _dataset_stream(root: str | Path, split: str, resolution: int, n: int) -> tuple[Iterator, int]:
+    from twinsim.neural.clips import dataset_source
+
+    src = dataset_source(root, split, resolution, max_scenes=n)
+    return (src.rgb(i) for i in range(len(src))), len(src)
 
 
 def _occlusion_window(possible, body: str, after: int) -> tuple[int, int] | None:
@@ -107,19 +234,45 @@ def _occlusion_window(possible, body: str, after: int) -> tuple[int, int] | None
     return c, c + 1 + int(later[0])
 
 
+def _beats_copy(pred: np.ndarray, truth: np.ndarray, last: np.ndarray, region) -> bool:
+    """The prediction's squared error inside ``region`` (H, W) is below copy-last's."""
+    if not region.any():
+        return False
+    p, t, c = (np.asarray(a, np.float64)[region] for a in (pred, truth, last))
+    return float(((p - t) ** 2).sum()) < float(((c - t) ** 2).sum())
+
+
 def permanence(
-    model: WorldModel, n: int, seed: int, max_horizon: int = 32, progress: bool = True
+    model: WorldModel,
+    n: int,
+    seed: int,
+    max_horizon: int = 32,
+    progress: bool = True,
+    budget: _Budget | None = None,
 ) -> dict[str, Any]:
-    """Object permanence on occlusion scenes with a matched vanish twin (chance = 0.5)."""
-    from twinsim.sim.families import sample_scene
+    """Object permanence on occlusion scenes with a matched vanish twin (chance 0.5).
+
+    A scene counts as *kept* when the prediction at the reappearance frame is closer to the
+    possible future than to the vanished one in the object's region. ``gated``: the same, but
+    a scene counts only when the model also predicts the occluder's motion (its error where
+    the occluder was or is, beats copy-last's): a model that freezes the scene scores 0 there.
+    """
+    from twinsim.sim.families import family_info, sample_scene
 
     res = model.resolution
-    kept: dict[str, list[float]] = {"model": [], "copy_last": [], "linear": []}
+    kept: dict[str, list[float]] = {p: [] for p in PREDICTORS}
+    gated: list[float] = []
     skipped = 0
-    for i in tqdm(range(n), desc="permanence", disable=not progress):
+    occ_names = family_info("occlusion").bodies_with_role("occluder")
+    bar = tqdm(range(n), desc="permanence", unit="scene", disable=not progress)
+    for i in bar:
+        if budget is not None and budget.spent():
+            bar.write(f"permanence: time budget spent after {i} scenes")
+            break
         spec_v = sample_scene("occlusion", seed + i, impossible="vanish")
         body, vframe = spec_v.violation.body, spec_v.violation.frame
-        poss = render_spec(spec_v.possible_twin(), res, labels=VOE_LABELS)
+        poss = render_spec(spec_v.possible_twin(), res, labels=("rgb", "segmentation", "objects",
+                                                                "visibility"))  # fmt: skip
         win = _occlusion_window(poss, body, vframe)
         if win is None or win[1] - win[0] > max_horizon:
             skipped += 1
@@ -130,6 +283,8 @@ def permanence(
         if not region.any():
             skipped += 1
             continue
+        ids = [k + 1 for k, nm in enumerate(poss.spec.names) if nm in occ_names]
+        occ = np.isin(poss.segmentation[c : r + 1], ids).any(0) & ~region
         ctx, h = poss.rgb[: c + 1], r - c
         preds = {
             "model": model.predict(ctx, h)[-1],
@@ -138,102 +293,195 @@ def permanence(
         }
         for name, p in preds.items():
             kept[name].append(M.permanence_kept(p, poss.rgb[r], van.rgb[r], region))
+        moves = _beats_copy(preds["model"], poss.rgb[r], ctx[-1], occ)
+        gated.append(kept["model"][-1] if moves else 0.0)
     out: dict[str, Any] = {"scenes": len(kept["model"]), "skipped": skipped}
     for name, v in kept.items():
         out[name] = float(np.mean(v)) if v else float("nan")
+    out["model_gated"] = float(np.mean(gated)) if gated else float("nan")
+    out["gate_passed"] = int(sum(1 for g, k in zip(gated, kept["model"], strict=True) if g == k))
     return out
 
 
-def _violation_kinds(families: tuple[str, ...]) -> list[tuple[str, str]]:
-    from twinsim.sim.families import family_info
+def _splice_frame(a: np.ndarray, b: np.ndarray, min_run: int = 3) -> int | None:
+    """Middle of the longest run of frames (>= ``min_run``) where ``a`` and ``b`` are identical
+    (the target is out of sight in both), or None."""
+    same = (a == b).all(axis=(1, 2, 3))
+    best, start = (0, -1), None
+    for t, s in enumerate([*same, False]):
+        if s and start is None:
+            start = t
+        elif not s and start is not None:
+            if t - start > best[0]:
+                best = (t - start, start)
+            start = None
+    length, first = best
+    if length < min_run or first == 0:
+        return None
+    return first + length // 2
 
-    pairs = []
-    for fam in families:
-        pairs += [(fam, kind) for kind in family_info(fam).violations]
-    return pairs
+
+def voe_items(
+    resolution: int,
+    n: int,
+    seed: int,
+    kinds: Iterable[str] = tuple(BALANCED_KINDS),
+    before: int = 24,
+    after: int = 16,
+) -> Iterator[tuple[str, np.ndarray | None]]:
+    """Balanced VoE items, IntPhys-style: per kind and seed, a quadruplet (4, T, R, R, 3) of
+    two possible clips A (the scene) and B (its swapped twin: the object absent, moved,
+    reshaped or recoloured from the first frame on) and two impossible ones spliced from the
+    same frames at a frame f where A and B are identical (the object out of sight):
+    C = A[:f+1] + B[f+1:], D = B[:f+1] + A[f+1:]. Any predictor that does not remember past
+    an occlusion (copy-last, linear) scores the two pairs alike: exactly 0.5. The clips are
+    cut to ``before`` frames before the splice and ``after`` after it (the object is seen
+    before the occlusion and comes out within them). Yields ``(kind, quadruplet)``, or
+    ``(kind, None)`` for a seed without a common hidden stretch.
+    """
+    from twinsim.sim.families import sample_scene
+
+    kinds = list(kinds)
+    for i in range(n):
+        fam = VOE_FAMILIES[i % len(VOE_FAMILIES)]
+        a = render_spec(sample_scene(fam, seed + i), resolution).rgb[1:]
+        for kind in kinds:
+            imp = sample_scene(fam, seed + i, impossible=BALANCED_KINDS[kind])
+            swapped = dataclasses.replace(imp, violation=dataclasses.replace(imp.violation,
+                                                                              frame=1))  # fmt: skip
+            b = render_spec(swapped, resolution).rgb[1:]  # changed from frame 1 on: possible
+            t = min(len(a), len(b))
+            f = _splice_frame(a[:t], b[:t])
+            if f is None:
+                yield kind, None
+                continue
+            c = np.concatenate([a[: f + 1], b[f + 1 : t]])
+            d = np.concatenate([b[: f + 1], a[f + 1 : t]])
+            lo, hi = max(0, f - before), min(t, f + 1 + after)  # around the splice
+            yield kind, np.stack([a[lo:hi], b[lo:hi], c[lo:hi], d[lo:hi]])
 
 
-def _surprises(model: WorldModel, clips: np.ndarray) -> list[dict[str, float]]:
-    """Mean per-frame surprise of the model and of the two baselines, per clip (B, T, H, W, 3)."""
-    x = clips.astype(np.float64) / 255.0
+def _surprise(model: WorldModel, quad: np.ndarray) -> dict[str, np.ndarray]:
+    """Summed one-step squared error (surprise) of each clip, per predictor: (4,) each."""
+    x = quad.astype(np.float64) / 255.0
     skip = max(2, model.context)  # the first steps have too little history to judge
-    err = model.step_errors(clips)[:, skip - 1 :]
+    err = model.step_errors(quad)[:, skip - 1 :]
     copy = ((x[:, 1:] - x[:, :-1]) ** 2).mean(axis=(2, 3, 4))[:, skip - 1 :]
     pred = np.clip(2 * x[:, 1:-1] - x[:, :-2], 0, 1)
     lin = ((x[:, 2:] - pred) ** 2).mean(axis=(2, 3, 4))[:, skip - 2 :]
-    # Mean over frames: the twins agree before the violation, so a shared early peak (an
-    # occluder entering, a collision) cannot mask the difference the way a max would.
-    return [
-        {"model": float(e.mean()), "copy_last": float(c.mean()), "linear": float(li.mean())}
-        for e, c, li in zip(err, copy, lin, strict=True)
-    ]
+    return {"model": err.sum(1), "copy_last": copy.sum(1), "linear": lin.sum(1)}
 
 
-def voe(
+def _moves_like_scene(model: WorldModel, clip: np.ndarray) -> bool:
+    """The model's one-step error on the pixels that change (mostly the occluder) beats
+    copy-last's over the clip: it predicts the scene's motion rather than freezing it."""
+    x = clip.astype(np.float64) / 255.0
+    pred = model.predict_steps(clip[None])[0].astype(np.float64) / 255.0
+    truth, last = x[1:], x[:-1]
+    moving = (np.abs(truth - last).max(-1) > 0)[..., None]
+    return float((((pred - truth) ** 2) * moving).sum()) < float(
+        (((last - truth) ** 2) * moving).sum()
+    )
+
+
+def balanced_voe(
     model: WorldModel,
-    pairs: int,
+    n: int,
     seed: int,
-    families: tuple[str, ...] = ("occlusion", "collide", "drop", "ramp"),
+    kinds: Iterable[str] = tuple(BALANCED_KINDS),
     progress: bool = True,
+    budget: _Budget | None = None,
 ) -> dict[str, Any]:
-    """Pairwise VoE accuracy per violation kind, overall, and ROC AUC (IntPhys-style)."""
-    from twinsim.sim.families import sample_scene
+    """Balanced VoE accuracy per kind (see :func:`voe_items`): an item is right when the two
+    impossible clips together are more surprising than the two possible ones (ties 0.5).
 
-    kinds = _violation_kinds(families)
-    scores: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    bar = tqdm(total=len(kinds) * pairs, desc="voe pairs", disable=not progress)
-    for fam, kind in kinds:
-        for i in range(pairs):
-            imp = sample_scene(fam, seed + i, impossible=kind)
-            pair = [render_spec(s, model.resolution).rgb for s in (imp.possible_twin(), imp)]
-            a, b = _surprises(model, np.stack(pair))
-            for name in a:
-                scores.setdefault(name, {}).setdefault(kind, []).append((a[name], b[name]))
-            bar.update()
+    Per kind: items scored, accuracy with its 95% Wilson interval, copy-last's and linear's
+    floors (0.5 by construction) and ``gated`` accuracy: an item counts only when the model also
+    predicts the scene's motion on clip A (else it counts 0), so freezing cannot score.
+    """
+    kinds = list(kinds)
+    right: dict[str, dict[str, list[float]]] = {p: {k: [] for k in kinds} for p in PREDICTORS}
+    gated: dict[str, list[float]] = {k: [] for k in kinds}
+    skipped = {k: 0 for k in kinds}
+    gate_cache: dict[int, bool] = {}
+    bar = tqdm(total=n * len(kinds), desc="voe items", unit="item", disable=not progress)
+    for j, (kind, quad) in enumerate(voe_items(model.resolution, n, seed, kinds)):
+        bar.update()
+        if quad is None:
+            skipped[kind] += 1
+            continue
+        s = _surprise(model, quad)
+        for p in PREDICTORS:
+            poss, imp = s[p][0] + s[p][1], s[p][2] + s[p][3]
+            # the same frames summed in another order: equal up to rounding is a tie
+            tie = np.isclose(imp, poss, rtol=1e-9, atol=1e-15)
+            right[p][kind].append(0.5 if tie else 1.0 if imp > poss else 0.0)
+        scene = j // len(kinds)
+        if scene not in gate_cache:
+            gate_cache[scene] = _moves_like_scene(model, quad[0])
+        gated[kind].append(right["model"][kind][-1] if gate_cache[scene] else 0.0)
+        if budget is not None and budget.spent():
+            bar.write(f"voe: time budget spent after {j + 1} items")
+            break
     bar.close()
-    out: dict[str, Any] = {"pairs_per_kind": pairs}
-    for name, per_kind in scores.items():
-        allp = [p for v in per_kind.values() for p in v]
-        arr = np.array(allp)
-        acc = {k: M.pairwise_accuracy(*np.array(v).T) for k, v in per_kind.items()}
-        out[name] = {
-            "per_kind": acc,
-            "per_kind_pairs": {k: len(v) for k, v in per_kind.items()},
-            "per_kind_ci95": {
-                k: M.wilson_interval(acc[k] * len(v), len(v)) for k, v in per_kind.items()
-            },
-            "accuracy": M.pairwise_accuracy(arr[:, 0], arr[:, 1]),
-            "auc": M.roc_auc(arr.ravel(), np.tile([0, 1], len(arr))),
-        }
+    out: dict[str, Any] = {"kinds": kinds, "skipped": skipped, "families": list(VOE_FAMILIES)}
+    for p in PREDICTORS:
+        out[p] = {k: float(np.mean(v)) if v else float("nan") for k, v in right[p].items()}
+        allv = [x for v in right[p].values() for x in v]
+        out[p]["overall"] = float(np.mean(allv)) if allv else float("nan")
+    out["items"] = {k: len(v) for k, v in right["model"].items()}
+    out["ci95"] = {
+        k: list(M.wilson_interval(sum(v), len(v))) if v else [float("nan")] * 2
+        for k, v in right["model"].items()
+    }
+    out["model_gated"] = {k: float(np.mean(v)) if v else float("nan") for k, v in gated.items()}
+    allg = [x for v in gated.values() for x in v]
+    out["model_gated"]["overall"] = float(np.mean(allg)) if allg else float("nan")
     return out
 
 
 def real_footage(
-    model: WorldModel, footage: str | Path, observed: int, horizon: int
+    model: WorldModel,
+    footage: str | Path,
+    observed: int,
+    horizon: int,
+    progress: bool = True,
 ) -> dict[str, Any]:
-    """PSNR per step on the held-out real clips (never trained on) vs copy-last."""
+    """PSNR per step on windows of the held-out real clips (never trained on) vs copy-last
+    and linear, per-window mean and pooled MSE."""
     fs = load_footage(footage, model.resolution)
     _, held = fs.split()
     length = observed + horizon
-    ctxs, truths = [], []
-    for clip in held.clips:
+    acc = _Quality(horizon)
+    per_window = {p: np.zeros(horizon) for p in PREDICTORS}
+    mse = {p: np.zeros(horizon) for p in PREDICTORS}
+    n = 0
+    for clip in tqdm(held.clips, desc="real footage", unit="clip", disable=not progress):
         f = clip.frames
-        for s in range(0, len(f) - length + 1, length):
-            ctxs.append(f[s : s + observed])
-            truths.append(f[s + observed : s + length])
-    if not ctxs:
-        return {"clips": 0, "held_out": [c.name for c in held.clips], "skipped": fs.skipped}
-    ctx, truth = np.stack(ctxs), np.stack(truths)
-    pred = _batched(model, ctx, horizon)
-    return {
-        "clips": len(ctx),
+        if len(f) < length:
+            continue
+        w = _windows(f, length)
+        ctx, truth = w[:, :observed], w[:, observed:]
+        preds = {
+            "model": model.predict_batch(ctx, horizon),
+            "copy_last": M.copy_last(ctx, horizon),
+            "linear": M.linear_extrapolation(ctx, horizon),
+        }
+        for p, x in preds.items():
+            per_window[p] += M.psnr(x, truth).sum(0)
+            mse[p] += (((x.astype(np.float64) - truth) / 255.0) ** 2).mean(axis=(2, 3, 4)).sum(0)
+        acc.add(preds, truth, ctx[:, -1])
+        n += len(w)
+    out: dict[str, Any] = {
+        "clips": n,
         "held_out": [c.name for c in held.clips],
         "skipped": fs.skipped,
-        "model": M.psnr(pred, truth).mean(0).tolist(),
-        "copy_last": M.psnr(M.copy_last(ctx, horizon), truth).mean(0).tolist(),
-        "model_pooled": M.psnr_pooled(pred, truth).tolist(),
-        "copy_last_pooled": M.psnr_pooled(M.copy_last(ctx, horizon), truth).tolist(),
     }
+    if n:
+        for p in PREDICTORS:
+            out[p] = (per_window[p] / n).tolist()
+            out[p + "_pooled"] = M.mse_to_psnr(mse[p] / n).tolist()
+    return out
 
 
 def evaluate(
@@ -242,30 +490,77 @@ def evaluate(
     footage: str | Path | None = None,
     cfg: EvalConfig | None = None,
     progress: bool = True,
+    split: str = "test",
 ) -> dict[str, Any]:
-    """Run every evaluation; the synthetic test split comes from ``data_dir`` (its ``test``
-    split) or is simulated from ``cfg.families`` with held-out seeds."""
+    """Run every evaluation within ``cfg.minutes``; the synthetic test scenes come from
+    ``data_dir``'s ``split`` (``test`` or ``ood``) or are simulated from ``cfg.families``."""
     cfg = cfg or EvalConfig()
+    budget = _Budget(cfg.minutes)
+    res = model.resolution
+    length = cfg.observed + cfg.horizon
     if data_dir is not None:
-        from twinsim.neural.data import dataset_scenes
-
-        scenes = dataset_scenes(data_dir, "test", model.resolution, max_scenes=cfg.test_scenes)
+        stream, total = _dataset_stream(data_dir, split, res, cfg.test_scenes)
     else:
-        scenes = synthetic_scenes(
-            cfg.families, cfg.test_scenes, cfg.scene_frames, model.resolution, cfg.seed, progress
-        )
+        stream, total = _scene_stream(cfg, res), cfg.test_scenes
     results: dict[str, Any] = {
-        "prediction": prediction_quality(model, scenes, cfg.observed, cfg.horizon)
+        "config": dataclasses.asdict(cfg),
+        "inference": dataclasses.asdict(model.inference),
+        "prediction": prediction_quality(
+            model, stream, cfg.observed, cfg.horizon, total, budget, progress
+        ),
     }
-    if cfg.permanence_scenes:
+    if data_dir is None and length > cfg.scene_frames:
+        raise ValueError(f"scene_frames {cfg.scene_frames} < observed + horizon {length}")
+    if footage is not None and not budget.spent():
+        results["real"] = real_footage(model, footage, cfg.observed, cfg.real_horizon, progress)
+    if cfg.permanence_scenes and not budget.spent():
         results["permanence"] = permanence(
-            model, cfg.permanence_scenes, cfg.seed, progress=progress
+            model, cfg.permanence_scenes, cfg.seed, progress=progress, budget=budget
         )
-    if cfg.voe_pairs:
-        results["voe"] = voe(model, cfg.voe_pairs, cfg.seed, progress=progress)
-    if footage is not None:
-        results["real"] = real_footage(model, footage, cfg.observed, cfg.real_horizon)
+    if cfg.voe_items and not budget.spent():
+        results["voe"] = balanced_voe(
+            model, cfg.voe_items, cfg.seed, progress=progress, budget=budget
+        )
+    if cfg.camera_shift and data_dir is None and not budget.spent():
+        results["prediction_camera_shift"] = prediction_quality(
+            model, _scene_stream(cfg, res, cfg.camera_shift), cfg.observed, cfg.horizon,
+            cfg.test_scenes, budget, progress, desc="prediction, shifted cameras",
+        )  # fmt: skip
+        results["prediction_camera_shift"]["camera_shift_m"] = cfg.camera_shift
+    results["budget_spent"] = budget.spent()
     return results
+
+
+def _quality_lines(pq: dict[str, Any], title: str, h: int) -> list[str]:
+    lines = []
+    for subset in ("moving", "still"):
+        part = pq.get(subset)
+        if not part:
+            continue
+        n = pq["windows"][subset]
+        lines.append(f"{title}: {n} {subset} windows, PSNR dB / SSIM per step")
+        lines.append("step  model           copy-last       linear")
+        for k in range(len(part["model"]["psnr"])):
+            row = [f"{part[p]['psnr'][k]:6.2f} / {part[p]['ssim'][k]:.3f}" for p in PREDICTORS]
+            lines.append(f"{k + 1:4d}  " + "  ".join(row))
+        m = {p: float(np.mean(part[p]["psnr"][:h])) for p in PREDICTORS}
+        pl = {p: part[p]["psnr_pooled_all"] for p in PREDICTORS}
+        lines.append(
+            f"  mean over steps 1..{h}: model {m['model']:.2f}, copy-last {m['copy_last']:.2f} "
+            f"({m['model'] - m['copy_last']:+.2f} dB), linear {m['linear']:.2f}"
+        )
+        lines.append(
+            f"  pooled MSE, steps 1..{h}: model {pl['model']:.2f}, copy-last "
+            f"{pl['copy_last']:.2f} ({pl['model'] - pl['copy_last']:+.2f} dB), "
+            f"linear {pl['linear']:.2f}"
+        )
+        if subset == "moving":
+            ahead = sum(
+                part["model"]["psnr"][k] > part["copy_last"]["psnr"][k]
+                for k in range(len(part["model"]["psnr"]))
+            )
+            lines.append(f"  model ahead of copy-last at {ahead} of {h} steps")
+    return lines
 
 
 def format_table(results: dict[str, Any]) -> str:
@@ -273,69 +568,46 @@ def format_table(results: dict[str, Any]) -> str:
     lines = []
     pq = results.get("prediction")
     if pq:
-        lines.append(f"prediction quality ({pq['clips']} test clips): PSNR dB / SSIM per step")
-        lines.append("step  model          copy-last      linear")
-        for k in range(len(pq["model"]["psnr"])):
-            row = [
-                f"{pq[n]['psnr'][k]:6.2f} / {pq[n]['ssim'][k]:.3f}"
-                for n in ("model", "copy_last", "linear")
-            ]
-            lines.append(f"{k + 1:4d}  " + "  ".join(row))
-        h = min(12, len(pq["model"]["psnr"]))
-        m = {n: float(np.mean(pq[n]["psnr"][:h])) for n in ("model", "copy_last", "linear")}
-        lines.append(
-            f"mean PSNR steps 1..{h}: model {m['model']:.2f}, copy-last {m['copy_last']:.2f} "
-            f"({m['model'] - m['copy_last']:+.2f} dB), linear {m['linear']:.2f}"
-        )
-        if pq.get("moving_clips"):
-            mv = {
-                n: float(np.mean(pq[n]["psnr_moving"][:h]))
-                for n in ("model", "copy_last", "linear")
-            }
-            lines.append(
-                f"  on the {pq['moving_clips']} clips with motion: model {mv['model']:.2f}, "
-                f"copy-last {mv['copy_last']:.2f} ({mv['model'] - mv['copy_last']:+.2f} dB), "
-                f"linear {mv['linear']:.2f}"
-            )
-        if "psnr_pooled" in pq["model"]:
-            pl = {n: float(np.mean(pq[n]["psnr_pooled"][:h])) for n in ("model", "copy_last")}
-            lines.append(
-                f"  PSNR of the MSE pooled over clips, steps 1..{h}: model {pl['model']:.2f}, "
-                f"copy-last {pl['copy_last']:.2f} ({pl['model'] - pl['copy_last']:+.2f} dB)"
-            )
+        lines += _quality_lines(pq, "prediction", len(pq.get("moving", pq.get("still", {}))
+                                                      .get("model", {}).get("psnr", [])))  # fmt: skip
+    cs = results.get("prediction_camera_shift")
+    if cs:
+        title = f"prediction, cameras shifted {cs['camera_shift_m']} m (out of training range)"
+        lines += _quality_lines(cs, title, len(cs.get("moving", {}).get("model", {})
+                                              .get("psnr", [])))  # fmt: skip
     pm = results.get("permanence")
     if pm:
         lines.append(
             f"object permanence ({pm['scenes']} scenes, {pm['skipped']} skipped; chance 0.5): "
-            f"model {pm['model']:.3f}, copy-last {pm['copy_last']:.3f}, linear {pm['linear']:.3f}"
+            f"model {pm['model']:.3f} (gated by the occluder's motion: {pm['model_gated']:.3f}, "
+            f"gate passed {pm['gate_passed']}), copy-last {pm['copy_last']:.3f}, "
+            f"linear {pm['linear']:.3f}"
         )
     vo = results.get("voe")
     if vo:
-        kinds = list(vo["model"]["per_kind"])
-        lines.append(f"violation of expectation ({vo['pairs_per_kind']} pairs per kind)")
-        lines.append("kind            model  copy-last  linear   pairs  model 95% interval")
-        for k in kinds:
-            vals = [vo[n]["per_kind"][k] for n in ("model", "copy_last", "linear")]
-            row = f"{k:14s}  {vals[0]:.3f}  {vals[1]:.3f}      {vals[2]:.3f}"
-            if "per_kind_ci95" in vo["model"]:  # absent in results saved before it existed
-                lo, hi = vo["model"]["per_kind_ci95"][k]
-                row += f"  {vo['model']['per_kind_pairs'][k]:6d}  {lo:.2f}..{hi:.2f}"
-            lines.append(row)
-        for key in ("accuracy", "auc"):
-            vals = [vo[n][key] for n in ("model", "copy_last", "linear")]
-            lines.append(f"{'overall ' + key:14s}  {vals[0]:.3f}  {vals[1]:.3f}      {vals[2]:.3f}")
+        lines.append(
+            "violation of expectation, balanced (IntPhys-style quadruplets from "
+            f"{', '.join(vo['families'])}; copy-last and linear score 0.5 by construction)"
+        )
+        lines.append("kind            items  model  95% interval  gated  copy-last  linear")
+        for k in [*vo["kinds"], "overall"]:
+            items = vo["items"].get(k, sum(vo["items"].values()))
+            ci = vo["ci95"].get(k)
+            ci_s = f"{ci[0]:.2f}..{ci[1]:.2f}" if ci else "          "
+            lines.append(
+                f"{k:14s}  {items:5d}  {vo['model'][k]:.3f}  {ci_s:12s}  "
+                f"{vo['model_gated'][k]:.3f}  {vo['copy_last'][k]:.3f}      {vo['linear'][k]:.3f}"
+            )
     rf = results.get("real")
     if rf and rf.get("clips"):
         lines.append(f"real footage ({rf['clips']} held-out windows: {', '.join(rf['held_out'])})")
-        pooled = "model_pooled" in rf
-        lines.append(
-            "step  model   copy-last" + ("   (pooled MSE: model  copy-last)" if pooled else "")
-        )
-        for k, (a, b) in enumerate(zip(rf["model"], rf["copy_last"], strict=True)):
-            tail = (
-                f"   {rf['model_pooled'][k]:19.2f}  {rf['copy_last_pooled'][k]:9.2f}"
-                if pooled
-                else ""
+        lines.append("step  model   copy-last  linear   | pooled MSE: model  copy-last")
+        for k in range(len(rf["model"])):
+            lines.append(
+                f"{k + 1:4d}  {rf['model'][k]:6.2f}  {rf['copy_last'][k]:9.2f}  "
+                f"{rf['linear'][k]:6.2f}   | {rf['model_pooled'][k]:17.2f}  "
+                f"{rf['copy_last_pooled'][k]:9.2f}"
             )
-            lines.append(f"{k + 1:4d}  {a:6.2f}  {b:6.2f}{tail}")
+    if results.get("budget_spent"):
+        lines.append("NOTE: the --minutes budget ran out; later stages were cut short or skipped")
     return "\n".join(lines)

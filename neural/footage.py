@@ -78,21 +78,35 @@ def resize_frames(frames: np.ndarray, resolution: int) -> np.ndarray:
 
 
 def decode_video(path: str | Path, resolution: int, max_frames: int = 256) -> np.ndarray:
-    """Decode up to ``max_frames`` frames of a video file, resized; raises on a bad file."""
+    """Decode up to ``max_frames`` frames of a video file, resized.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: the file is not a decodable video (names the file and the reason).
+    """
     import av
 
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"video {str(path)!r} does not exist")
     out = []
-    with av.open(str(path)) as container:
-        if not container.streams.video:
-            raise ValueError("no video stream")
-        stream = container.streams.video[0]
-        for frame in container.decode(stream):
-            rgb = frame.to_ndarray(format="rgb24")
-            out.append(resize_frames(rgb[None], resolution)[0])
-            if len(out) >= max_frames:
-                break
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise ValueError(f"{path}: no video stream")
+            stream = container.streams.video[0]
+            for frame in container.decode(stream):
+                rgb = frame.to_ndarray(format="rgb24")
+                out.append(resize_frames(rgb[None], resolution)[0])
+                if len(out) >= max_frames:
+                    break
+    except av.error.FFmpegError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise ValueError(
+            f"{path}: not a readable video ({reason}); give a video file such as .mp4, .webm or "
+            ".mov"
+        ) from None
     if not out:
-        raise ValueError("no frames decoded")
+        raise ValueError(f"{path}: no frames decoded")
     return np.stack(out)
 
 

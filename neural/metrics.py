@@ -14,6 +14,7 @@ __all__ = [
     "PSNR_CAP",
     "copy_last",
     "linear_extrapolation",
+    "mse_to_psnr",
     "pairwise_accuracy",
     "permanence_kept",
     "psnr",
@@ -51,10 +52,13 @@ def psnr_pooled(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return _db(((p - t) ** 2).mean(axis=(0, 2, 3, 4)))
 
 
-def _db(mse: np.ndarray) -> np.ndarray:
+def mse_to_psnr(mse: np.ndarray) -> np.ndarray:
     """PSNR in dB of an MSE on the 0..1 scale, capped at :data:`PSNR_CAP`."""
     with np.errstate(divide="ignore"):
-        return np.minimum(-10.0 * np.log10(mse), PSNR_CAP)
+        return np.minimum(-10.0 * np.log10(np.asarray(mse, np.float64)), PSNR_CAP)
+
+
+_db = mse_to_psnr
 
 
 def ssim(pred: np.ndarray, truth: np.ndarray, window: int = 7) -> np.ndarray:

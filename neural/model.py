@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from twinsim.neural.config import ModelConfig
+from twinsim.neural.config import InferenceConfig, ModelConfig
 
 __all__ = ["FlowMemoryNet", "RolloutOutput"]
 
@@ -46,21 +46,37 @@ class RolloutOutput:
             frame t (observed, or predicted when t >= n_obs) stored into memory.
         keeps: like ``writes``, the keep gate of each step (probability that the pixel keeps
             the newest input frame's value); empty unless ``model.keep_gate``.
+        flows: (B, n_obs - 1 + horizon, 2, H, W) the warp of each step in pixels: where each
+            pixel of the predicted frame comes from in the newest input frame (backward flow).
+        blends: (B, n_obs - 1 + horizon, 3, H, W) blend weights of each step (warped frame,
+            memory, paint).
     """
 
-    def __init__(self, teacher: Tensor, future: Tensor, writes: Tensor, keeps: Tensor) -> None:
+    def __init__(
+        self,
+        teacher: Tensor,
+        future: Tensor,
+        writes: Tensor,
+        keeps: Tensor,
+        flows: Tensor,
+        blends: Tensor,
+    ) -> None:
         self.teacher = teacher
         self.future = future
         self.writes = writes
         self.keeps = keeps
+        self.flows = flows
+        self.blends = blends
 
 
 class FlowMemoryNet(nn.Module):
     """U-Net over K context frames plus a memory image; see the module docstring."""
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, inference: InferenceConfig | None = None) -> None:
         super().__init__()
         self.cfg = cfg
+        # load-time settings (snap, recall): not part of what the checkpoint is
+        self.inference = inference if inference is not None else InferenceConfig()
         cin = 3 * cfg.context + self.memory_channels + cfg.action_dim
         ch = cfg.channels
         self.enc = nn.ModuleList()
@@ -106,10 +122,11 @@ class FlowMemoryNet(nn.Module):
 
     def step(
         self, ctx: Tensor, memory: Tensor, action: Tensor | None = None
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None, Tensor, Tensor]:
         """One step: context (B, K, 3, H, W) and memory (B, M, H, W) -> next frame, new memory,
-        the (soft) write mask (B, 1, H, W) that stored the newest context frame into memory and
-        the keep gate (B, 1, H, W), or None without ``cfg.keep_gate``.
+        the (soft) write mask (B, 1, H, W) that stored the newest context frame into memory,
+        the keep gate (B, 1, H, W) (None without ``cfg.keep_gate``), the flow (B, 2, H, W) and
+        the blend weights (B, 3, H, W).
 
         With ``cfg.hard_write`` the memory update uses the mask rounded to 0 or 1 and memory has
         a 4th channel, 1 where a pixel has ever been stored (an input, so that the network knows
@@ -166,16 +183,17 @@ class FlowMemoryNet(nn.Module):
                 pred = keep * last + (1 - keep) * pred
             else:
                 pred = torch.where(keep > 0.5, last, pred)
-        if self.cfg.recall > 0 and not self.training:
+        recall, snap = self.inference.recall, self.inference.snap
+        if recall > 0 and self.cfg.hard_write and not self.training:
             # Uncovered: the newest frame was held out of memory here (occluder) and the
             # prediction leaves it; what memory saw before the occluder came comes back.
             held = (write < 0.5) & (memory[:, 3:] > 0.5)
-            leaves = (pred - last).abs().amax(1, keepdim=True) > self.cfg.recall / 255.0
+            leaves = (pred - last).abs().amax(1, keepdim=True) > recall / 255.0
             pred = torch.where(held & leaves, memory[:, :3], pred)
-        if self.cfg.snap > 0 and not self.training:
-            still = (pred - last).abs().amax(1, keepdim=True) < self.cfg.snap / 255.0
+        if snap > 0 and not self.training:
+            still = (pred - last).abs().amax(1, keepdim=True) < snap / 255.0
             pred = torch.where(still, last, pred)
-        return pred, memory, soft, keep
+        return pred, memory, soft, keep, flow, blend
 
     def forward(
         self,
@@ -195,11 +213,14 @@ class FlowMemoryNet(nn.Module):
         memory = frames[:, 0]
         if self.cfg.hard_write:  # nothing stored yet: validity 0 until the first write
             memory = torch.cat([memory, memory[:, :1] * 0], 1)
-        teacher, future, writes, keeps = [], [], [], []
+        teacher, future, writes, keeps, flows, blends = [], [], [], [], [], []
         for t in range(n_obs - 1 + horizon):
             act = actions[:, t] if actions is not None else None
-            pred, memory, write, keep = self.step(torch.stack(window[-k:], 1), memory, act)
+            step = self.step(torch.stack(window[-k:], 1), memory, act)
+            pred, memory, write, keep, flow, blend = step
             writes.append(write)
+            flows.append(flow)
+            blends.append(blend)
             if keep is not None:
                 keeps.append(keep)
             if t + 1 < n_obs:
@@ -216,6 +237,8 @@ class FlowMemoryNet(nn.Module):
             torch.stack(future, 1) if future else empty,
             torch.stack(writes, 1) if writes else no_mask,
             torch.stack(keeps, 1) if keeps else no_mask,
+            torch.stack(flows, 1) if flows else frames.new_zeros(b, 0, 2, *frames.shape[3:]),
+            torch.stack(blends, 1) if blends else empty,
         )
 
     rollout = forward  # readable name outside DDP; DDP needs the call to go via forward

@@ -3,28 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import torch
 from twinsim.neural.checkpoint import load_model
-from twinsim.neural.config import RunConfig
+from twinsim.neural.config import InferenceConfig, RunConfig
 from twinsim.neural.footage import resize_frames
 from twinsim.neural.model import FlowMemoryNet
 from twinsim.sim.errors import UnknownNameError
 
-__all__ = ["PRETRAINED", "PRETRAINED_DIR", "WorldModel", "load_pretrained"]
+__all__ = ["BUNDLED", "PRETRAINED", "PRETRAINED_DIR", "Bundled", "WorldModel", "load_pretrained"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "assets" / "pretrained"
-# bundled checkpoints by name (each trained with the preset of the same name)
-PRETRAINED: Mapping[str, Path] = MappingProxyType(
+
+
+@dataclass(frozen=True)
+class Bundled:
+    """A model shipped in ``assets/``: where it is and exactly how it was made.
+
+    Attributes:
+        folder: checkpoint folder (``model.safetensors`` + ``config.json``).
+        preset: the preset it was trained with; its ``config.json`` equals
+            ``preset(preset).override(overrides)`` (checked by the tests).
+        overrides: ``--set`` assignments of the training command beyond the preset.
+        command: the documented training command.
+        inference: the load-time settings it is evaluated and shipped with.
+    """
+
+    folder: Path
+    preset: str
+    command: str
+    overrides: tuple[str, ...] = ()
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+
+
+BUNDLED: Mapping[str, Bundled] = MappingProxyType(
     {
-        "cpu": PRETRAINED_DIR,
-        "cpu-occlusion": PRETRAINED_DIR.with_name("pretrained-occlusion"),
-        "cpu-keep": PRETRAINED_DIR.with_name("pretrained-keep"),
+        "cpu": Bundled(
+            PRETRAINED_DIR,
+            "cpu",
+            "twinsim train --preset cpu --footage ../shared/footage --out RUN --minutes 28 "
+            "--threads 1; then the same with --minutes 22 --resume (175 steps in all on 2 "
+            "shared cores; see assets/pretrained/train_info.json)",
+        ),
     }
 )
+PRETRAINED: Mapping[str, Path] = MappingProxyType({k: b.folder for k, b in BUNDLED.items()})
 
 
 class WorldModel:
@@ -36,16 +64,33 @@ class WorldModel:
     are centre-cropped and resized to ``resolution``; outputs are always at ``resolution``.
     """
 
-    def __init__(self, net: FlowMemoryNet, config: RunConfig, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        net: FlowMemoryNet,
+        config: RunConfig,
+        device: str = "cpu",
+        inference: InferenceConfig | None = None,
+    ) -> None:
         self.net = net.to(device).eval()
         self.config = config
         self.device = device
+        if inference is not None:
+            self.net.inference = inference
+
+    @property
+    def inference(self) -> InferenceConfig:
+        """The load-time settings in use (snap, recall); not part of the checkpoint."""
+        return self.net.inference
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> WorldModel:
-        """Load a checkpoint folder, run folder or model.safetensors file."""
+    def load(cls, path: str | Path, device: str = "cpu", **settings: Any) -> WorldModel:
+        """Load a checkpoint folder, run folder or model.safetensors file.
+
+        ``settings``: inference settings (fields of :class:`InferenceConfig`: ``snap``,
+        ``recall``) overriding their defaults.
+        """
         net, cfg = load_model(path, device=device)
-        return cls(net, cfg, device)
+        return cls(net, cfg, device, _settings(InferenceConfig(), settings))
 
     @property
     def resolution(self) -> int:
@@ -98,10 +143,18 @@ class WorldModel:
         """Batched :meth:`predict`: (B, T, H, W, 3) uint8 -> (B, horizon, R, R, 3) uint8."""
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
-        torch.manual_seed(seed)  # the predictor is deterministic; seeded for future samplers
+        del seed  # the predictor is deterministic (the caller's global RNG is left alone)
         x = self._prepare(frames)
         acts = self._actions(actions, x.shape[0], x.shape[1], horizon)
-        out = self.net.rollout(x, horizon, acts).future
+        roll = self.net.rollout(x, horizon, acts)
+        out = roll.future
+        # (not for action-conditioned models: actions change the future the context cannot judge)
+        if self.inference.fallback and not self.config.model.action_dim and x.shape[1] >= 2:
+            # self-assessment on the context: one-step error vs copy-last's, per clip
+            model_err = ((roll.teacher - x[:, 1:]) ** 2).mean(dim=(1, 2, 3, 4))
+            copy_err = ((x[:, :-1] - x[:, 1:]) ** 2).mean(dim=(1, 2, 3, 4))
+            keep = (model_err >= copy_err)[:, None, None, None, None]
+            out = torch.where(keep, x[:, -1:].expand_as(out), out)
         return (
             (out * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 1, 3, 4, 2).cpu().numpy()
         )
@@ -123,6 +176,15 @@ class WorldModel:
         return self.predict_batch(frames[None], horizon, acts, seed)[0]
 
     @torch.no_grad()
+    def predict_steps(self, frames: np.ndarray) -> np.ndarray:
+        """Teacher-forced one-step predictions of frames 1..T-1 of (B, T, H, W, 3) uint8 clips
+        (each from the true frames before it): (B, T - 1, R, R, 3) uint8."""
+        out = self.net.rollout(self._prepare(frames), 0).teacher
+        return (
+            (out * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 1, 3, 4, 2).cpu().numpy()
+        )
+
+    @torch.no_grad()
     def step_errors(self, frames: np.ndarray) -> np.ndarray:
         """One-step prediction MSE of every observed frame 1..T-1: (B, T-1) float (surprise)."""
         x = self._prepare(frames)
@@ -130,27 +192,33 @@ class WorldModel:
         return ((pred - x[:, 1:]) ** 2).mean(dim=(2, 3, 4)).cpu().numpy()
 
 
-def load_pretrained(name: str = "cpu", device: str = "cpu") -> WorldModel:
-    """A bundled model from ``assets/`` (see docs/neural.md).
+def _settings(base: InferenceConfig, settings: dict[str, Any]) -> InferenceConfig:
+    unknown = sorted(set(settings) - set(base.__dataclass_fields__))
+    if unknown:
+        raise UnknownNameError("inference setting", unknown[0], sorted(base.__dataclass_fields__))
+    return InferenceConfig.from_dict({**base.__dict__, **settings})
+
+
+def load_pretrained(name: str = "cpu", device: str = "cpu", **settings: Any) -> WorldModel:
+    """A bundled model from ``assets/`` (see docs/neural.md) with its documented inference
+    settings, each overridable, e.g. ``load_pretrained(snap=0)``.
 
     Args:
-        name: ``"cpu"`` (``assets/pretrained/``: best on clips with motion),
-            ``"cpu-occlusion"`` (``assets/pretrained-occlusion/``: keeps hidden objects and is
-            surprised by impossible events, at some cost in PSNR) or ``"cpu-keep"``
-            (``assets/pretrained-keep/``: ``cpu-occlusion`` with a learned keep gate; best mean
-            PSNR and closest to copy-last on real footage, permanence 0.9, weaker VoE).
+        name: ``"cpu"`` (``assets/pretrained/``, the default).
         device: torch device.
+        settings: inference settings (:class:`InferenceConfig` fields: ``snap``, ``recall``).
 
     Raises:
-        UnknownNameError: an unknown ``name`` (the valid ones are listed).
+        UnknownNameError: an unknown ``name`` or setting (the valid ones are listed).
         FileNotFoundError: the checkpoint files are missing from this installation.
     """
-    if name not in PRETRAINED:
-        raise UnknownNameError("pretrained model", name, PRETRAINED)
-    folder = PRETRAINED[name]
-    if not (folder / "model.safetensors").is_file():
+    if name not in BUNDLED:
+        raise UnknownNameError("pretrained model", name, BUNDLED)
+    b = BUNDLED[name]
+    if not (b.folder / "model.safetensors").is_file():
         raise FileNotFoundError(
-            f"no bundled model at {folder}; train one with "
-            f"`twinsim train --preset {name} --out RUN` and copy its checkpoint there"
+            f"no bundled model at {b.folder}; train one with `{b.command}` and copy its "
+            f"checkpoint there"
         )
-    return WorldModel.load(folder, device)
+    net, cfg = load_model(b.folder, device=device)
+    return WorldModel(net, cfg, device, _settings(b.inference, settings))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +22,25 @@ from tqdm import tqdm
 from twinsim.neural.checkpoint import (
     CheckpointError,
     load_state,
+    read_tensors,
     resolve_checkpoint,
     save_checkpoint,
     write_atomic,
 )
+from twinsim.neural.clips import dataset_source, engine_source
 from twinsim.neural.config import RunConfig
-from twinsim.neural.data import TOY, ClipBank, dataset_scenes, labelled_scenes, synthetic_scenes
+from twinsim.neural.data import TOY, ClipBank
 from twinsim.neural.footage import load_footage
+from twinsim.neural.guards import (
+    check_backward_safe,
+    check_finite_model,
+    check_model_memory,
+    prepare_run_folder,
+    prune_checkpoints,
+)
 from twinsim.neural.model import FlowMemoryNet
 
-__all__ = ["TrainResult", "learning_rate", "to_tensor", "train"]
+__all__ = ["LOSS_TERMS", "TrainResult", "learning_rate", "loss_terms", "to_tensor", "train"]
 
 VAL_SEED_OFFSET = 1_000_000  # validation scenes never share a seed with training scenes
 KEEP_CHECKPOINTS = 2
@@ -67,36 +75,77 @@ def learning_rate(cfg: RunConfig, step: int) -> float:
     return t.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def _loss(
-    model: torch.nn.Module,
-    clips: torch.Tensor,
-    cfg: RunConfig,
-    occluder: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Unrolled MSE + half the teacher-forced MSE (+ the write-mask loss when labels exist,
-    + the keep-gate loss with ``model.keep_gate``).
+LOSS_TERMS = ("frames", "write", "keep", "flow", "recall")
 
-    ``occluder``: (B, T, H, W) bool occluder masks of ``clips``; the write mask of frame t
-    should be 0 on the occluder and 1 elsewhere (weight ``train.write_weight``).
+
+def loss_terms(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], cfg: RunConfig
+) -> dict[str, torch.Tensor]:
+    """Every loss term of one batch, unweighted (a term whose labels are absent is left out).
+
+    * ``frames``: MSE of the unrolled rollout + half the teacher-forced one-step MSE.
+    * ``write``: BCE of the memory write mask against "store every pixel except an occluder's"
+      (engine segmentation + the families' ``occluder`` role; real clips: store everything).
+    * ``keep``: BCE of the keep gate against "the true next frame equals the newest input".
+    * ``flow``: mean |warp - engine backward flow| / ``model.max_flow`` over pixels with a flow
+      label, every step (full resolution).
+    * ``recall``: BCE pushing the blend's memory weight to 1 where an occluder covered the
+      newest input frame and has left the predicted frame.
+
+    ``batch``: float ``rgb`` (B, T, 3, H, W) in [0, 1] plus optional ``occluder`` (B, T, H, W)
+    bool, ``flow`` (B, T, H, W, 2) float and ``flow_valid`` (B, T, H, W) bool.
     """
+    clips = batch["rgb"]
     warm = cfg.data.clip_length - cfg.train.unroll
     out = model(clips[:, :warm], cfg.train.unroll)
-    loss = F.mse_loss(out.future, clips[:, warm:])
+    terms = {"frames": F.mse_loss(out.future, clips[:, warm:])}
     if out.teacher.shape[1]:
-        loss = loss + 0.5 * F.mse_loss(out.teacher, clips[:, 1:warm])
-    if occluder is not None and cfg.train.write_weight > 0:
-        n = out.writes.shape[1]
+        terms["frames"] = terms["frames"] + 0.5 * F.mse_loss(out.teacher, clips[:, 1:warm])
+    n = out.writes.shape[1]  # step t reads frame t (newest input) and predicts frame t + 1
+    occluder = batch.get("occluder")
+    if occluder is not None:
         target = (~occluder[:, :n, None]).float()
-        bce = F.binary_cross_entropy(out.writes.clamp(1e-4, 1 - 1e-4), target)
-        loss = loss + cfg.train.write_weight * bce
-    if cfg.train.keep_weight > 0 and out.keeps.shape[1]:
+        terms["write"] = F.binary_cross_entropy(out.writes.clamp(1e-4, 1 - 1e-4), target)
+        if out.blends.shape[1]:
+            left = (occluder[:, :n] & ~occluder[:, 1 : n + 1])[:, :, None].float()
+            if left.sum() > 0:
+                mem = out.blends[:, :, 1:2].clamp(1e-4, 1 - 1e-4)
+                terms["recall"] = (-torch.log(mem) * left).sum() / left.sum()
+            else:
+                terms["recall"] = out.blends.sum() * 0.0
+    if out.keeps.shape[1]:
         # step t's newest input: true frame t while observed, then the fed-back prediction
         newest = torch.cat([clips[:, :warm], out.future[:, :-1]], 1).detach()
         truth = clips[:, 1 : warm + cfg.train.unroll]
         still = ((truth - newest).abs().amax(2, keepdim=True) < KEEP_TOLERANCE).float()
-        bce = F.binary_cross_entropy(out.keeps.clamp(1e-4, 1 - 1e-4), still)
-        loss = loss + cfg.train.keep_weight * bce
-    return loss
+        terms["keep"] = F.binary_cross_entropy(out.keeps.clamp(1e-4, 1 - 1e-4), still)
+    if "flow" in batch:
+        m = cfg.model.max_flow
+        target = batch["flow"][:, 1 : n + 1].permute(0, 1, 4, 2, 3).clamp(-m, m)
+        valid = batch["flow_valid"][:, 1 : n + 1, None].float()
+        err = (out.flows - target).abs() / m
+        terms["flow"] = (err * valid).sum() / (2 * valid.sum()).clamp_min(1.0)
+    return terms
+
+
+def _loss(model: torch.nn.Module, batch: dict[str, torch.Tensor], cfg: RunConfig) -> torch.Tensor:
+    """The training loss: the frame term plus each auxiliary term at its ``train.*_weight``."""
+    terms = loss_terms(model, batch, cfg)
+    t = cfg.train
+    weights = {"frames": 1.0, "write": t.write_weight, "keep": t.keep_weight,
+               "flow": t.flow_weight, "recall": t.recall_weight}  # fmt: skip
+    return sum(weights[k] * v for k, v in terms.items() if weights[k] > 0)
+
+
+def batch_to_tensors(batch: dict[str, np.ndarray], device: str | torch.device) -> dict:
+    """A sampled numpy batch (see :class:`ClipBank`) as torch tensors for :func:`loss_terms`."""
+    out = {"rgb": to_tensor(batch["rgb"], device)}
+    for key in ("occluder", "flow", "flow_valid"):
+        if key in batch:
+            out[key] = torch.from_numpy(batch[key]).to(device)
+    if "flow" in out:
+        out["flow"] = out["flow"].float()
+    return out
 
 
 @torch.no_grad()
@@ -118,28 +167,44 @@ def _validate(
 
 
 def _build_data(
-    cfg: RunConfig, data_dir: str | Path | None, footage: str | Path | None, run: Path, rank: int
+    cfg: RunConfig,
+    data_dir: str | Path | None,
+    footage: str | Path | None,
+    run: Path,
+    rank: int,
+    deadline: float | None = None,
+    progress: bool = True,
 ) -> tuple[ClipBank, np.ndarray]:
+    """The training clip bank and validation scenes; both paths give the same clip labels."""
     d, res = cfg.data, cfg.model.resolution
-    show = rank == 0
-    occ = vis = None
+    show = rank == 0 and progress
+    labels = cfg.clip_labels()
     if data_dir is not None:
-        train = dataset_scenes(data_dir, "train", res)
+        source = dataset_source(data_dir, "train", res, labels)
         try:
-            val = dataset_scenes(data_dir, "val", res, max_scenes=32)
-        except (ValueError, KeyError):  # no val split: hold out the last tenth of train
-            k = max(1, len(train) // 10)
-            train, val = train[:-k], train[-k:]
-    elif TOY not in d.families and (d.occlusion_windows > 0 or cfg.train.write_weight > 0):
-        train, occ, vis = labelled_scenes(d.families, d.scenes, d.frames, res, d.seed, show)
+            val_src = dataset_source(data_dir, "val", res, max_scenes=32)
+            val = np.stack([val_src.rgb(i) for i in range(len(val_src))])
+        except (ValueError, KeyError, LookupError):  # no val split: last tenth of train
+            k = max(1, len(source) // 10)
+            val = np.stack([source.rgb(i) for i in range(len(source) - k, len(source))])
     else:
-        train = synthetic_scenes(d.families, d.scenes, d.frames, res, d.seed, show)
-    if data_dir is None:
+        if TOY in d.families and "flow" in labels:
+            raise ValueError(
+                "train.flow_weight needs engine flow labels; the toy family has none "
+                "(set train.flow_weight=0 or use engine families)"
+            )
+        source = engine_source(d.families, d.scenes, d.frames, res, d.seed, labels, show,
+                                  deadline)  # fmt: skip
         n_val = max(4, min(32, d.scenes // 8))
-        val = synthetic_scenes(d.families, n_val, d.frames, res, d.seed + VAL_SEED_OFFSET, show)
-    bank = ClipBank(train, real_fraction=d.real_fraction)
-    if occ is not None:
-        bank.occluder, bank.visible = occ, vis
+        val_src = engine_source(d.families, n_val, d.frames, res, d.seed + VAL_SEED_OFFSET,
+                                   progress=show)  # fmt: skip
+        val = np.stack([val_src.rgb(i) for i in range(len(val_src))])
+    if d.occlusion_windows > 0 and show:
+        spans = ClipBank(source).spanning_starts(d.clip_length, d.clip_length - cfg.train.unroll)
+        if not spans:
+            tqdm.write("data.occlusion_windows: no window of these scenes spans an occlusion "
+                       "(families without an occluder role?); sampling plain windows")  # fmt: skip
+    bank = ClipBank(source, real_fraction=d.real_fraction)
     if footage is not None:
         fs = load_footage(footage, res)
         train_real, held = fs.split()
@@ -166,8 +231,7 @@ def _save(run: Path, model: FlowMemoryNet, cfg: RunConfig, opt, step: int, extra
     name = f"step-{step:07d}"
     save_checkpoint(ckdir / name, model, cfg, opt, step, extra)
     write_atomic(run / "last.json", json.dumps({"checkpoint": f"checkpoints/{name}", "step": step}))
-    for old in sorted(ckdir.glob("step-*"))[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
+    prune_checkpoints(ckdir, step, KEEP_CHECKPOINTS)
 
 
 def train(
@@ -180,6 +244,7 @@ def train(
     minutes: float | None = None,
     progress: bool = True,
     stop_at: int | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train ``cfg`` into run folder ``out``; see the module docstring.
 
@@ -189,16 +254,29 @@ def train(
         footage: folder of real videos / image sequences mixed in at ``cfg.data.real_fraction``
             (every third clip by name is held out for evaluation and never trained on).
         resume: continue from ``out/last.json``; the config must match the saved one.
-        minutes: wall-clock budget; the run checkpoints and stops when it is spent.
+            Without ``resume`` or ``overwrite`` a non-empty ``out`` is refused.
+        minutes: wall-clock budget of the whole run (scene simulation, footage decoding and
+            training); simulation stops early at half of it, training checkpoints and stops
+            when it is spent.
         stop_at: checkpoint and stop after this global step (the schedule still targets
             ``cfg.train.steps``, so a resumed run continues exactly).
+        overwrite: replace the run saved in ``out`` (its checkpoints, logs and config only).
 
     Raises:
         CheckpointError: resuming a run saved with another config, or nothing to resume.
+        RunFolderError: ``out`` holds files and neither ``resume`` nor ``overwrite`` is set.
+        NonFiniteError: the loss, the predicted flow or the weights became NaN/inf (the run
+            stops before the backward pass; the last good checkpoint stays in place).
+        MemoryBudgetError: the model and its training state would not fit in memory.
     """
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' requested but CUDA is not available; use --device cpu")
     run = Path(out)
+    prepare_run_folder(run, resume, overwrite, int(os.environ.get("RANK", "0")))
+    batch_frames = cfg.train.batch_size * cfg.data.clip_length
+    check_model_memory(cfg.model, f"training model {cfg.model.channels}", True, batch_frames)
+    t_start = time.time()  # --minutes bounds the whole run, scene simulation included
+    deadline = None if minutes is None else t_start + minutes * 60 * 0.5
     rank, world = _dist_setup(device)
     run.mkdir(parents=True, exist_ok=True)
     torch.set_flush_denormal(True)  # tiny gradients of near-static scenes crawl as denormals
@@ -215,14 +293,13 @@ def train(
             raise CheckpointError(
                 f"--resume: {folder} was trained with another config ({saved.name})"
             )
-        from safetensors.torch import load_file
-
-        model.load_state_dict(load_file(str(folder / "model.safetensors"), device=device))
-        meta = load_state(folder, opt)
+        model.load_state_dict(read_tensors(folder / "model.safetensors", device))
+        check_finite_model(model, f"--resume: {folder}/model.safetensors")
+        meta = load_state(folder, opt, max_step=cfg.train.steps)
         start, history["first_loss"] = int(meta["step"]), meta.get("first_loss", float("nan"))
     if rank == 0:
         write_atomic(run / "config.json", cfg.to_json())
-    bank, val = _build_data(cfg, data_dir, footage, run, rank)
+    bank, val = _build_data(cfg, data_dir, footage, run, rank, deadline, progress)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     writer = _tensorboard(run) if rank == 0 else None
     t0, loss_v, frames_per_step = time.time(), float("nan"), cfg.train.batch_size * world
@@ -233,15 +310,17 @@ def train(
     for step in bar:
         for g in opt.param_groups:
             g["lr"] = learning_rate(cfg, step)
-        batch, masks = bank.sample(cfg.train.seed, step, cfg.train.batch_size,
-                                   cfg.data.clip_length, rank, warm, cfg.data.occlusion_windows)  # fmt: skip
-        clips = to_tensor(batch, device)
-        occluder = torch.from_numpy(masks).to(device) if masks is not None else None
-        loss = _loss(net, clips, cfg, occluder)
+        batch = bank.sample(cfg.train.seed, step, cfg.train.batch_size,
+                            cfg.data.clip_length, rank, warm, cfg.data.occlusion_windows)  # fmt: skip
+        loss = _loss(net, batch_to_tensors(batch, device), cfg)
         opt.zero_grad(set_to_none=True)
+        check_backward_safe(loss, step, lambda: _last_good(run))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.train.grad_clip)
         opt.step()
+        check_finite_model(
+            model, lambda s=step: f"training stopped at step {s + 1} ({_last_good(run)})"
+        )
         loss_v = float(loss.detach())
         if math.isnan(history["first_loss"]):
             history["first_loss"] = loss_v
@@ -260,7 +339,7 @@ def train(
                 if writer is not None:
                     writer.add_scalar("val/psnr", vp, done)
                     writer.add_scalar("train/loss", loss_v, done)
-        stop = _budget_spent(t0, minutes, device) or (stop_at is not None and done >= stop_at)
+        stop = _budget_spent(t_start, minutes, device) or (stop_at is not None and done >= stop_at)
         if rank == 0 and (done % cfg.train.ckpt_every == 0 or done == cfg.train.steps or stop):
             _save(run, model, cfg, opt, done, {"first_loss": history["first_loss"]})
         if stop:
@@ -272,6 +351,14 @@ def train(
     if math.isnan(vp):
         vp, vc = _validate(model, val, cfg, device)
     return TrainResult(run, done, history["first_loss"], loss_v, vp, vc, time.time() - t0)
+
+
+def _last_good(run: Path) -> str:
+    try:
+        name = json.loads((run / "last.json").read_text())["checkpoint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no checkpoint was saved yet; lower train.lr and start again"
+    return f"last good checkpoint: {run / name}; lower train.lr and start a new run"
 
 
 def _budget_spent(t0: float, minutes: float | None, device: str) -> bool:

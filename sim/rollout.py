@@ -2,17 +2,43 @@
 
 All per-frame arrays share the leading axis T = ``spec.world.num_frames`` (frame 0 is t = 0).
 Labels not requested are None. See docs/conventions.md for coordinate conventions.
+
+On disk (:meth:`Rollout.save`): ``preview.mp4``, ``arrays.npz`` and ``labels.json`` in one folder.
+
+arrays.npz keys (absent when the label was not computed): ``times`` (T,), ``rgb``, ``depth``,
+``segmentation``, ``flow`` (per-frame arrays, see Rollout), object tracks stacked over bodies in
+spec order: ``object_position`` (T, N, 3), ``object_orientation`` (T, N, 4),
+``object_linear_velocity`` / ``object_angular_velocity`` (T, N, 3), ``object_present`` (T, N),
+``object_bbox`` (T, N, 4), ``object_visible_fraction`` (T, N), ``object_occluded`` (T, N);
+camera ``camera_K`` (3, 3) and ``camera_world_to_camera`` (T, 4, 4).
+labels.json: schema version, spec, labels, id_to_name, camera, contacts, violation.
+Every file is written under a temporary name and renamed into place.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from twinsim.sim import fileio
+from twinsim.sim.errors import UnknownNameError
+from twinsim.sim.labels import ARRAYS, CONTACT_COLUMNS
 from twinsim.sim.spec import SceneSpec
 
-__all__ = ["CameraTrack", "Contact", "ObjectTrack", "Rollout"]
+__all__ = [
+    "LABEL_SCHEMA_VERSION",
+    "CameraTrack",
+    "Contact",
+    "ObjectTrack",
+    "Rollout",
+    "load_rollout",
+    "rollout_arrays",
+    "save_rollout",
+]
 
 
 @dataclass
@@ -124,15 +150,11 @@ class Rollout:
 
     def save(self, directory: str | Path) -> Path:
         """Write preview.mp4, arrays.npz and labels.json into ``directory`` (atomic renames)."""
-        from twinsim.sim.rollout_io import save_rollout
-
         return save_rollout(self, directory)
 
     @classmethod
     def load(cls, directory: str | Path) -> Rollout:
         """Read a folder written by :meth:`save`."""
-        from twinsim.sim.rollout_io import load_rollout
-
         return load_rollout(directory)
 
     def track(self, name: str) -> ObjectTrack:
@@ -140,6 +162,145 @@ class Rollout:
         for t in self.objects:
             if t.name == name:
                 return t
-        from twinsim.sim.errors import UnknownNameError
-
         raise UnknownNameError("body", name, [t.name for t in self.objects])
+
+
+# -- on disk --------------------------------------------------------------------------------
+
+LABEL_SCHEMA_VERSION = 1
+# ObjectTrack fields stored as ``object_<field>`` (T, K, ...) arrays.
+_TRACK_FIELDS = tuple(n.removeprefix("object_") for n in ARRAYS if n.startswith("object_"))
+
+
+def rollout_arrays(rollout: Rollout, labels: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The rollout's arrays by name, laid out and typed as :data:`twinsim.sim.labels.ARRAYS`.
+
+    Args:
+        rollout: the rollout.
+        labels: only the arrays of these labels, ``contacts`` included as an (M, 10) array
+            of :data:`~twinsim.sim.labels.CONTACT_COLUMNS`; a body track the rollout lacks is
+            all zeros. None: every array the rollout holds (contacts stay objects).
+    """
+    chosen = None if labels is None else frozenset(labels)
+    out: dict[str, np.ndarray] = {}
+    for name, info in ARRAYS.items():
+        if chosen is not None and info.label not in chosen:
+            continue
+        value = _array(rollout, name, fill=chosen is not None)
+        if value is not None:
+            out[name] = np.asarray(value).astype(info.dtype, copy=False)
+    if chosen is not None and "contacts" in chosen:
+        ids = {n: i + 1 for i, n in enumerate(rollout.spec.names)} | {"floor": 0}
+        rows = [
+            (c.frame, ids.get(c.a, -1), ids.get(c.b, -1), *c.position, *c.normal, c.normal_impulse)
+            for c in rollout.contacts
+        ]
+        out["contacts"] = np.asarray(rows, np.float64).reshape(len(rows), len(CONTACT_COLUMNS))
+    return out
+
+
+def _array(rollout: Rollout, name: str, *, fill: bool) -> np.ndarray | None:
+    if name.startswith("object_"):
+        field, tracks = name.removeprefix("object_"), rollout.objects
+        if not tracks:
+            if not fill:
+                return None
+            tail = ARRAYS[name].shape[2:]
+            return np.zeros(
+                (rollout.num_frames, len(rollout.spec.objects), *tail), ARRAYS[name].dtype
+            )
+        if getattr(tracks[0], field) is None:
+            return None
+        return np.stack([getattr(t, field) for t in tracks], axis=1)
+    if name.startswith("camera_"):
+        cam = rollout.camera
+        return None if cam is None else getattr(cam, name.removeprefix("camera_"))
+    return getattr(rollout, name)
+
+
+def save_rollout(rollout: Rollout, directory: str | Path, *, compress: bool = True) -> Path:
+    """Write ``rollout`` into ``directory`` (created if needed); returns the directory.
+
+    Every file is written to a temporary name and renamed, so an existing rollout in
+    ``directory`` is replaced whole or left untouched.
+    """
+    out = fileio.prepare_output_dir(directory)
+    arrays = {"times": rollout.times, **rollout_arrays(rollout)}
+    cam = rollout.camera
+    fileio.write_npz(out / "arrays.npz", arrays, compress=compress)
+    spec = rollout.spec
+    meta = {
+        "schema_version": LABEL_SCHEMA_VERSION,
+        "labels": sorted(rollout.labels),
+        "num_frames": rollout.num_frames,
+        "fps": spec.world.fps,
+        "object_names": list(spec.names),
+        "id_to_name": {str(k): v for k, v in rollout.id_to_name.items()},
+        "camera": None
+        if cam is None
+        else {
+            "name": cam.name,
+            "width": cam.width,
+            "height": cam.height,
+            "K": cam.K.tolist(),
+            "near": cam.near,
+            "far": cam.far,
+        },
+        "contacts": [dataclasses.asdict(c) for c in rollout.contacts],
+        "violation": None if spec.violation is None else spec.to_dict()["violation"],
+        "spec": spec.to_dict(),
+    }
+    fileio.write_bytes(out / "labels.json", json.dumps(meta, indent=1).encode())
+    if rollout.rgb is not None:
+        fileio.write_mp4(out / "preview.mp4", rollout.rgb, spec.world.fps)
+    return out
+
+
+def load_rollout(directory: str | Path) -> Rollout:
+    """Read a folder written by :func:`save_rollout` (no pickles are loaded)."""
+    src = Path(directory)
+    for name in ("labels.json", "arrays.npz"):
+        if not (src / name).is_file():
+            raise FileNotFoundError(f"{src / name} not found: not a saved rollout folder")
+    meta = json.loads((src / "labels.json").read_text())
+    if meta.get("schema_version") != LABEL_SCHEMA_VERSION:
+        raise ValueError(
+            f"labels.json schema_version {meta.get('schema_version')!r}; "
+            f"this twinsim reads {LABEL_SCHEMA_VERSION}"
+        )
+    spec = SceneSpec.from_dict(meta["spec"])
+    with np.load(src / "arrays.npz", allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    objects = []
+    if "object_position" in arrays:
+        for i, name in enumerate(meta["object_names"]):
+            kw = {f: arrays[f"object_{f}"][:, i] for f in _TRACK_FIELDS if f"object_{f}" in arrays}
+            objects.append(ObjectTrack(name=name, **kw))
+    camera = None
+    if meta["camera"] is not None:
+        c = meta["camera"]
+        camera = CameraTrack(
+            name=c["name"],
+            width=c["width"],
+            height=c["height"],
+            K=arrays["camera_K"],
+            world_to_camera=arrays["camera_world_to_camera"],
+            near=c["near"],
+            far=c["far"],
+        )
+    contacts = [
+        Contact(**{**c, "position": tuple(c["position"]), "normal": tuple(c["normal"])})
+        for c in meta["contacts"]
+    ]
+    return Rollout(
+        spec=spec,
+        times=arrays["times"],
+        labels=frozenset(meta["labels"]),
+        rgb=arrays.get("rgb"),
+        depth=arrays.get("depth"),
+        segmentation=arrays.get("segmentation"),
+        flow=arrays.get("flow"),
+        objects=objects,
+        camera=camera,
+        contacts=contacts,
+    )

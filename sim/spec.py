@@ -10,6 +10,14 @@ Conventions (see docs/conventions.md for the full table):
 
 Every dataclass validates itself on construction and raises :class:`SpecError` naming the field,
 the bad value and what is allowed. ``SceneSpec.from_json(spec.to_json()) == spec`` holds exactly.
+
+Ranges (every number must also be finite, and every field have its annotated type):
+    * coordinates (positions, eye, target, event points, teleport offsets): |x| <= 1e4 m;
+    * sizes 1e-3..1e3 m; mass 0 (static) or 1e-3..1e5 kg; friction 0..10; restitution 0..1;
+    * linear velocity |v| <= 1e3 m/s per axis, angular <= 1e4 rad/s; gravity <= 1e3 m/s^2;
+    * event vectors <= 1e6 N (or N s) per axis; every time and duration 0..1e5 s;
+    * colours 0..1; camera near 1e-4..far, far <= 1e5 m; ``up`` and light ``direction`` are
+      non-zero vectors.
 """
 
 from __future__ import annotations
@@ -20,12 +28,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from twinsim.sim.codec import decode, to_plain
+from twinsim.sim.codec import check_fields, decode, to_plain
 from twinsim.sim.errors import SpecError, UnknownNameError
+from twinsim.sim.errors import require as _check
 
 __all__ = [
     "COLLISIONS",
     "EVENT_KINDS",
+    "IMAGE_SIDE",
     "SHAPES",
     "SPEC_VERSION",
     "VIOLATIONS",
@@ -39,6 +49,7 @@ __all__ = [
     "SceneSpec",
     "Violation",
     "WorldSpec",
+    "with_image_size",
 ]
 
 SPEC_VERSION = 1
@@ -70,8 +81,19 @@ Color = tuple[float, float, float, float]
 _GROUP_KINDS = ("liquid_stays", "reassemble", "shards_vanish")
 _SIZE_LEN = {"sphere": (1,), "box": (3,), "cylinder": (2,), "capsule": (2,), "mesh": (1, 3)}
 _MAX_OBJECTS = 512
-_MAX_PIXELS = 4096 * 4096
+IMAGE_SIDE = (1, 4096)  # bounds of a camera's width and height, pixels
+_MAX_PIXELS = IMAGE_SIDE[1] ** 2
 _MAX_FRAMES = 100_000
+MAX_COORD = 1e4  # m
+MAX_TIME = 1e5  # s
+SIZE_RANGE = (1e-5, 1e3)  # m (glass shards are sub-millimetre thin at their edges)
+MASS_RANGE = (1e-5, 1e5)  # kg (0 = static); drops of liquid weigh ~0.3 g
+MAX_SPEED = 1e3  # m/s
+MAX_SPIN = 1e4  # rad/s
+MAX_GRAVITY = 1e3  # m/s^2
+MAX_PUSH = 1e6  # N or N s
+MAX_FAR = 1e5  # m
+MIN_NEAR = 1e-4  # m
 
 
 def _finite(path: str, values: tuple[float, ...]) -> None:
@@ -79,9 +101,21 @@ def _finite(path: str, values: tuple[float, ...]) -> None:
         raise SpecError(path, values, "all components must be finite numbers")
 
 
-def _check(cond: bool, path: str, value: object, allowed: str) -> None:
-    if not cond:
-        raise SpecError(path, value, allowed)
+def _bounded(path: str, values: tuple[float, ...], limit: float, unit: str) -> None:
+    _finite(path, values)
+    _check(all(abs(v) <= limit for v in values), path, values, f"|each| <= {limit:g} {unit}")
+
+
+def _in(path: str, value: float, lo: float, hi: float, unit: str = "") -> None:
+    _check(lo <= value <= hi, path, value, f"must lie in [{lo:g}, {hi:g}]{unit}")
+
+
+def _direction(path: str, v: Vec3) -> float:
+    """Norm of a direction vector, which must be finite and non-zero (normalisable)."""
+    _bounded(path, v, 1e6, "(a direction)")
+    norm = math.sqrt(sum(c * c for c in v))
+    _check(norm > 1e-9, path, v, "must be a non-zero direction vector")
+    return norm
 
 
 def _unit_quat(path: str, q: Quat) -> None:
@@ -90,8 +124,8 @@ def _unit_quat(path: str, q: Quat) -> None:
     _check(abs(norm - 1.0) < 1e-3, path, q, "must be a unit quaternion (x, y, z, w), norm 1")
 
 
-def _color(path: str, c: Color) -> None:
-    _check(all(0.0 <= v <= 1.0 for v in c), path, c, "RGBA components must lie in [0, 1]")
+def _color(path: str, c: tuple[float, ...]) -> None:
+    _check(all(0.0 <= v <= 1.0 for v in c), path, c, "colour components must lie in [0, 1]")
 
 
 @dataclass(frozen=True)
@@ -103,8 +137,9 @@ class Keyframe:
     orientation: Quat = (0.0, 0.0, 0.0, 1.0)
 
     def __post_init__(self) -> None:
-        _check(math.isfinite(self.time) and self.time >= 0, "time", self.time, "must be >= 0")
-        _finite("position", self.position)
+        check_fields(self)
+        _in("time", self.time, 0, MAX_TIME, " s")
+        _bounded("position", self.position, MAX_COORD, "m")
         _unit_quat("orientation", self.orientation)
 
 
@@ -134,6 +169,7 @@ class ObjectSpec:
     damping: float = 0.0
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check(
             bool(self.name) and self.name.isprintable() and len(self.name) <= 64,
             "name",
@@ -149,9 +185,14 @@ class ObjectSpec:
             self.size,
             f"a {self.shape} takes {' or '.join(map(str, lens))} numbers",
         )
-        _finite("size", self.size)
-        _check(all(s > 0 for s in self.size), "size", self.size, "all sizes must be > 0 metres")
-        _check(self.mass >= 0 and math.isfinite(self.mass), "mass", self.mass, "must be >= 0 kg")
+        lo, hi = SIZE_RANGE
+        _check(all(lo <= s <= hi for s in self.size), "size", self.size, f"each in [{lo}, {hi}] m")
+        _check(
+            self.mass == 0 or MASS_RANGE[0] <= self.mass <= MASS_RANGE[1],
+            "mass",
+            self.mass,
+            f"must be >= 0 kg: 0 (static) or in [{MASS_RANGE[0]:g}, {MASS_RANGE[1]:g}]",
+        )
         _check(0 <= self.friction <= 10, "friction", self.friction, "must lie in [0, 10]")
         _check(0 <= self.restitution <= 1, "restitution", self.restitution, "must lie in [0, 1]")
         _check(0 <= self.damping <= 1, "damping", self.damping, "must lie in [0, 1]")
@@ -162,10 +203,10 @@ class ObjectSpec:
             _check(self.mesh is None, "mesh", self.mesh, "only shape 'mesh' takes a mesh file")
         if self.collision not in COLLISIONS:
             raise UnknownNameError("collision", self.collision, COLLISIONS)
-        _finite("position", self.position)
+        _bounded("position", self.position, MAX_COORD, "m")
         _unit_quat("orientation", self.orientation)
-        _finite("linear_velocity", self.linear_velocity)
-        _finite("angular_velocity", self.angular_velocity)
+        _bounded("linear_velocity", self.linear_velocity, MAX_SPEED, "m/s")
+        _bounded("angular_velocity", self.angular_velocity, MAX_SPIN, "rad/s")
         times = [k.time for k in self.path]
         _check(times == sorted(times), "path", times, "keyframe times must be non-decreasing")
 
@@ -193,11 +234,22 @@ class JointSpec:
     break_force: float | None = None
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check(self.parent != self.child, "child", self.child, "must differ from parent")
         if self.break_impulse is not None:
-            _check(self.break_impulse > 0, "break_impulse", self.break_impulse, "must be > 0")
+            _check(
+                0 < self.break_impulse <= MAX_PUSH,
+                "break_impulse",
+                self.break_impulse,
+                f"must lie in (0, {MAX_PUSH:g}] N s (None: unbreakable)",
+            )
         if self.break_force is not None:
-            _check(self.break_force > 0, "break_force", self.break_force, "must be > 0")
+            _check(
+                0 < self.break_force <= MAX_PUSH,
+                "break_force",
+                self.break_force,
+                f"must lie in (0, {MAX_PUSH:g}] N (None: unbreakable)",
+            )
 
     @property
     def breakable(self) -> bool:
@@ -220,11 +272,14 @@ class EventSpec:
     duration: float = 0.0
 
     def __post_init__(self) -> None:
-        _check(self.time >= 0, "time", self.time, "must be >= 0 s")
+        check_fields(self)
+        _in("time", self.time, 0, MAX_TIME, " s")
         if self.kind not in EVENT_KINDS:
             raise UnknownNameError("event kind", self.kind, EVENT_KINDS)
-        _finite("vector", self.vector)
-        _check(self.duration >= 0, "duration", self.duration, "must be >= 0 s")
+        _bounded("vector", self.vector, MAX_PUSH, "N (or N s)")
+        if self.point is not None:
+            _bounded("point", self.point, MAX_COORD, "m")
+        _in("duration", self.duration, 0, MAX_TIME, " s")
         _check(
             self.kind == "force" or self.duration == 0,
             "duration",
@@ -242,9 +297,11 @@ class CameraKeyframe:
     target: Vec3
 
     def __post_init__(self) -> None:
-        _check(self.time >= 0, "time", self.time, "must be >= 0 s")
-        _finite("eye", self.eye)
-        _finite("target", self.target)
+        check_fields(self)
+        _in("time", self.time, 0, MAX_TIME, " s")
+        _bounded("eye", self.eye, MAX_COORD, "m")
+        _bounded("target", self.target, MAX_COORD, "m")
+        _check(self.eye != self.target, "target", self.target, "must differ from eye")
 
 
 @dataclass(frozen=True)
@@ -263,15 +320,21 @@ class CameraSpec:
     path: tuple[CameraKeyframe, ...] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self)
+        lo, hi = IMAGE_SIDE
         for f in ("width", "height"):
             v = getattr(self, f)
-            _check(1 <= v <= 4096, f, v, "must be an integer pixel count in [1, 4096]")
+            _check(lo <= v <= hi, f, v, f"must be an integer pixel count in [{lo}, {hi}]")
         _check(self.width * self.height <= _MAX_PIXELS, "width", self.width, "image too large")
         _check(1.0 <= self.fov <= 170.0, "fov", self.fov, "must lie in [1, 170] degrees")
-        _finite("eye", self.eye)
-        _finite("target", self.target)
+        _bounded("eye", self.eye, MAX_COORD, "m")
+        _bounded("target", self.target, MAX_COORD, "m")
         _check(self.eye != self.target, "target", self.target, "must differ from eye")
-        _check(0 < self.near < self.far, "near", self.near, "need 0 < near < far")
+        _check(
+            MIN_NEAR <= self.near < self.far, "near", self.near, f"need {MIN_NEAR:g} <= near < far"
+        )
+        _check(self.far <= MAX_FAR, "far", self.far, f"must be <= {MAX_FAR:g} m")
+        _direction("up", self.up)  # parallel to the view is fine: look_at picks a perpendicular
         times = [k.time for k in self.path]
         _check(times == sorted(times), "path", times, "keyframe times must be non-decreasing")
 
@@ -288,8 +351,9 @@ class LightSpec:
     shadows: bool = True
 
     def __post_init__(self) -> None:
-        _finite("direction", self.direction)
-        _check(any(self.direction), "direction", self.direction, "must be non-zero")
+        check_fields(self)
+        _direction("direction", self.direction)
+        _color("color", self.color)
         for f in ("ambient", "diffuse", "specular"):
             v = getattr(self, f)
             _check(0 <= v <= 1, f, v, "must lie in [0, 1]")
@@ -317,7 +381,8 @@ class WorldSpec:
     floor_spinning_friction: float = 0.01
 
     def __post_init__(self) -> None:
-        _finite("gravity", self.gravity)
+        check_fields(self)
+        _bounded("gravity", self.gravity, MAX_GRAVITY, "m/s^2")
         for f in ("floor_friction", "floor_rolling_friction", "floor_spinning_friction"):
             v = getattr(self, f)
             _check(0 <= v <= 10 and math.isfinite(v), f, v, "must lie in [0, 10]")
@@ -338,7 +403,7 @@ class WorldSpec:
             f"1/fps must be a whole multiple of timestep={self.timestep} "
             f"(e.g. fps={1 / (self.timestep * max(1, round(ratio))):g})",
         )
-        _check(self.duration > 0, "duration", self.duration, "must be > 0 s")
+        _check(0 < self.duration <= MAX_TIME, "duration", self.duration, f"in (0, {MAX_TIME:g}] s")
         _check(
             self.duration * self.fps <= _MAX_FRAMES,
             "duration",
@@ -346,6 +411,8 @@ class WorldSpec:
             f"too many frames; at most {_MAX_FRAMES} frames per scene",
         )
         _color("floor_color", self.floor_color)
+        _in("floor_friction", self.floor_friction, 0, 10)
+        _in("floor_restitution", self.floor_restitution, 0, 1)
 
     @property
     def steps_per_frame(self) -> int:
@@ -390,8 +457,17 @@ class Violation:
     group: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self)
         if self.kind not in VIOLATIONS:
             raise UnknownNameError("violation", self.kind, VIOLATIONS)
+        _bounded("offset", self.offset, MAX_COORD, "m")
+        lo, hi = SIZE_RANGE
+        _check(
+            all(lo <= s <= hi for s in self.new_size),
+            "new_size",
+            self.new_size,
+            f"each in [{lo}, {hi}] m",
+        )
         _check(self.frame >= 1, "frame", self.frame, "must be >= 1 (frame 0 is always possible)")
         if self.kind == "teleport":
             _check(any(self.offset), "offset", self.offset, "a teleport needs a non-zero offset")
@@ -429,6 +505,7 @@ class SceneSpec:
     version: int = SPEC_VERSION
 
     def __post_init__(self) -> None:
+        check_fields(self)
         _check(
             self.version == SPEC_VERSION,
             "version",
@@ -469,7 +546,7 @@ class SceneSpec:
                 v.frame,
                 f"must be < the scene's {self.world.num_frames} frames",
             )
-        _check(isinstance(self.seed, int) and self.seed >= 0, "seed", self.seed, "must be >= 0")
+        _check(0 <= self.seed < 2**63, "seed", self.seed, "must be an integer in [0, 2**63)")
 
     # -- convenience -------------------------------------------------------------------------
 
@@ -527,3 +604,16 @@ class SceneSpec:
         except json.JSONDecodeError as exc:
             raise SpecError("spec", text[:40], f"must be valid JSON ({exc})") from None
         return cls.from_dict(data)
+
+
+def with_image_size(spec: SceneSpec, size: int, *, field: str = "size") -> SceneSpec:
+    """``spec`` with every camera ``size`` x ``size`` pixels.
+
+    Raises:
+        SpecError: naming ``field`` when ``size`` is not an integer in :data:`IMAGE_SIDE`.
+    """
+    lo, hi = IMAGE_SIDE
+    ok = isinstance(size, int) and not isinstance(size, bool) and lo <= size <= hi
+    _check(ok, field, size, f"must be an integer pixel count in [{lo}, {hi}]")
+    cams = tuple(dataclasses.replace(c, width=size, height=size) for c in spec.cameras)
+    return dataclasses.replace(spec, cameras=cams)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from twinsim.sim import CameraSpec, ObjectSpec, Rollout, SceneSpec, WorldSpec
-from twinsim.sim.families import families
+from twinsim.sim.families import family_names
 
 from twinsim.cli import main
 
@@ -26,11 +27,11 @@ def _spec_file(tmp_path) -> str:
 def test_families_lists_every_family(capsys):
     assert main(["families"]) == 0
     listed = capsys.readouterr().out.split()
-    assert listed == list(families()) and len(listed) >= 11
+    assert listed == list(family_names()) and len(listed) >= 11
 
 
 def test_sample_prints_a_valid_spec_and_is_seeded(capsys):
-    name = families()[0]
+    name = family_names()[0]
     assert main(["sample", name, "--seed", "3"]) == 0
     first = capsys.readouterr().out
     spec = SceneSpec.from_json(first)
@@ -57,9 +58,11 @@ def test_render_spec_file_writes_preview_arrays_labels(tmp_path, capsys):
 
 def test_render_family_by_name(tmp_path, capsys):
     out = tmp_path / "fam"
-    assert main(["render", families()[0], "--seed", "1", "--out", str(out), "--size", "16"]) == 0
+    assert (
+        main(["render", family_names()[0], "--seed", "1", "--out", str(out), "--size", "16"]) == 0
+    )
     r = Rollout.load(out)
-    assert r.spec.family == families()[0] and np.isfinite(r.depth).all()
+    assert r.spec.family == family_names()[0] and np.isfinite(r.depth).all()
 
 
 @pytest.mark.parametrize(
@@ -68,16 +71,20 @@ def test_render_family_by_name(tmp_path, capsys):
         (["render", "missing.json", "--out", "x"], "does not exist"),
         (["render", "no_such_family", "--out", "x"], "unknown family"),
         (["render", "SPEC", "--labels", "rgb,glitter"], "valid labels"),
-        (["render", "SPEC", "--size", "3"], "--size"),
+        (["render", "SPEC", "--size", "0"], "--size"),
+        (["render", "SPEC", "--size", "5000"], "[1, 4096]"),
+        (["sample", "drop", "--impossible", "vanish"], "'drop' offers violations: teleport"),
         (["sample", "no_such_family"], "unknown family"),
     ],
 )
-def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys, argv, message):
+def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys, monkeypatch, argv, message):
     argv = [_spec_file(tmp_path) if a == "SPEC" else a for a in argv]
     argv = [str(tmp_path / a) if a in ("x", "missing.json") else a for a in argv]
+    monkeypatch.chdir(tmp_path)  # the default --out is renders/... under the working folder
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "renders").exists(), "a refused command must not create folders"
 
 
 def test_bad_spec_file_names_the_field(tmp_path, capsys):
@@ -110,3 +117,36 @@ def test_rerender_replaces_files_whole(tmp_path):
     assert main(["render", "drop", "--seed", "2", "--out", str(out), "--quiet"]) == 0
     assert (out / "labels.json").read_text() != first
     assert sorted(p.name for p in out.iterdir()) == ["arrays.npz", "labels.json", "preview.mp4"]
+
+
+def test_unknown_flag_prints_the_subcommands_usage(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["render", "drop", "--bogus", "1"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: twinsim render" in err and "unrecognized arguments: --bogus 1" in err
+
+
+def test_typod_shape_names_the_field_path(tmp_path, capsys):
+    data = json.loads(Path(_spec_file(tmp_path)).read_text())
+    data["objects"][0]["shape"] = "sphre"
+    bad = tmp_path / "typo.json"
+    bad.write_text(json.dumps(data))
+    assert main(["render", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "spec.objects[0].shape: unknown shape 'sphre'" in err and "sphere" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_outputs_get_the_users_umask_permissions(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "r"
+        assert main(["render", _spec_file(tmp_path), "--out", str(out), "--quiet"]) == 0
+    finally:
+        os.umask(old)
+    for name in ("preview.mp4", "arrays.npz", "labels.json"):
+        assert (out / name).stat().st_mode & 0o777 == 0o644, name
+    assert not [p.name for p in out.iterdir() if ".tmp-" in p.name]

@@ -8,22 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from twinsim.sim.dataset_config import DatasetConfig, OodRule
-from twinsim.sim.dataset_generate import RUN_LOG, generate_dataset
-from twinsim.sim.dataset_load import ClipReader, open_dataset
-from twinsim.sim.dataset_scene import clip_spec, plan_scenes, scene_seed
+from twinsim.sim.datasets.config import DatasetConfig, OodRule
+from twinsim.sim.datasets.generate import RUN_LOG, generate_dataset
+from twinsim.sim.datasets.reader import ClipReader
+from twinsim.sim.datasets.scene import clip_spec, plan_scenes, scene_seed
+from twinsim.sim.datasets.torch_dataset import open_dataset
 from twinsim.sim.errors import SpecError, UnknownNameError
 
 
 def pick_families() -> tuple[str, str]:
     """A VoE-capable family plus another one, from the live registry."""
-    from twinsim.sim.families import families, family_info
+    from twinsim.sim.families import family_info, family_names
 
     def cheap_first(names: list[str], hints: tuple[str, ...]) -> list[str]:
         # Prefer small scenes (few bodies) to keep these tests fast.
         return sorted(names, key=lambda n: next((i for i, h in enumerate(hints) if h in n), 99))
 
-    names = families()
+    names = family_names()
     voe = cheap_first([f for f in names if family_info(f).violations], ("collid", "screen"))
     assert voe, "need at least one family with violations"
     other = cheap_first([f for f in names if f != voe[0]], ("drop", "push"))
@@ -207,3 +208,42 @@ def test_progress_bar_counts_scenes_and_frames(tmp_path, capsys, workers):
     err = capsys.readouterr().err
     # tqdm shows "s/scene" instead of "scene/s" when a scene takes over a second
     assert "4/4" in err and re.search(r"scene/s|s/scene", err) and "frames_s=" in err
+
+
+def test_command_line_round_trips_through_the_parser():
+    """The card's command reproduces the dataset: every data-determining setting, non-default
+    values included, parses back to an equal identity (the parser and command_line share one
+    table)."""
+    import shlex
+
+    from twinsim.sim.datasets.config import CLI_OPTIONS
+
+    from twinsim.cli import build_parser
+
+    fams = pick_families()
+    config = DatasetConfig(
+        families=fams,
+        scenes=7,
+        frames=9,
+        size=24,
+        seed=5,
+        labels=("rgb", "visibility"),
+        renderer="tiny",
+        impossible_fraction=0.25,
+        split_fractions=(0.7, 0.2, 0.1),
+        ood="mass>2.5",
+        shard_size=3,
+        previews=True,
+        max_attempts=9,
+        workers=3,
+    )
+    words = shlex.split(config.command_line())
+    assert words[:2] == ["twinsim", "generate"] and "--workers" not in words
+    args = build_parser().parse_args(words[1:])  # ends with --out DIR
+    again = DatasetConfig.from_args(args)
+    assert again.identity() == config.identity()
+    identity_fields = {o.field for o in CLI_OPTIONS if o.identity}
+    assert identity_fields == set(config.identity()), "a data-determining field has no flag"
+    defaults = DatasetConfig(families=fams, scenes=1, frames=2)
+    parsed = build_parser().parse_args(shlex.split(defaults.command_line())[1:])
+    assert DatasetConfig.from_args(parsed) == defaults

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from test_dataset import tiny_config, tree_bytes
-from twinsim.sim.dataset_generate import generate_dataset
+from twinsim.sim.datasets.generate import generate_dataset
 
 ray = pytest.importorskip("ray", reason="ray not installed (pip install 'twinsim[ray]')")
 

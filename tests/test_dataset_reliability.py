@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import twinsim.sim.dataset_scene as scene_mod
-import twinsim.sim.dataset_writer as writer_mod
+import twinsim.sim.datasets.scene as scene_mod
+import twinsim.sim.datasets.writer as writer_mod
 from test_dataset import pick_families, tiny_config, tree_bytes
-from twinsim.sim.dataset_config import DatasetConfig, DatasetError
-from twinsim.sim.dataset_generate import generate_dataset
-from twinsim.sim.dataset_scene import scene_seed
-from twinsim.sim.dataset_verify import verify_dataset
+from twinsim.sim.datasets.config import DatasetConfig, DatasetError
+from twinsim.sim.datasets.generate import generate_dataset
+from twinsim.sim.datasets.scene import scene_seed
+from twinsim.sim.datasets.verify import verify_dataset
 from twinsim.sim.errors import UnknownNameError
 
 from twinsim.cli import main
@@ -103,11 +103,11 @@ def test_existing_dir_with_other_settings_is_refused(tmp_path):
 
 
 def test_unknown_family_label_renderer_list_valid_ones(capsys):
-    from twinsim.sim.families import families
+    from twinsim.sim.families import family_names
 
     with pytest.raises(UnknownNameError) as exc:
         tiny_config(families=("nosuchfamily",))
-    assert all(f in str(exc.value) for f in families())
+    assert all(f in str(exc.value) for f in family_names())
     with pytest.raises(UnknownNameError, match="segmentation"):
         tiny_config(labels=("rgb", "normals"))
     with pytest.raises(UnknownNameError, match="pyrender"):
@@ -115,7 +115,7 @@ def test_unknown_family_label_renderer_list_valid_ones(capsys):
     code = main(["generate", "--families=nosuch", "--scenes=1", "--frames=4", "--out=/tmp/x"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
-    assert "nosuch" in err and all(f in err for f in families())
+    assert "nosuch" in err and all(f in err for f in family_names())
 
 
 def test_clip_too_short_for_a_violation_is_refused_before_writing(tmp_path):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from twinsim.neural import CheckpointError, WorldModel, load_model, preset, train
+from twinsim.neural.clips import toy_source
 from twinsim.neural.config import RunConfig
 from twinsim.neural.data import ClipBank, toy_scenes
 from twinsim.neural.model import FlowMemoryNet
@@ -26,10 +27,10 @@ def tiny_run(tmp_path_factory):
 
 
 def _fixed_loss(model: torch.nn.Module, cfg) -> float:
-    bank = ClipBank(toy_scenes(8, 16, cfg.model.resolution, seed=99))
+    bank = ClipBank(toy_source(8, 16, cfg.model.resolution, seed=99))
     clips = to_tensor(bank.batch(seed=5, step=0, batch_size=8, length=cfg.data.clip_length))
     with torch.no_grad():
-        return float(_loss(model, clips, cfg))
+        return float(_loss(model, {"rgb": clips}, cfg))
 
 
 def test_smoke_training_lowers_loss(tiny_run):
@@ -127,7 +128,9 @@ def test_predict_shapes_and_dtypes(tiny_run):
     assert model.predict(big, horizon=3).shape == (3, r, r, 3)
     batch = model.predict_batch(frames, horizon=4)
     assert batch.shape == (2, 4, r, r, 3) and batch.dtype == np.uint8
-    np.testing.assert_array_equal(batch[0], model.predict(frames[0], 4))
+    # batched convolutions may round differently: equal to within one grey level
+    one = model.predict(frames[0], 4).astype(int)
+    assert np.abs(batch[0].astype(int) - one).max() <= 1
     with pytest.raises(ValueError, match="uint8"):
         model.predict(frames[0].astype(np.float32), 2)
     with pytest.raises(ValueError, match="horizon"):
@@ -151,7 +154,7 @@ def test_action_conditioned_model_uses_actions():
         model.predict(frames, 3, actions=np.ones((5, 3)))
 
 
-@pytest.mark.parametrize("name", ["cpu", "cpu-occlusion", "cpu-keep"])
+@pytest.mark.parametrize("name", ["cpu"])
 def test_load_pretrained_bundled_models(name):
     from twinsim.neural.predict import PRETRAINED, load_pretrained
 
@@ -168,7 +171,7 @@ def test_load_pretrained_unknown_name_lists_the_bundled_ones():
     from twinsim.neural.predict import load_pretrained
     from twinsim.sim.errors import UnknownNameError
 
-    with pytest.raises(UnknownNameError, match="cpu, cpu-keep, cpu-occlusion"):
+    with pytest.raises(UnknownNameError, match=r"valid.*cpu"):
         load_pretrained("gpu-huge")
 
 
@@ -176,7 +179,7 @@ def test_occlusion_model_keeps_a_hidden_object():
     from twinsim.neural.evaluate import EVAL_SEED, permanence
     from twinsim.neural.predict import load_pretrained
 
-    res = permanence(load_pretrained("cpu-occlusion"), 3, EVAL_SEED, progress=False)
+    res = permanence(load_pretrained(), 3, EVAL_SEED, progress=False)
     assert res["scenes"] == 3 and res["model"] >= 2 / 3
 
 
@@ -193,8 +196,9 @@ def test_write_mask_loss_uses_occluder_labels_and_configs_validate():
     assert out.writes.shape == (2, 5, 1, cfg.model.resolution, cfg.model.resolution)
     occ = torch.zeros(clips.shape[:2] + clips.shape[3:], dtype=torch.bool)
     with torch.no_grad():
-        none, clear = float(_loss(model, clips, cfg)), float(_loss(model, clips, cfg, occ))
-        covered = float(_loss(model, clips, cfg, ~occ))  # asking to store nothing costs more
+        none = float(_loss(model, {"rgb": clips}, cfg))
+        clear = float(_loss(model, {"rgb": clips, "occluder": occ}, cfg))
+        covered = float(_loss(model, {"rgb": clips, "occluder": ~occ}, cfg))  # store nothing
     assert none < clear < covered
     model.eval()  # untrained with hard writes: memory is the last frame, prediction copy-last
     with torch.no_grad():
@@ -207,9 +211,9 @@ def test_write_mask_loss_uses_occluder_labels_and_configs_validate():
 
 
 def test_config_override_sets_typed_fields_and_names_bad_ones():
-    cfg = preset("cpu-keep").override(["train.keep_weight=0.1", "model.channels=[8, 16, 32]"])
+    cfg = preset("cpu").override(["train.keep_weight=0.1", "model.channels=[8, 16, 32]"])
     assert cfg.train.keep_weight == 0.1 and cfg.model.channels == (8, 16, 32)
-    assert cfg.data == preset("cpu-keep").data  # untouched sections stay equal
+    assert cfg.data == preset("cpu").data  # untouched sections stay equal
     with pytest.raises(SpecError, match="keep_weight, lr"):  # unknown field: valid ones listed
         cfg.override(["train.keep_wieght=0.1"])
     with pytest.raises(SpecError, match=r"SECTION\.FIELD=VALUE"):
@@ -217,7 +221,7 @@ def test_config_override_sets_typed_fields_and_names_bad_ones():
     with pytest.raises(SpecError, match=r"train\.keep_weight"):  # validated like a loaded config
         cfg.override(["train.keep_weight=-1"])
     with pytest.raises(SpecError, match=r"model\.keep_gate"):  # cross-field rule too
-        preset("cpu").override(["train.keep_weight=0.1"])
+        preset("tiny").override(["train.keep_weight=0.1"])
     with pytest.raises(SpecError, match="must be a list"):  # not silently a string of letters
         cfg.override(["data.families=occlusion,drop"])
     with pytest.raises(SpecError, match="an integer"):

@@ -8,6 +8,7 @@ import imageio.v2 as imageio
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from twinsim.neural.clips import ClipSource, SceneMeta, toy_source
 from twinsim.neural.data import ClipBank, toy_scenes
 from twinsim.neural.footage import Clip, load_footage, resize_frames
 
@@ -54,7 +55,7 @@ def test_resize_center_crops_to_square():
 
 
 def test_clip_bank_is_stateless_and_mixes_real():
-    syn = toy_scenes(4, 12, 16, seed=0)
+    syn = toy_source(4, 12, 16, seed=0)
     real = [Clip("r", np.full((20, 16, 16, 3), 7, np.uint8))]
     bank = ClipBank(syn, real, real_fraction=0.5)
     a = bank.batch(seed=1, step=5, batch_size=6, length=5)
@@ -92,27 +93,36 @@ def test_predict_cli_writes_side_by_side_video(tmp_path, capsys):
     assert main([*args, "--context", "3", "--horizon", "4", "--out", str(out)]) == 0
     video = iio.imread(out, plugin="pyav")
     assert video.shape == (7, 32 * 4, 32 * 4 * 3, 3)
+    sheet = iio.imread(out.with_suffix(".png"))  # truth row over prediction row, 4 frames each
+    assert sheet.shape == ((2 * 32 + 1) * 2, (4 * 32 + 3) * 2, 3)
     assert main([*args[:4], str(tmp_path / "nope.mp4"), "--out", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
 def test_clip_bank_samples_occlusion_spanning_windows_with_masks():
     t = 30
-    syn = toy_scenes(3, t, 16, seed=0)
-    vis = np.ones((3, t))
-    vis[1, 10:16] = 0.0  # scene 1: the object is hidden in frames 10..15, back at 16
-    occ = np.zeros((3, t, 16, 16), bool)
-    occ[1, 8:18, :, :4] = True
+    rgb = toy_scenes(3, t, 16, seed=0)
+    seg = np.zeros((3, t, 16, 16), np.uint8)
+    seg[:, :, 8:, 8:] = 2  # the target (role declared by the occlusion family: id of "target")
+    seg[1, 10:16, 8:, 8:] = 1  # scene 1: the occluder covers it in frames 10..15, back at 16
+    seg[1, 8:18, :, :4] = 1
+    metas = [SceneMeta("occlusion", ("occluder", "target"))] * 3
+    scenes = [{"rgb": rgb[i], "segmentation": seg[i]} for i in range(3)]
+    source = ClipSource(("rgb", "occluder", "visible"), metas, t, scenes=scenes)
+    vis = source.visible()
+    assert vis.shape == (3, t) and vis[1, 10:16].max() == 0 and vis[0].min() == 1
     real = [Clip("r", np.full((20, 16, 16, 3), 7, np.uint8))]
-    bank = ClipBank(syn, real, real_fraction=0.25, occluder=occ, visible=vis)
+    bank = ClipBank(source, real, real_fraction=0.25)
     starts = bank.spanning_starts(length=10, warm=5)
     assert starts and all(i == 1 for i, _ in starts)
     for _, s in starts:  # visible at the start, hidden in the warm-up, back in the unroll
         assert vis[1, s] == 1 and (vis[1, s : s + 5] < 0.05).any() and s + 5 <= 16 < s + 10
-    clips, masks = bank.sample(2, 3, 8, 10, warm=5, span_fraction=1.0)
+    batch = bank.sample(2, 3, 8, 10, warm=5, span_fraction=1.0)
+    clips, masks = batch["rgb"], batch["occluder"]
     assert clips.shape == (8, 10, 16, 16, 3) and masks.shape == (8, 10, 16, 16)
     assert masks[:6].any(axis=(1, 2, 3)).all()  # all 6 synthetic clips span the occlusion
     assert not masks[6:].any()  # real clips have no occluder
     again = bank.sample(2, 3, 8, 10, warm=5, span_fraction=1.0)
-    np.testing.assert_array_equal(clips, again[0])
-    assert ClipBank(syn).sample(0, 0, 2, 5, span_fraction=1.0)[1] is None
+    np.testing.assert_array_equal(clips, again["rgb"])
+    plain = ClipBank(toy_source(3, t, 16, seed=0)).sample(0, 0, 2, 5, span_fraction=1.0)
+    assert set(plain) == {"rgb"}

@@ -27,7 +27,7 @@ def _ctx() -> tuple[torch.Tensor, torch.Tensor]:
 def test_gate_shows_the_newest_frame_exactly_at_inference():
     ctx, memory = _ctx()
     with torch.no_grad():
-        kept, _, _, keep = _gated_net(10.0).eval().step(ctx, memory)
+        kept, _, _, keep, _, _ = _gated_net(10.0).eval().step(ctx, memory)
         painted = _gated_net(-10.0).eval().step(ctx, memory)[0]
     assert keep is not None and float(keep.min()) > 0.99
     assert torch.equal(kept, ctx[:, -1])  # bit-exact, not merely close
@@ -56,7 +56,7 @@ def test_keep_loss_rewards_a_gate_that_matches_still_pixels():
         with torch.no_grad():
             net.head[-1].bias[9] = logit
         with torch.no_grad():
-            losses[logit] = float(_loss(net, still, cfg))
+            losses[logit] = float(_loss(net, {"rgb": still}, cfg))
     # "keep" everywhere is right on a still clip: near-zero BCE; "change" pays about 6 nats
     assert losses[6.0] < 0.05 < 5.0 < losses[-6.0]
 

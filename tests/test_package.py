@@ -32,6 +32,12 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _strings(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    consts = (n.value for n in ast.walk(tree) if isinstance(n, ast.Constant))
+    return {v.split(":")[0] for v in consts if isinstance(v, str) and v.startswith("twinsim")}
+
+
 @pytest.mark.parametrize("folder", sorted(FORBIDDEN))
 def test_dependencies_point_one_way(folder):
     bad = []
@@ -42,6 +48,11 @@ def test_dependencies_point_one_way(folder):
                 bad.append(f"{path.relative_to(ROOT)} imports bare {name!r} (use twinsim.{name})")
             if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[folder]):
                 bad.append(f"{path.relative_to(ROOT)} imports {name!r}")
+            if name == "twinsim" and folder != "twinsim":  # its lazy names reach every package
+                bad.append(f"{path.relative_to(ROOT)} imports the bare 'twinsim' face")
+        for text in _strings(path):  # lazy imports name their module in a string
+            if any(text == f or text.startswith(f + ".") for f in FORBIDDEN[folder]):
+                bad.append(f"{path.relative_to(ROOT)} names {text!r} (a lazy import?)")
     assert not bad, "\n".join(bad)
 
 

@@ -16,10 +16,10 @@ from twinsim.sim import (
     WorldSpec,
     simulate,
 )
-from twinsim.sim.camera import camera_pose_at
-from twinsim.sim.render_base import BodyView
+from twinsim.sim.render.base import BodyView
+from twinsim.sim.render.camera import camera_pose_at
 
-render_pyrender = pytest.importorskip("twinsim.sim.render_pyrender")
+render_pyrender = pytest.importorskip("twinsim.sim.render.pyrender_backend")
 PyrenderRenderer = render_pyrender.PyrenderRenderer
 
 

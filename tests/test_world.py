@@ -15,7 +15,7 @@ from twinsim.sim import (
     World,
     WorldSpec,
 )
-from twinsim.sim.meshes import load_mesh, resolve_mesh_path
+from twinsim.sim.world.meshes import load_mesh, resolve_mesh_path
 
 
 def _scene(**kw) -> SceneSpec:
@@ -207,7 +207,7 @@ def test_hostile_or_bad_mesh_paths_are_rejected(path, match):
 
 
 def test_symlink_out_of_assets_is_rejected(tmp_path, monkeypatch):
-    from twinsim.sim import meshes
+    from twinsim.sim.world import meshes
 
     (tmp_path / "meshes").mkdir()
     secret = tmp_path / "secret.obj"

@@ -17,39 +17,30 @@ stays cheap (no torch, no pybullet until needed)::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from twinsim.sim._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
-    "families": "twinsim.sim",
-    "family_info": "twinsim.sim",
-    "sample_scene": "twinsim.sim",
-    "simulate": "twinsim.sim",
-    "SceneSpec": "twinsim.sim",
-    "Rollout": "twinsim.sim",
-    "World": "twinsim.sim",
-    "DatasetConfig": "twinsim.sim",
-    "generate_dataset": "twinsim.sim",
-    "open_dataset": "twinsim.sim",
-    "verify_dataset": "twinsim.sim",
-    "WorldModel": "twinsim.neural",
-    "load_pretrained": "twinsim.neural",
+    **dict.fromkeys(
+        [
+            "family_names",
+            "family_info",
+            "sample_scene",
+            "simulate",
+            "SceneSpec",
+            "Rollout",
+            "World",
+            "DatasetConfig",
+            "generate_dataset",
+            "open_dataset",
+            "verify_dataset",
+        ],
+        "twinsim.sim",
+    ),
+    **dict.fromkeys(["WorldModel", "load_pretrained"], "twinsim.neural"),
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'twinsim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # cache: later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

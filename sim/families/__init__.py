@@ -21,14 +21,14 @@ import numpy as np
 from twinsim.sim.errors import SpecError, UnknownNameError
 from twinsim.sim.families import glass, motion, permanence, shatter, spill, stacking, support
 from twinsim.sim.families._common import Built, Family, Parameter
-from twinsim.sim.spec import SceneSpec
+from twinsim.sim.spec import VIOLATIONS, SceneSpec
 
 __all__ = [
     "Built",
     "Family",
     "Parameter",
-    "families",
     "family_info",
+    "family_names",
     "markdown_table",
     "sample_scene",
 ]
@@ -47,7 +47,7 @@ def _build_registry() -> Mapping[str, Family]:
 _REGISTRY: Mapping[str, Family] = _build_registry()
 
 
-def families() -> list[str]:
+def family_names() -> list[str]:
     """Names of the registered scenario families, in registry order."""
     return list(_REGISTRY)
 
@@ -61,7 +61,7 @@ def family_info(name: str) -> Family:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise UnknownNameError("family", name, families()) from None
+        raise UnknownNameError("family", name, family_names()) from None
 
 
 def sample_scene(family: str, seed: int, impossible: str | None = None) -> SceneSpec:
@@ -74,15 +74,20 @@ def sample_scene(family: str, seed: int, impossible: str | None = None) -> Scene
             (``family_info(family).violations``) for its impossible twin.
 
     Raises:
-        UnknownNameError: unknown family, or a violation kind the family does not support.
-        SpecError: a negative or non-integer seed.
+        UnknownNameError: unknown family or violation kind.
+        SpecError: a negative or non-integer seed, or a violation kind the family does not offer.
     """
     fam = family_info(family)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise SpecError("seed", seed, "must be an integer >= 0")
     seed = int(seed)
     if impossible is not None and impossible not in fam.violations:
-        raise UnknownNameError("violation", impossible, fam.violations)
+        if impossible not in VIOLATIONS:
+            raise UnknownNameError("violation", impossible, VIOLATIONS)
+        offered = ", ".join(fam.violations) or "none"
+        raise SpecError(
+            "impossible", impossible, f"family {fam.name!r} offers violations: {offered}"
+        )
     built = _built(fam.name, seed)
     spec = dataclasses.replace(built.spec, family=fam.name, seed=seed)
     if impossible is not None:

@@ -21,6 +21,7 @@ __all__ = [
     "GLASS",
     "OCCLUDER_COLORS",
     "PALETTE",
+    "ROLES",
     "SHADOWS",
     "TIMESTEP",
     "Built",
@@ -70,6 +71,8 @@ SHADOWS = False
 # Pale cyan, the one colour reserved for breakable glass; alpha < 1 draws it translucent and
 # glossy in pyrender (TinyRenderer has no blending and draws it opaque, still pale cyan).
 GLASS = (0.45, 0.8, 0.95, 0.5)
+# What a body is for, declared per family (Family.roles) and read by the world model's training.
+ROLES = ("occluder", "target")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,9 @@ class Family:
         build: ``build(rng, seed) -> Built``: the possible scene plus one Violation per kind.
         violations: the impossible kinds it supports (keys of ``Built.violations``).
         parameters: the documented sampling ranges.
+        roles: ``(body name, role)`` pairs declaring what a body is for (roles from
+            :data:`ROLES`: ``occluder`` hides other bodies, ``target`` is the body the
+            scenario is about), so learners need no literal body names.
     """
 
     name: str
@@ -115,6 +121,16 @@ class Family:
     build: Callable[[np.random.Generator, int], Built] = field(repr=False)
     violations: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
+    roles: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for _, role in self.roles:
+            if role not in ROLES:  # programming error in a family module
+                raise ValueError(f"family {self.name!r}: unknown role {role!r}; valid: {ROLES}")
+
+    def bodies_with_role(self, role: str) -> tuple[str, ...]:
+        """Names of the bodies declared with ``role`` (empty when none)."""
+        return tuple(name for name, r in self.roles if r == role)
 
     def sample(self, rng: np.random.Generator, seed: int) -> SceneSpec:
         """The possible scene drawn from ``rng`` (labelled with this family and ``seed``)."""

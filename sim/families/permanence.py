@@ -249,6 +249,7 @@ FAMILIES = (
         ),
         build=_occlusion,
         violations=("vanish", "appear", "teleport", "change_shape", "change_color"),
+        roles=(("occluder", "occluder"), ("target", "target")),
         parameters=(
             Parameter("object shape", choices=_SHAPES),
             Parameter("object size (radius / half extent)", 0.08, 0.17, "m"),
@@ -270,6 +271,7 @@ FAMILIES = (
         ),
         build=_screen,
         violations=("vanish", "teleport", "change_shape", "change_color"),
+        roles=(("screen", "occluder"), ("target", "target")),
         parameters=(
             Parameter("object shape", choices=("box", "cylinder")),
             Parameter("object half extent / radius", 0.08, 0.12, "m"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from twinsim.sim.renderers import RENDERERS
+from twinsim.sim.render.registry import RENDERERS
 
 __all__ = ["register"]
 

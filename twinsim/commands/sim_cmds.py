@@ -3,41 +3,40 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
-from twinsim.sim.labels import ALL_LABELS
-from twinsim.sim.renderers import RENDERERS
+from twinsim.sim.labels import ALL_LABELS, DEFAULT_LABELS
+from twinsim.sim.render.registry import RENDERERS
 from twinsim.sim.spec import VIOLATIONS, SceneSpec
 
-__all__ = ["register"]
-
-
-def _families_api():
-    # Imported lazily: families sample scenes with numpy only, but keep `--help` instant.
-    try:
-        from twinsim.sim.families import families, sample_scene
-    except ImportError as exc:  # a broken install, not user input; still say it in one line
-        raise ValueError(f"scenario families unavailable ({exc})") from None
-    return families, sample_scene
+__all__ = ["load_scene", "register"]
 
 
 def _cmd_families(args: argparse.Namespace) -> int:
-    families, _ = _families_api()
-    for name in families():
+    from twinsim.sim.families import family_names
+
+    for name in family_names():
         print(name)
     return 0
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    _, sample_scene = _families_api()
+    from twinsim.sim.families import sample_scene
+
     spec = sample_scene(args.family, args.seed, impossible=args.impossible)
     print(spec.to_json())
     return 0
 
 
-def _load_scene(source: str, seed: int, impossible: str | None) -> SceneSpec:
-    """A spec from a JSON file (``*.json`` or an existing file) or a family name."""
+def load_scene(source: str, seed: int = 0, impossible: str | None = None) -> SceneSpec:
+    """A spec from a JSON file (``*.json`` or an existing file) or a sampled family scene.
+
+    Raises:
+        FileNotFoundError: a ``*.json`` path that does not exist.
+        UnknownNameError: neither a file nor a family name (lists the families).
+    """
+    from twinsim.sim.families import sample_scene
+
     path = Path(source)
     if source.endswith(".json") or path.is_file():
         if not path.is_file():
@@ -46,25 +45,22 @@ def _load_scene(source: str, seed: int, impossible: str | None) -> SceneSpec:
         if impossible is not None:
             raise ValueError("--impossible applies to a FAMILY, not to a SPEC.json")
         return spec
-    _, sample_scene = _families_api()
     return sample_scene(source, seed, impossible=impossible)
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from twinsim.sim.rollout_io import prepare_output_dir
-    from twinsim.sim.simulate import simulate
+    from twinsim.sim.fileio import prepare_output_dir
+    from twinsim.sim.labels import resolve_labels
+    from twinsim.sim.simulation import simulate
+    from twinsim.sim.spec import with_image_size
 
-    spec = _load_scene(args.scene, args.seed, args.impossible)
+    labels = resolve_labels(args.labels)  # every flag is checked before anything is written
+    spec = load_scene(args.scene, args.seed, args.impossible)
     if args.size is not None:
-        if not 8 <= args.size <= 4096:
-            raise ValueError(f"--size: invalid value {args.size}; must lie in [8, 4096] pixels")
-        cams = tuple(
-            dataclasses.replace(c, width=args.size, height=args.size) for c in spec.cameras
-        )
-        spec = dataclasses.replace(spec, cameras=cams)
+        spec = with_image_size(spec, args.size, field="--size")
     out = args.out or Path("renders") / f"{spec.family or Path(args.scene).stem}_{spec.seed}"
     prepare_output_dir(out)  # fail before simulating, not after
-    rollout = simulate(spec, renderer=args.renderer, labels=args.labels, progress=not args.quiet)
+    rollout = simulate(spec, renderer=args.renderer, labels=labels, progress=not args.quiet)
     folder = rollout.save(out)
     for name in ("preview.mp4", "arrays.npz", "labels.json"):
         if (folder / name).is_file():
@@ -101,7 +97,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--labels",
         default=None,
-        help=f"CSV of labels or 'all' (default rgb,depth,segmentation,objects,camera); "
+        help=f"CSV of labels or 'all' (default {','.join(DEFAULT_LABELS)}); "
         f"valid: {', '.join(ALL_LABELS)}",
     )
     p.add_argument("--size", type=int, default=None, help="square image size in pixels")

@@ -1,0 +1,587 @@
+"""De-animation: frames -> an estimated :class:`~twinsim.sim.SceneSpec` (objects with shape
+class, size, colour, pose and velocity, the camera, floor colour) plus per-object uncertainty.
+
+Pipeline: colour-blob proposals -> tracks through the clip -> shape class (the perception
+network, or analysis by synthesis over every class) -> per-frame pose/size fit by rendering
+(:mod:`twinsim.neural.refine`) over the last ``window`` visible frames -> scale from floor
+contact -> velocity from the track -> the state at the last frame (objects hidden then are
+carried forward from their last sighting with the engine). What is estimated and what is given
+is listed in docs/hybrid.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+from twinsim.neural.canvas import Canvas
+from twinsim.neural.refine import (
+    FIT_SHAPES,
+    FrameFit,
+    fit_frame,
+    fit_trajectory,
+    grounded_scale,
+    initial_fit,
+    lowest_offset,
+    pixel_ray,
+    project,
+    scaled,
+)
+from twinsim.neural.track import Track, track_objects
+from twinsim.sim.spec import CameraSpec, Keyframe, LightSpec, ObjectSpec, SceneSpec, WorldSpec
+
+__all__ = [
+    "DEFAULT_CAMERA",
+    "EstimateConfig",
+    "ObjectEstimate",
+    "SceneEstimate",
+    "default_camera",
+    "estimate_scene",
+]
+
+G = 9.81
+FPS = 24.0
+# The camera the motion families are drawn with, before their per-scene jitter (docs/families.md).
+DEFAULT_CAMERA = CameraSpec(eye=(0.0, -1.8, 0.92), target=(0.0, 0.0, 0.3), fov=50.0)
+_SIZE_RANGE = (0.05, 0.17)
+_SCENERY_SATURATION = 0.22  # max - min of RGB below which a body is taken for scenery
+_OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render  # plausible half extents of a movable body (m)
+_Q_UPRIGHT = np.array([0.0, 0.0, 0.0, 1.0])
+_Q_STARTS = {
+    "box": (Rotation.from_euler("xyz", [35, 25, 40], degrees=True).as_quat(),),  # tumbling
+    "cylinder": (Rotation.from_euler("x", 90, degrees=True).as_quat(),),  # lying, axis along y
+}
+
+
+def default_camera(height: int = 64, width: int = 64) -> CameraSpec:
+    """:data:`DEFAULT_CAMERA` at the frame size (the camera assumed when none is given)."""
+    return dataclasses.replace(DEFAULT_CAMERA, width=width, height=height)
+
+
+@dataclass(frozen=True)
+class EstimateConfig:
+    """Knobs of :func:`estimate_scene`.
+
+    Attributes:
+        window: visible frames per object fitted (the last ones); velocity comes from them.
+        max_evals: renders per frame fit (Nelder–Mead budget); the first fit gets twice this.
+        trajectory_evals: Nelder–Mead evaluations of the joint fit of the last state and
+            velocity to every frame of the window (each renders ``window`` frames).
+        mass, friction, restitution: material of movable bodies (not observable in a few frames).
+        use_network: classify shapes with the bundled perception network when it is available
+            (else every class is fitted and the lowest pixel error wins).
+    """
+
+    window: int = 5
+    max_evals: int = 120
+    trajectory_evals: int = 200
+    mass: float = 1.0
+    friction: float = 0.5
+    restitution: float = 0.35
+    use_network: bool = True
+
+    def __post_init__(self) -> None:
+        if self.window < 1:
+            raise ValueError(f"window must be >= 1, got {self.window}")
+        if self.max_evals < 10:
+            raise ValueError(f"max_evals must be >= 10, got {self.max_evals}")
+
+
+@dataclass
+class ObjectEstimate:
+    """One tracked object at the last observed frame.
+
+    Attributes:
+        spec: the estimated body (pose and velocity at the last frame; mass 0 for scenery, a
+            keyframe path for moving scenery).
+        role: "dynamic", "static" or "kinematic".
+        shape_probs: class probabilities (sphere, box, cylinder) from the network, or from the
+            pixel errors of the fitted classes.
+        fit_error: mean absolute pixel error (0..255) of the best frame fit over its pixels.
+        position_sigma: (m) residual scatter of the track about its motion model.
+        velocity_sigma: (m/s) standard error of the fitted velocity.
+        frames_hidden: frames since last seen whole (0 = fully visible in the last frame;
+            a partly covered object counts from its last clear sighting).
+        track: the pixel track (per-frame blobs).
+        positions: {frame: (3,) estimated world position} for the fitted frames.
+    """
+
+    spec: ObjectSpec
+    role: str
+    shape_probs: dict[str, float]
+    fit_error: float
+    position_sigma: float
+    velocity_sigma: float
+    frames_hidden: int
+    track: Track = field(repr=False)
+    positions: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def uncertainty(self) -> float:
+        """One number in [0, 1]: 0 for a tight, visible, well-fitted estimate."""
+        pix = min(1.0, self.fit_error / 40.0)
+        pos = min(1.0, self.position_sigma / 0.03)
+        vel = min(1.0, self.velocity_sigma / 0.3)
+        hid = min(1.0, self.frames_hidden / 24.0)
+        cls = 1.0 - max(self.shape_probs.values()) if self.shape_probs else 1.0
+        return float(max(pix, 0.5 * pos + 0.5 * vel, 0.5 * hid, cls))
+
+
+@dataclass
+class SceneEstimate:
+    """The de-animated scene at the last observed frame.
+
+    Attributes:
+        spec: a simulable SceneSpec whose t = 0 is the last observed frame.
+        objects: per-object estimates (spec order).
+        camera_given: True when the camera was an input; False when the default was assumed.
+        unexplained: share of the last frame's object pixels no estimated object accounts for.
+        uncertainty: max of the objects' uncertainties and ``unexplained`` (0 = confident).
+    """
+
+    spec: SceneSpec
+    objects: list[ObjectEstimate]
+    camera_given: bool
+    unexplained: float
+    floor_color: tuple[float, float, float, float]
+
+    @property
+    def uncertainty(self) -> float:
+        per = [o.uncertainty for o in self.objects]
+        return float(max([self.unexplained, *per]) if per else 1.0)
+
+
+def _saturation(color) -> float:
+    return float(max(color[:3]) - min(color[:3]))
+
+
+def _velocity(
+    times: np.ndarray, pos: np.ndarray, airborne: bool
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(position, velocity) at the last time from a least-squares motion model, plus the
+    residual scatter (m) and the velocity's standard error (m/s)."""
+    t = times - times[-1]
+    n = len(t)
+    if n == 1:
+        return pos[-1], np.zeros(3), 0.0, 0.5
+    y = pos.copy()
+    if airborne:
+        y[:, 2] += 0.5 * G * t**2  # ballistic: remove gravity, then straight lines
+    deg = 1
+    A = np.stack([t**k for k in range(deg + 1)], 1)
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    dof = max(1, n - deg - 1)
+    sigma = float(np.sqrt((resid**2).sum(0) / dof).mean()) if n > deg + 1 else 0.005
+    cov = np.linalg.pinv(A.T @ A)
+    v_se = float(sigma * math.sqrt(cov[1, 1])) if n > deg + 1 else 0.3
+    return coef[0], coef[1], sigma, v_se
+
+
+def _shift_to(fit: FrameFit, pose, uv_new) -> FrameFit:
+    """The fit moved, at its camera depth, so that it projects to pixel ``uv_new``."""
+    _, depth = project(pose, fit.position)
+    pos = np.asarray(pose.eye) + depth * pixel_ray(pose, *uv_new)
+    return dataclasses.replace(fit, position=pos)
+
+
+class _Estimator:
+    def __init__(self, frames, camera, cfg, classifier) -> None:
+        self.frames, self.cfg, self.classifier = frames, cfg, classifier
+        self.camera = camera
+        self.light = LightSpec(shadows=False)
+        self.canvas = Canvas(camera, self.light, WorldSpec())
+        self.eye = np.asarray(self.canvas.pose.eye)
+
+    def calibrate_floor(self, floor_rgb: np.ndarray) -> tuple[float, ...]:
+        base = np.asarray(WorldSpec().floor_color[:3])
+        rgb, _ = self.canvas.render([])
+        h = rgb.shape[0]
+        rendered = np.median(rgb[h // 2 :].reshape(-1, 3), 0).astype(float)
+        color = np.clip(base * floor_rgb / np.maximum(rendered, 1.0), 0, 1)
+        self.canvas.set_floor_color(color)
+        return (*map(float, color), 1.0)
+
+    def fit_track(self, k: int, tr: Track, others: dict[int, dict[int, ObjectSpec]]):
+        """Fits of track ``k`` at its last ``window`` visible frames: {frame: FrameFit}."""
+        frames = _clear_frames(tr, self.cfg.window)
+        t_ref = frames[-1]
+        blob = tr.blobs[t_ref]
+        color0 = (*[float(min(1.0, c / 255 / 0.85)) for c in blob.color], 1.0)
+        probs = None
+        shapes = FIT_SHAPES
+        if self.classifier is not None:
+            probs = self.classifier(self.frames[t_ref], blob)
+            best = max(probs, key=probs.get)
+            shapes = (
+                (best,)
+                if probs[best] >= 0.8
+                else tuple(s for s, _ in sorted(probs.items(), key=lambda kv: -kv[1])[:2])
+            )
+        fits: dict[str, FrameFit] = {}
+        for shape in shapes:
+            if fits and min(f.error for f in fits.values()) < 1.5:
+                break  # a near-exact fit: the simpler class already explains the pixels
+            start, depth = initial_fit(self.canvas.pose, blob, shape, color0)
+            objs = self._others(others, t_ref, k)
+            fits[shape] = fit_frame(
+                self.canvas,
+                self.frames[t_ref],
+                objs,
+                k,
+                start,
+                depth,
+                2 * self.cfg.max_evals,
+                _Q_STARTS.get(shape, ()),
+                mask=blob.mask,
+                ignore=self.ignore(t_ref, k),
+            )
+        errs = {s: f.error for s, f in fits.items()}
+        shape = min(errs, key=errs.get)
+        if probs is None:
+            w = {s: math.exp(-(e - errs[shape]) / 3.0) for s, e in errs.items()}
+            z = sum(w.values())
+            probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
+        out = {t_ref: fits[shape]}
+        prev, prev_t = fits[shape], t_ref
+        for t in reversed(frames[:-1]):
+            b = tr.blobs[t]
+            same = np.array_equal(b.mask, tr.blobs[prev_t].mask)
+            prev_t = t
+            if same:
+                out[t] = prev  # identical pixels: the same state (no fitting noise at rest)
+                continue
+            start = _shift_to(prev, self.canvas.pose, b.centroid)
+            _, depth = project(self.canvas.pose, start.position)
+            prev = fit_frame(
+                self.canvas,
+                self.frames[t],
+                self._others(others, t, k),
+                k,
+                start,
+                depth,
+                self.cfg.max_evals,
+                fixed_size=True,
+                mask=b.mask,
+                ignore=self.ignore(t, k),
+            )
+            out[t] = prev
+        return out, probs
+
+    def ignore(self, t: int, k: int) -> np.ndarray:
+        """Pixels of every other track's blob at frame ``t``."""
+        m = np.zeros(self.frames.shape[1:3], bool)
+        for j, tr in enumerate(self.tracks):
+            if j != k and tr.blobs[t] is not None:
+                m |= tr.blobs[t].mask
+        return m
+
+    def _others(self, others, t, k) -> list[ObjectSpec | None]:
+        """Objects drawn beside track ``k``'s candidate: none; the other tracks' pixels are
+        left out of the error instead (robust to their misfits, amodal behind them)."""
+        return [None] * (k + 1)
+
+
+def _clear_frames(tr: Track, window: int) -> list[int]:
+    """The last ``window`` frames where the object is seen whole: its area is at least 3/4 of
+    its largest recent area (a body sliding behind a wall is fitted before it went in)."""
+    vis = np.flatnonzero(tr.visible)
+    recent = vis[-24:]
+    big = max(tr.blobs[t].area for t in recent)
+    clear = [int(t) for t in recent if tr.blobs[t].area >= 0.75 * big]
+    return clear[-window:] if clear else [int(vis[-1])]
+
+
+def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool):
+    """Scale every frame fit to one metric size (floor contact where the body is lowest)."""
+    scales = {}
+    for t, f in fits.items():
+        lam = grounded_scale(f, eye)
+        if math.isfinite(lam):
+            scales[t] = lam * float(np.exp(np.mean(np.log(f.size))))
+    if scales:
+        t_star = min(scales, key=scales.get)
+        lam = grounded_scale(fits[t_star], eye)
+        ref = scaled(fits[t_star], eye, lam)
+    else:
+        t_star = max(fits)
+        ref = fits[t_star]
+    size = np.asarray(ref.size)
+    if movable:
+        gm = float(np.exp(np.mean(np.log(size))))
+        lo, hi = _SIZE_RANGE
+        if gm > hi or gm < lo:
+            size = size * (min(hi, max(lo, gm)) / gm)
+    gm_ref = float(np.exp(np.mean(np.log(size))))
+    out = {}
+    grounded = {}
+    for t, f in fits.items():
+        lam = gm_ref / float(np.exp(np.mean(np.log(f.size))))
+        g = scaled(f, eye, lam)
+        out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
+        glam = grounded_scale(g, eye)
+        grounded[t] = bool(math.isfinite(glam) and abs(glam - 1.0) < 0.06)
+        if grounded[t]:  # on the floor: depth from the contact row, finer than from size
+            g = scaled(f, eye, grounded_scale(f, eye))
+            out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
+    return out, grounded
+
+
+def _flat_box(fit: FrameFit) -> FrameFit:
+    """The box turned to lie on the face nearest to down, at its fitted yaw, on the floor."""
+    R = Rotation.from_quat(fit.orientation).as_matrix()
+    up = int(np.argmax(np.abs(R[2])))
+    rest = [i for i in range(3) if i != up]
+    a = R[:, rest[0]]
+    yaw = math.atan2(a[1], a[0])
+    size = (fit.size[rest[0]], fit.size[rest[1]], fit.size[up])
+    q = Rotation.from_euler("z", yaw).as_quat()
+    pos = np.array([fit.position[0], fit.position[1], size[2]])
+    return dataclasses.replace(fit, size=size, orientation=q, position=pos)
+
+
+def _propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
+    """Advance one body alone by ``frames`` frames with the engine (a hidden object's state)."""
+    if frames <= 0 or obj.mass == 0:
+        return obj
+    from twinsim.sim import World
+
+    w = dataclasses.replace(world, duration=max(frames, 1) / world.fps)
+    spec = SceneSpec(objects=(obj,), world=w)
+    with World(spec) as sim:
+        for _ in range(frames):
+            sim.step_frame()
+        pos, orn = sim.pose(obj.name)
+        lin, ang = sim.velocity(obj.name)
+    return dataclasses.replace(
+        obj,
+        position=tuple(pos),
+        orientation=tuple(orn),
+        linear_velocity=tuple(lin),
+        angular_velocity=tuple(ang),
+    )
+
+
+def _angular(fits: dict[int, FrameFit], shape: str, size, vel, grounded: bool) -> np.ndarray:
+    ts = sorted(fits)
+    if shape == "sphere" or (grounded and shape == "cylinder"):
+        if not grounded:
+            return np.zeros(3)
+        w = np.cross([0.0, 0.0, 1.0], vel) / size[0]
+        if shape == "cylinder":  # only about its own axis
+            axis = Rotation.from_quat(fits[ts[-1]].orientation).as_matrix()[:, 2]
+            w = axis * float(axis @ w)
+        return w
+    if grounded or len(ts) < 2:
+        return np.zeros(3)
+    r0 = Rotation.from_quat(fits[ts[-2]].orientation)
+    r1 = Rotation.from_quat(fits[ts[-1]].orientation)
+    dt = (ts[-1] - ts[-2]) / FPS
+    return (r1 * r0.inv()).as_rotvec() / dt
+
+
+def estimate_scene(
+    frames: np.ndarray,
+    camera: CameraSpec | None = None,
+    cfg: EstimateConfig | None = None,
+    classifier=None,
+) -> SceneEstimate:
+    """De-animate (T, H, W, 3) uint8 ``frames`` into a scene at the last frame.
+
+    Args:
+        frames: the observed clip (every frame is tracked; the last ``cfg.window`` visible
+            frames of each object are fitted).
+        camera: the camera that took the frames; None assumes :func:`default_camera`.
+        cfg: estimation knobs.
+        classifier: ``f(frame, blob) -> {shape: prob}``; None uses the bundled perception
+            network when ``cfg.use_network`` and it is installed, else the shape class is
+            chosen by pixel error alone (every class fitted).
+    """
+    cfg = cfg or EstimateConfig()
+    if classifier is None and cfg.use_network:
+        classifier = _bundled_classifier()
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) < 1:
+        raise ValueError(
+            f"frames must be uint8 (T, H, W, 3) with T >= 1, got {frames.dtype} {frames.shape}"
+        )
+    T, H, W = frames.shape[:3]
+    given = camera is not None
+    cam = dataclasses.replace(camera or default_camera(H, W), width=W, height=H, path=())
+    tracks, bd = track_objects(frames)
+    est = _Estimator(frames, cam, cfg, classifier)
+    est.tracks = tracks
+    floor_color = est.calibrate_floor(bd.floor)
+    world = dataclasses.replace(WorldSpec(), floor_color=floor_color)
+    tracks.sort(key=lambda tr: -max(b.area for b in tr.blobs if b is not None))
+    fitted: dict[int, dict[int, ObjectSpec]] = {}
+    results = []
+    for k, tr in enumerate(tracks):
+        fits, probs = est.fit_track(k, tr, fitted)
+        sat = _saturation(np.mean([f.color for f in fits.values()], 0))
+        # Scenery (walls, screens, occluders) is drawn in greys, wood and navy; movable bodies
+        # in saturated palette colours (docs/families.md).
+        scenery_look = sat < _SCENERY_SATURATION
+        movable = not scenery_look
+        fits, grounded = _resolve_scale(fits, est.eye, movable)
+        ts = sorted(fits)
+        # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
+        # last floor contact on (a bounce inside the window would break either model).
+        airborne = not all(grounded[t] for t in ts)
+        contacts = [i for i, t in enumerate(ts[:-1]) if grounded[t]]
+        if airborne and contacts:
+            ts = ts[contacts[-1] :]
+        t_last = ts[-1]
+        fit = fits[t_last]
+        times = np.array(ts, float) / FPS
+        pos = np.stack([fits[t].position for t in ts])
+        p_end, vel, sig, v_se = _velocity(times, pos, airborne)
+        moved = any(
+            not np.array_equal(tr.blobs[a].mask, tr.blobs[b].mask)
+            for a, b in itertools.pairwise(ts)
+        )
+        if moved and not scenery_look and len(ts) >= 2:
+            p_end, vel, _ = fit_trajectory(
+                est.canvas,
+                {t: frames[t] for t in ts},
+                {t: est._others(fitted, t, k) for t in ts},
+                k,
+                fit.spec(),
+                {t: fits[t].orientation for t in ts},
+                t_last,
+                p_end,
+                vel,
+                not airborne,
+                FPS,
+                max_evals=cfg.trajectory_evals,
+                ignore={t: est.ignore(t, k) for t in ts},
+            )
+            fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
+            fit = fits[t_last]
+        big = max(fit.size) > 0.25
+        speed = float(np.linalg.norm(vel))
+        still = speed < 0.04
+        if still:
+            vel = np.zeros(3)
+        role = "dynamic"
+        if scenery_look or (big and still):
+            role = "kinematic" if not still else "static"
+        p_now = p_end if not still else fit.position
+        if role != "dynamic":
+            vel[2] = 0.0
+        if role == "dynamic" and not airborne:
+            vel[2] = 0.0
+            if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
+                fit = _flat_box(fit)
+            p_now = np.array([p_now[0], p_now[1], fit.position[2]])
+        colors = np.mean([f.color for f in fits.values()], 0)
+        name = f"obj{k}"
+        common = dict(
+            name=name,
+            shape=fit.shape,
+            size=tuple(float(s) for s in fit.size),
+            color=tuple(float(np.clip(c, 0, 1)) for c in colors),
+            orientation=tuple(float(q) for q in fit.orientation / np.linalg.norm(fit.orientation)),
+        )
+        if role == "dynamic":
+            ang = _angular(fits, fit.shape, fit.size, vel, not airborne)
+            spec = ObjectSpec(
+                **common,
+                mass=cfg.mass,
+                friction=cfg.friction,
+                restitution=cfg.restitution,
+                position=tuple(float(x) for x in p_now),
+                linear_velocity=tuple(float(x) for x in vel),
+                angular_velocity=tuple(float(x) for x in ang),
+            )
+        elif role == "static":
+            spec = ObjectSpec(**common, mass=0.0, position=tuple(float(x) for x in p_now))
+        else:  # moving scenery: keep its velocity for the whole rollout
+            far = 60.0
+            start = tuple(float(x) for x in p_now)
+            end = tuple(float(a + far * b) for a, b in zip(p_now, vel, strict=True))
+            spec = ObjectSpec(
+                **common,
+                mass=0.0,
+                position=start,
+                path=(
+                    Keyframe(0.0, start, common["orientation"]),
+                    Keyframe(far, end, common["orientation"]),
+                ),
+            )
+        hidden = T - 1 - t_last
+        if hidden > 0:  # carry it from its last sighting to the last frame
+            if role == "kinematic":
+                shift = tuple(float(a + b * hidden / FPS) for a, b in zip(p_now, vel, strict=True))
+                spec = dataclasses.replace(
+                    spec,
+                    position=shift,
+                    path=tuple(
+                        dataclasses.replace(
+                            kf,
+                            position=tuple(
+                                float(a + b * hidden / FPS)
+                                for a, b in zip(kf.position, vel, strict=True)
+                            ),
+                        )
+                        for kf in spec.path
+                    ),
+                )
+            else:
+                spec = _propagate(spec, hidden, world)
+        fitted[k] = {t: f.spec() for t, f in fits.items() if f.error < _OTHERS_MAX_ERROR}
+        results.append(
+            ObjectEstimate(
+                spec=spec,
+                role=role,
+                shape_probs=probs,
+                fit_error=float(min(f.error for f in fits.values())),
+                position_sigma=sig,
+                velocity_sigma=v_se,
+                frames_hidden=hidden,
+                track=tr,
+                positions={t: fits[t].position for t in ts},
+            )
+        )
+    spec = SceneSpec(
+        objects=tuple(o.spec for o in results),
+        cameras=(cam,),
+        light=est.light,
+        world=world,
+    )
+    unexplained = _unexplained(est.canvas, frames[-1], spec, bd)
+    est.canvas.close()
+    return SceneEstimate(spec, results, given, unexplained, floor_color)
+
+
+def _unexplained(canvas: Canvas, frame: np.ndarray, spec: SceneSpec, bd) -> float:
+    """Share of observed object pixels that the estimate's render gets wrong (> 40 levels)."""
+    rgb, _ = canvas.render(list(spec.objects))
+    fg = ~bd.mask(frame)
+    if not fg.any():
+        return 0.0
+    bad = np.abs(rgb.astype(np.float32) - frame.astype(np.float32)).sum(-1) > 120
+    return float((bad & fg).sum() / fg.sum())
+
+
+_CLASSIFIER: list = []  # the bundled network, loaded once per process (read-only after)
+
+
+def _bundled_classifier():
+    if not _CLASSIFIER:
+        try:
+            from twinsim.neural.perception import load_perception
+
+            _CLASSIFIER.append(load_perception())
+        except FileNotFoundError:
+            _CLASSIFIER.append(None)
+    return _CLASSIFIER[0]
+
+
+def lowest_point(o: ObjectSpec) -> float:
+    """z of the body's lowest point (m)."""
+    return float(o.position[2] - lowest_offset(o.shape, o.size, np.asarray(o.orientation)))

@@ -1,0 +1,228 @@
+"""The hybrid predictor: frames -> estimated scene spec -> engine rollout -> rendered future,
+and the physics surprise (violation of expectation) that the same machinery gives.
+
+``predict_hybrid(frames, horizon)`` de-animates the clip (:func:`estimate_scene`), simulates the
+estimated spec with the engine for ``horizon`` frames and renders them with the TinyRenderer.
+See docs/hybrid.md for what is estimated and what is given (the camera), the uncertainty fields
+and the measured accuracy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from twinsim.neural.estimate import EstimateConfig, SceneEstimate, estimate_scene
+from twinsim.sim.spec import CameraSpec, SceneSpec
+
+__all__ = [
+    "COMPOSITES",
+    "HybridPrediction",
+    "HybridUncertainty",
+    "Surprise",
+    "physics_surprise",
+    "predict_hybrid",
+    "rollout_spec",
+]
+
+COMPOSITES = ("changed", "render")
+
+
+@dataclass(frozen=True)
+class HybridUncertainty:
+    """How far to trust a hybrid prediction.
+
+    Attributes:
+        score: in [0, 1]; 0 = every object tracked, visible and explained to the pixel, 1 = the
+            estimate is poor (a caller such as ``backend="auto"`` should fall back to a pixel
+            model above about 0.5). The max of ``unexplained`` and the objects' scores.
+        unexplained: share of the last observed frame's object pixels the estimated scene does
+            not reproduce (> 40 grey levels off); high on real footage and unknown shapes.
+        camera_given: False when the default camera was assumed (then metric errors are
+            unreliable even where pixels fit).
+        objects: per estimated object name: ``score`` (0..1), ``fit_error`` (mean abs pixel
+            error 0..255 of its best frame fit), ``position_sigma`` (m, track residual),
+            ``velocity_sigma`` (m/s, standard error), ``frames_hidden`` (frames since last seen),
+            ``shape_prob`` (probability of the chosen shape class), ``role``.
+    """
+
+    score: float
+    unexplained: float
+    camera_given: bool
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class HybridPrediction:
+    """Result of :func:`predict_hybrid`.
+
+    Attributes:
+        frames: (horizon, H, W, 3) uint8 predicted future frames.
+        spec: the estimated SceneSpec (t = 0 is the last observed frame).
+        uncertainty: :class:`HybridUncertainty`.
+        rendered: (horizon, H, W, 3) uint8 the engine's render of the rollout alone
+            (``frames`` equals it with ``composite="render"``).
+        estimate: the full :class:`~twinsim.neural.estimate.SceneEstimate` (tracks, fits).
+    """
+
+    frames: np.ndarray
+    spec: SceneSpec
+    uncertainty: HybridUncertainty
+    rendered: np.ndarray
+    estimate: SceneEstimate = field(repr=False)
+
+
+def rollout_spec(spec: SceneSpec, horizon: int) -> np.ndarray:
+    """Simulate ``spec`` with the engine and render frames 0..horizon: (horizon + 1, H, W, 3)."""
+    from twinsim.sim import simulate
+
+    world = dataclasses.replace(spec.world, duration=max(horizon, 1) / spec.world.fps)
+    return simulate(dataclasses.replace(spec, world=world), labels=("rgb",)).rgb[: horizon + 1]
+
+
+def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
+    objs = {
+        o.spec.name: {
+            "score": round(o.uncertainty, 4),
+            "fit_error": round(o.fit_error, 3),
+            "position_sigma": round(o.position_sigma, 5),
+            "velocity_sigma": round(o.velocity_sigma, 4),
+            "frames_hidden": o.frames_hidden,
+            "shape_prob": round(o.shape_probs.get(o.spec.shape, 0.0), 4),
+            "role": o.role,
+        }
+        for o in est.objects
+    }
+    return HybridUncertainty(
+        score=est.uncertainty,
+        unexplained=est.unexplained,
+        camera_given=est.camera_given,
+        objects=objs,
+    )
+
+
+def predict_hybrid(
+    frames: np.ndarray,
+    horizon: int,
+    *,
+    seed: int = 0,
+    camera: CameraSpec | None = None,
+    composite: str = "changed",
+    window: int = 5,
+    max_evals: int = 120,
+) -> HybridPrediction:
+    """Predict ``horizon`` frames after ``frames`` by estimating the scene and simulating it.
+
+    Args:
+        frames: (T, H, W, 3) uint8 observed clip, oldest first (all frames are tracked, so a
+            longer history keeps objects that are hidden at the end).
+        horizon: frames to predict (>= 1).
+        seed: accepted for API symmetry with the other backends; estimation and the engine
+            are deterministic.
+        camera: the camera that took the frames; None assumes the families' default camera
+            (``twinsim.neural.estimate.DEFAULT_CAMERA``), reported in ``uncertainty``.
+        composite: "changed" (default): pixels the rollout leaves unchanged keep the last
+            observed frame (textures and misfitted scenery survive); "render": the engine's
+            render alone.
+        window: visible frames per object fitted; max_evals: renders per frame fit.
+
+    Raises:
+        ValueError: bad frames, horizon or composite (valid choices listed).
+    """
+    frames = np.asarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) < 1:
+        raise ValueError(
+            f"frames must be uint8 (T, H, W, 3) with T >= 1, got {frames.dtype} {frames.shape}"
+        )
+    if not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
+    if composite not in COMPOSITES:
+        raise ValueError(f"composite must be one of {COMPOSITES}, got {composite!r}")
+    del seed  # deterministic
+    cfg = EstimateConfig(window=window, max_evals=max_evals)
+    est = estimate_scene(frames, camera, cfg)
+    rgb = rollout_spec(est.spec, int(horizon))
+    rendered = rgb[1:]
+    if len(rendered) < horizon:  # pad (cannot happen with whole frame durations; defensive)
+        rendered = np.concatenate([rendered, np.repeat(rendered[-1:], horizon - len(rendered), 0)])
+    out = rendered
+    if composite == "changed":
+        changed = np.any(rendered != rgb[0][None], axis=-1, keepdims=True)
+        out = np.where(changed, rendered, frames[-1][None])
+    return HybridPrediction(
+        frames=np.ascontiguousarray(out, np.uint8),
+        spec=est.spec,
+        uncertainty=_uncertainty(est),
+        rendered=rendered,
+        estimate=est,
+    )
+
+
+@dataclass(frozen=True)
+class Surprise:
+    """Physics surprise of a clip: observed frames against the engine's rollout of the state
+    estimated from the first ``context`` frames.
+
+    Attributes:
+        per_object: (F, N + 1) mean absolute pixel error (0..255) per predicted frame and
+            estimated object over its rendered-or-observed pixels; the last column is the
+            unexplained residue (object pixels that no estimated object covers: e.g. something
+            that appears).
+        names: the N object names plus "unexplained".
+        frames: (F,) the observed frame index of each row (context .. T - 1).
+        score: scalar surprise (mean over frames of the per-frame maximum over objects).
+        peak_object, peak_frame: where the surprise is largest.
+    """
+
+    per_object: np.ndarray
+    names: tuple[str, ...]
+    frames: np.ndarray
+    score: float
+    peak_object: str
+    peak_frame: int
+
+
+def physics_surprise(
+    frames: np.ndarray, context: int = 6, camera: CameraSpec | None = None, **options: Any
+) -> Surprise:
+    """Violation-of-expectation score that needs no pixel model (see :class:`Surprise`).
+
+    ``options`` go to :func:`predict_hybrid` (window, max_evals).
+    """
+    frames = np.asarray(frames)
+    if not 1 <= context < len(frames):
+        raise ValueError(f"context must lie in [1, {len(frames) - 1}] for {len(frames)} frames")
+    from twinsim.neural.proposals import estimate_backdrop
+    from twinsim.sim import simulate
+
+    pred = predict_hybrid(frames[:context], len(frames) - context, camera=camera, **options)
+    spec = pred.spec
+    world = dataclasses.replace(spec.world, duration=(len(frames) - context) / spec.world.fps)
+    ro = simulate(dataclasses.replace(spec, world=world), labels=("rgb", "segmentation"))
+    rgb, seg = ro.rgb[1:], ro.segmentation[1:]
+    obs = frames[context:]
+    bd = estimate_backdrop(frames)
+    n = len(spec.objects)
+    per = np.zeros((len(obs), n + 1))
+    for f in range(len(obs)):
+        diff = np.abs(rgb[f].astype(np.float32) - obs[f].astype(np.float32)).sum(-1) / 3
+        fg = ~bd.mask(obs[f])
+        covered = np.zeros(diff.shape, bool)
+        for i in range(n):
+            m = seg[f] == i + 1
+            covered |= m
+            per[f, i] = float(diff[m].mean()) if m.any() else 0.0
+        rest = fg & ~covered
+        per[f, n] = float(diff[rest].sum() / max(1, fg.sum()))
+    peak = np.unravel_index(int(np.argmax(per)), per.shape)
+    names = (*spec.names, "unexplained")
+    return Surprise(
+        per_object=per,
+        names=names,
+        frames=np.arange(context, len(frames)),
+        score=float(per.max(1).mean()),
+        peak_object=names[peak[1]],
+        peak_frame=int(context + peak[0]),
+    )

@@ -1,0 +1,420 @@
+"""Analysis by synthesis: fit an object's shape, size, pose and colour to observed pixels by
+rendering candidates with the engine and minimising the pixel error (Nelder–Mead).
+
+A single frame cannot tell a small near object from a large far one (the silhouette is the
+same when the object is scaled about the camera eye, and the scenes have no shadows), so each
+frame is fitted at a fixed depth and the scale is resolved per track afterwards by physics: at
+rest or sliding, a body touches the floor (see :func:`grounded_scale`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.spatial.transform import Rotation
+from twinsim.neural.canvas import Canvas
+from twinsim.neural.proposals import Blob
+from twinsim.sim.render.camera import CameraPose
+from twinsim.sim.spec import ObjectSpec
+
+__all__ = [
+    "FIT_SHAPES",
+    "FrameFit",
+    "fit_frame",
+    "grounded_scale",
+    "pixel_ray",
+    "project",
+    "scaled",
+]
+
+FIT_SHAPES = ("sphere", "box", "cylinder")
+_STEP_PX, _STEP_LOG, _STEP_ROT = 0.8, 0.12, 0.35  # initial simplex sizes
+_CUBE_PRIOR = 20000.0  # pixel-error units per unit variance of a box's log half extents
+
+
+@dataclass(frozen=True)
+class FrameFit:
+    """An object fitted in one frame (at some depth; see :func:`scaled`).
+
+    Attributes:
+        shape, size, color: the look (spec conventions; colour RGBA in 0..1).
+        position: (3,) world position (m). orientation: (4,) quaternion xyzw.
+        error: mean absolute pixel error (0..255) over the object's observed and rendered pixels.
+        evals: renders spent.
+    """
+
+    shape: str
+    size: tuple[float, ...]
+    color: tuple[float, float, float, float]
+    position: np.ndarray
+    orientation: np.ndarray
+    error: float
+    evals: int
+
+    def spec(self, name: str = "fit") -> ObjectSpec:
+        return ObjectSpec(
+            name=name,
+            shape=self.shape,
+            size=tuple(float(s) for s in self.size),
+            color=self.color,
+            position=tuple(float(x) for x in self.position),
+            orientation=tuple(float(x) for x in self.orientation),
+        )
+
+
+def compass_search(loss, x0: np.ndarray, steps: np.ndarray, max_evals: int, shrink: int = 4):
+    """Pattern search polish: try +-step on each coordinate, move on any gain, halve the steps
+    when none helps. Copes with the piecewise-constant error of a rasteriser better than NM's
+    shrinking simplex. Returns (x, loss(x), evals)."""
+    x, fx, n = np.asarray(x0, float).copy(), float(loss(x0)), 1
+    steps = np.asarray(steps, float).copy()
+    for _ in range(shrink):
+        improved = True
+        while improved and n < max_evals:
+            improved = False
+            for i in range(len(x)):
+                for sgn in (1.0, -1.0):
+                    y = x.copy()
+                    y[i] += sgn * steps[i]
+                    fy = float(loss(y))
+                    n += 1
+                    if fy < fx:
+                        x, fx, improved = y, fy, True
+                        break
+        steps /= 2
+    return x, fx, n
+
+
+def pixel_ray(pose: CameraPose, u: float, v: float) -> np.ndarray:
+    """World direction through continuous pixel (u, v), scaled so its camera depth is 1."""
+    d_cam = np.linalg.solve(pose.K, np.array([u, v, 1.0]))
+    return pose.world_to_camera[:3, :3].T @ d_cam
+
+
+def project(pose: CameraPose, point: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pixel (u, v) and camera depth of a world point."""
+    pc = pose.world_to_camera[:3, :3] @ np.asarray(point, float) + pose.world_to_camera[:3, 3]
+    uv = pose.K @ (pc / pc[2])
+    return uv[:2], float(pc[2])
+
+
+def lowest_offset(shape: str, size: tuple[float, ...], quat: np.ndarray) -> float:
+    """How far the body's lowest point lies below its centre (m)."""
+    R = Rotation.from_quat(quat).as_matrix()
+    if shape == "sphere":
+        return size[0]
+    if shape == "box":
+        return float(np.abs(R[2]) @ np.asarray(size[:3]))
+    az = abs(R[2, 2])
+    r, half = size[0], size[1] / 2
+    if shape == "capsule":
+        return r + az * half
+    return r * math.sqrt(max(0.0, 1 - az * az)) + az * half
+
+
+def scaled(fit: FrameFit, eye: np.ndarray, lam: float) -> FrameFit:
+    """The fit scaled by ``lam`` about the camera eye (the same image, a different depth)."""
+    pos = eye + lam * (fit.position - eye)
+    return replace(fit, position=pos, size=tuple(s * lam for s in fit.size))
+
+
+def grounded_scale(fit: FrameFit, eye: np.ndarray) -> float:
+    """The scale about the eye at which the fitted body's lowest point touches the floor z = 0."""
+    low = fit.position[2] - lowest_offset(fit.shape, fit.size, fit.orientation)
+    if low >= eye[2] - 1e-6:  # the body is above the camera: no grounded reading
+        return float("nan")
+    return float(eye[2] / (eye[2] - low))
+
+
+def _floor_depth(pose: CameraPose, u: float, v: float) -> float:
+    """Camera depth of the floor point seen at pixel (u, v) (or 2 m above the horizon)."""
+    d = pixel_ray(pose, u, v)
+    eye = np.asarray(pose.eye)
+    if d[2] >= -1e-6:
+        return 2.0
+    return float(min(8.0, -eye[2] / d[2]))
+
+
+def initial_fit(pose: CameraPose, blob: Blob, shape: str, color) -> tuple[FrameFit, float]:
+    """A first guess from the blob alone (resting on the floor below its lowest pixel) and the
+    fixed depth the frame fit works at."""
+    u, v = blob.centroid
+    u0, v0, u1, v1 = blob.bbox
+    depth = _floor_depth(pose, u, v1 - 0.5)
+    f = pose.K[0, 0]
+    half_w = max(1.0, (u1 - u0) / 2) * depth / f
+    half_h = max(1.0, (v1 - v0) / 2) * depth / f
+    eye = np.asarray(pose.eye)
+    depth = max(0.2, depth - half_w)  # the centre lies behind the front face
+    pos = eye + depth * pixel_ray(pose, u, v)
+    if shape == "sphere":
+        size: tuple[float, ...] = (0.5 * (half_w + half_h),)
+    elif shape == "box":
+        size = (half_w, half_w, half_h)
+    else:
+        size = (half_w, 2 * half_h)
+    q = np.array([0.0, 0.0, 0.0, 1.0])
+    return FrameFit(shape, size, color, pos, q, float("inf"), 0), depth
+
+
+def _decode(
+    theta, shape, pose, depth, u0, v0, q0, fixed_size=None
+) -> tuple[tuple[float, ...], np.ndarray, np.ndarray]:
+    """Parameters -> (size, position, quaternion). With ``fixed_size`` the third parameter is
+    the log of the depth factor instead of the sizes (no body rebuild per render)."""
+    eye = np.asarray(pose.eye)
+    if fixed_size is not None:
+        size, n = tuple(fixed_size), 1
+        depth = depth * float(np.exp(theta[2]))
+    else:
+        n = {"sphere": 1, "box": 3, "cylinder": 2}[shape]
+        size = tuple(float(np.exp(x)) for x in theta[2 : 2 + n])
+    pos = eye + depth * pixel_ray(pose, u0 + theta[0], v0 + theta[1])
+    if shape == "sphere":
+        return size, pos, q0
+    rot = Rotation.from_rotvec(theta[2 + n : 5 + n]) * Rotation.from_quat(q0)
+    return size, pos, rot.as_quat()
+
+
+def fit_frame(
+    canvas: Canvas,
+    observed: np.ndarray,
+    others: list[ObjectSpec | None],
+    slot: int,
+    start: FrameFit,
+    depth: float,
+    max_evals: int = 300,
+    orientations: tuple[np.ndarray, ...] = (),
+    fixed_size: bool = False,
+    mask: np.ndarray | None = None,
+    ignore: np.ndarray | None = None,
+) -> FrameFit:
+    """Refine ``start`` against one observed (H, W, 3) uint8 frame at fixed camera ``depth``.
+
+    ``others`` are the other objects drawn meanwhile (``others[slot]`` is replaced by the
+    candidate); ``orientations`` are extra starting orientations to try (the best one wins).
+    The colour is refitted from the rendered and observed pixels after the geometry. With
+    ``fixed_size`` the size stays and the depth is fitted instead (the same image family).
+    ``mask`` (H, W) bool: the object's observed pixels (the colour is matched inside it only).
+    ``ignore`` (H, W) bool: pixels left out of the error (other objects' blobs: what is behind
+    them is unknown, and a candidate must not grow to explain them).
+    """
+    keep = None if ignore is None else (~ignore).astype(np.float32)
+    pose = canvas.pose
+    obs = observed.astype(np.float32)
+    uv, _ = project(pose, start.position)
+    u0, v0 = float(uv[0]), float(uv[1])
+    # re-express the start at the requested depth: scale about the eye
+    _, d_start = project(pose, start.position)
+    start = scaled(start, np.asarray(pose.eye), depth / d_start)
+    objs = list(others)
+    evals = 0
+
+    def render(size, pos, q, color):
+        nonlocal evals
+        evals += 1
+        objs[slot] = ObjectSpec(name="fit", shape=start.shape, size=size, color=color)
+        poses = [None] * len(objs)
+        for i, o in enumerate(objs):
+            if o is not None:
+                poses[i] = (o.position, o.orientation)
+        poses[slot] = (pos, q)
+        rgb, _ = canvas.render(objs, poses)
+        return rgb
+
+    color = _refit_color(
+        canvas,
+        obs,
+        objs,
+        slot,
+        start.shape,
+        start.size,
+        start.position,
+        start.orientation,
+        start.color,
+        mask,
+    )
+    fixed = start.size if fixed_size else None
+
+    def loss(theta):
+        size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed)
+        if any(s < 1e-3 or s > 5.0 for s in size):
+            return 1e12
+        rgb = render(size, pos, q, color)
+        diff = np.abs(rgb.astype(np.float32) - obs).sum(-1)
+        err = float(diff.sum() if keep is None else (diff * keep).sum())
+        if start.shape == "box" and not fixed_size:
+            # A box's depth extent shows only as a few pixels of its top face: prefer
+            # near-cubic boxes where the pixels cannot tell (about 1 px of error per 10 %).
+            err += _CUBE_PRIOR * float(np.var(np.log(size)))
+        return err
+
+    def optimise(theta0, steps, free, evals):
+        """NM over the ``free`` coordinates, a restart, then a compass polish."""
+        free = np.asarray(free)
+        steps = np.asarray(steps, float)[free]
+
+        def sub(z):
+            th = theta0.copy()
+            th[free] = z
+            return loss(th)
+
+        z0 = theta0[free]
+        simplex = np.vstack([z0, z0 + np.diag(steps)])
+        res = minimize(
+            sub,
+            z0,
+            method="Nelder-Mead",
+            options={"maxfev": evals, "initial_simplex": simplex, "xatol": 1e-3, "fatol": 1.0},
+        )
+        z = res.x
+        if res.fun > 0:  # restart once from the optimum with a fresh simplex (NM stalls)
+            simplex = np.vstack([z, z + 0.5 * np.diag(steps)])
+            res2 = minimize(
+                sub,
+                z,
+                method="Nelder-Mead",
+                options={"maxfev": evals // 2, "initial_simplex": simplex, "xatol": 1e-3},
+            )
+            z = res2.x if res2.fun < res.fun else z
+        z, fz, _ = compass_search(sub, z, 0.5 * steps, evals // 2)
+        th = theta0.copy()
+        th[free] = z
+        return th, fz
+
+    best = None
+    starts = (start.orientation, *orientations) if start.shape != "sphere" else (start.orientation,)
+    for n_start, q0 in enumerate(starts):
+        q0 = np.asarray(q0, float)
+        if fixed_size:
+            theta0, steps = np.zeros(3), [_STEP_PX, _STEP_PX, 0.05]
+        else:
+            theta0 = np.concatenate([[0.0, 0.0], np.log(start.size)])
+            steps = [_STEP_PX, _STEP_PX] + [_STEP_LOG] * len(start.size)
+        n = len(theta0)
+        if start.shape == "sphere":
+            theta, fx = optimise(theta0, steps, np.arange(n), max_evals)
+        else:
+            theta0 = np.concatenate([theta0, np.zeros(3)])
+            steps = [*steps, _STEP_ROT, _STEP_ROT, _STEP_ROT]
+            if n_start == 0:  # upright first (yaw only): most bodies rest on a face
+                theta0, _ = optimise(theta0, steps, [*range(n), n + 2], max_evals)
+            theta, fx = optimise(theta0, steps, np.arange(n + 3), max_evals)
+        if best is None or fx < best[0]:
+            best = (fx, theta, q0)
+    _, theta, q0 = best
+    size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed)
+    color = _refit_color(canvas, obs, objs, slot, start.shape, size, pos, q, color, mask)
+    objs[slot] = ObjectSpec(name="fit", shape=start.shape, size=size, color=color)
+    poses = [None if o is None else (o.position, o.orientation) for o in objs]
+    poses[slot] = (pos, q)
+    rgb, seg = canvas.render(objs, poses, segmentation=True)
+    diff = np.abs(rgb.astype(np.float32) - obs).sum(-1) / 3
+    region = seg == slot + 1
+    err = float(diff[region].mean()) if region.any() else float("inf")
+    return FrameFit(start.shape, size, color, pos, np.asarray(q), err, evals + 1)
+
+
+def _refit_color(canvas, obs, objs, slot, shape, size, pos, q, color, mask, rounds: int = 2):
+    """Scale the colour so the mean rendered colour matches the observed one where the body is
+    both rendered and (``mask``) observed (shading is linear in the colour)."""
+    for _ in range(rounds):
+        objs[slot] = ObjectSpec(name="fit", shape=shape, size=tuple(size), color=color)
+        poses = [None if o is None else (o.position, o.orientation) for o in objs]
+        poses[slot] = (pos, q)
+        rgb, seg = canvas.render(objs, poses, segmentation=True)
+        m = seg == slot + 1
+        if mask is not None:
+            m &= mask
+        if m.sum() < 2:
+            break
+        ratio = obs[m].mean(0) / np.maximum(rgb[m].astype(np.float32).mean(0), 1.0)
+        color = (
+            *[float(np.clip(c * r, 0.0, 1.0)) for c, r in zip(color[:3], ratio, strict=True)],
+            1.0,
+        )
+    return color
+
+
+def blob_error(canvas: Canvas, observed: np.ndarray, objects: list[ObjectSpec | None]) -> float:
+    """Mean absolute pixel error (0..255) of a full render of ``objects`` against ``observed``."""
+    rgb, _ = canvas.render(objects)
+    return float(np.abs(rgb.astype(np.float32) - observed.astype(np.float32)).mean())
+
+
+def fit_trajectory(
+    canvas: Canvas,
+    frames: dict[int, np.ndarray],
+    others: dict[int, list[ObjectSpec | None]],
+    slot: int,
+    look: ObjectSpec,
+    orientations: dict[int, np.ndarray],
+    t_last: int,
+    position: np.ndarray,
+    velocity: np.ndarray,
+    grounded: bool,
+    fps: float,
+    gravity: float = 9.81,
+    max_evals: int = 200,
+    ignore: dict[int, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Refine the state at frame ``t_last`` against every observed frame of the window at once.
+
+    Motion model over the window: on the floor, a straight line at constant height slowed by
+    friction (parameters x, y, vx, vy and the deceleration); in the air, a ballistic arc (x, y, z, vx, vy, vz). The look and the per-frame
+    orientations stay as fitted. ``ignore``: per frame, pixels left out of the error. Returns
+    (position, velocity, summed mean-abs pixel error).
+    """
+    ts = sorted(frames)
+    keep = {
+        t: None if not ignore or t not in ignore else (~ignore[t]).astype(np.float32) for t in ts
+    }
+    obs = {t: frames[t].astype(np.float32) for t in ts}
+    z0 = float(position[2])
+
+    def state(theta):
+        if grounded:
+            p = np.array([theta[0], theta[1], z0])
+            v = np.array([theta[2], theta[3], 0.0])
+        else:
+            p, v = np.asarray(theta[:3]), np.asarray(theta[3:6])
+        return p, v
+
+    def loss(theta):
+        p, v = state(theta)
+        speed = float(np.linalg.norm(v))
+        # on the floor: friction slows the body along its motion (``theta[4]``, m/s^2)
+        acc = -theta[4] * v / speed if grounded and speed > 1e-6 else np.zeros(3)
+        total = 0.0
+        for t in ts:
+            dt = (t - t_last) / fps
+            pt = p + v * dt + 0.5 * acc * dt * dt
+            if not grounded:
+                pt = pt - np.array([0.0, 0.0, 0.5 * gravity * dt * dt])
+            objs = list(others[t])
+            objs[slot] = look
+            poses = [None if o is None else (o.position, o.orientation) for o in objs]
+            poses[slot] = (pt, orientations[t])
+            rgb, _ = canvas.render(objs, poses)
+            diff = np.abs(rgb.astype(np.float32) - obs[t]).mean(-1)
+            total += float(diff.mean() if keep[t] is None else (diff * keep[t]).mean())
+        return total
+
+    if grounded:
+        theta0 = np.array([position[0], position[1], velocity[0], velocity[1], 0.5])
+        steps = np.array([0.006, 0.006, 0.1, 0.1, 0.5])
+    else:
+        theta0 = np.concatenate([position, velocity])
+        steps = np.array([0.006, 0.006, 0.006, 0.1, 0.1, 0.1])
+    simplex = np.vstack([theta0, theta0 + np.diag(steps)])
+    res = minimize(
+        loss,
+        theta0,
+        method="Nelder-Mead",
+        options={"maxfev": max_evals, "initial_simplex": simplex, "xatol": 1e-4, "fatol": 1e-3},
+    )
+    p, v = state(res.x)
+    return p, v, float(res.fun)
