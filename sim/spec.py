@@ -61,7 +61,16 @@ COLLISIONS: tuple[str, ...] = get_args(Collision)
 EventKind = Literal["force", "impulse"]
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 ViolationKind = Literal[
-    "vanish", "appear", "teleport", "change_shape", "change_color", "pass_through"
+    "vanish",
+    "appear",
+    "teleport",
+    "change_shape",
+    "change_color",
+    "pass_through",
+    "no_shatter",
+    "liquid_stays",
+    "reassemble",
+    "shards_vanish",
 ]
 VIOLATIONS: tuple[str, ...] = get_args(ViolationKind)
 
@@ -69,6 +78,7 @@ Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
 Color = tuple[float, float, float, float]
 
+_GROUP_KINDS = ("liquid_stays", "reassemble", "shards_vanish")
 _SIZE_LEN = {"sphere": (1,), "box": (3,), "cylinder": (2,), "capsule": (2,), "mesh": (1, 3)}
 _MAX_OBJECTS = 512
 IMAGE_SIDE = (1, 4096)  # bounds of a camera's width and height, pixels
@@ -76,8 +86,8 @@ _MAX_PIXELS = IMAGE_SIDE[1] ** 2
 _MAX_FRAMES = 100_000
 MAX_COORD = 1e4  # m
 MAX_TIME = 1e5  # s
-SIZE_RANGE = (1e-3, 1e3)  # m
-MASS_RANGE = (1e-3, 1e5)  # kg (0 = static)
+SIZE_RANGE = (1e-5, 1e3)  # m (glass shards are sub-millimetre thin at their edges)
+MASS_RANGE = (1e-5, 1e5)  # kg (0 = static); drops of liquid weigh ~0.3 g
 MAX_SPEED = 1e3  # m/s
 MAX_SPIN = 1e4  # rad/s
 MAX_GRAVITY = 1e3  # m/s^2
@@ -135,7 +145,11 @@ class Keyframe:
 
 @dataclass(frozen=True)
 class ObjectSpec:
-    """One rigid body. ``mass == 0`` makes it static; a non-empty ``path`` makes it kinematic."""
+    """One rigid body. ``mass == 0`` makes it static; a non-empty ``path`` makes it kinematic.
+
+    ``damping`` is PyBullet's linear and angular damping (velocity scaled by ``(1 - damping)``
+    per second); 0, the default, is undamped motion (PyBullet's own default, 0.04, is not used).
+    """
 
     name: str
     shape: Shape
@@ -152,6 +166,7 @@ class ObjectSpec:
     linear_velocity: Vec3 = (0.0, 0.0, 0.0)
     angular_velocity: Vec3 = (0.0, 0.0, 0.0)
     path: tuple[Keyframe, ...] = ()
+    damping: float = 0.0
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -180,6 +195,7 @@ class ObjectSpec:
         )
         _check(0 <= self.friction <= 10, "friction", self.friction, "must lie in [0, 10]")
         _check(0 <= self.restitution <= 1, "restitution", self.restitution, "must lie in [0, 1]")
+        _check(0 <= self.damping <= 1, "damping", self.damping, "must lie in [0, 1]")
         _color("color", self.color)
         if self.shape == "mesh":
             _check(bool(self.mesh), "mesh", self.mesh, "a mesh object needs a mesh file path")
@@ -204,13 +220,18 @@ class ObjectSpec:
 class JointSpec:
     """A fixed constraint between two bodies at their initial relative pose.
 
-    ``break_impulse`` (N s): the joint is removed once a contact impulse on either body exceeds it;
-    None makes it unbreakable.
+    ``break_impulse`` (N s): the joint is removed once a contact impulse on either body within one
+    physics step exceeds it. ``break_force`` (N): the joint is removed once the force it has to
+    transmit to hold the two bodies together exceeds it (a stress limit: an impact that stops one
+    fragment abruptly tears it from its neighbours); such joints are brittle: once a body has
+    lost one, its other ``break_force`` joints hold a tenth of their force (cracks run on).
+    None for both makes it unbreakable.
     """
 
     parent: str
     child: str
     break_impulse: float | None = None
+    break_force: float | None = None
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -222,6 +243,17 @@ class JointSpec:
                 self.break_impulse,
                 f"must lie in (0, {MAX_PUSH:g}] N s (None: unbreakable)",
             )
+        if self.break_force is not None:
+            _check(
+                0 < self.break_force <= MAX_PUSH,
+                "break_force",
+                self.break_force,
+                f"must lie in (0, {MAX_PUSH:g}] N (None: unbreakable)",
+            )
+
+    @property
+    def breakable(self) -> bool:
+        return self.break_impulse is not None or self.break_force is not None
 
 
 @dataclass(frozen=True)
@@ -329,7 +361,12 @@ class LightSpec:
 
 @dataclass(frozen=True)
 class WorldSpec:
-    """Physics and timing. Each frame advances ``1 / fps`` s in ``timestep``-sized physics steps."""
+    """Physics and timing. Each frame advances ``1 / fps`` s in ``timestep``-sized physics steps.
+
+    ``floor_rolling_friction`` (m) and ``floor_spinning_friction`` are Bullet's rolling and
+    spinning resistance of the floor, combined with each body's friction (see docs/families.md
+    for why the defaults are what they are).
+    """
 
     gravity: Vec3 = (0.0, 0.0, -9.81)
     timestep: float = 1.0 / 240.0
@@ -340,10 +377,21 @@ class WorldSpec:
     floor_color: Color = (0.85, 0.85, 0.8, 1.0)
     floor_friction: float = 0.6
     floor_restitution: float = 0.3
+    floor_rolling_friction: float = 0.01
+    floor_spinning_friction: float = 0.01
 
     def __post_init__(self) -> None:
         check_fields(self)
         _bounded("gravity", self.gravity, MAX_GRAVITY, "m/s^2")
+        for f in ("floor_friction", "floor_rolling_friction", "floor_spinning_friction"):
+            v = getattr(self, f)
+            _check(0 <= v <= 10 and math.isfinite(v), f, v, "must lie in [0, 10]")
+        _check(
+            0 <= self.floor_restitution <= 1,
+            "floor_restitution",
+            self.floor_restitution,
+            "must lie in [0, 1]",
+        )
         _check(1e-5 <= self.timestep <= 0.1, "timestep", self.timestep, "must lie in [1e-5, 0.1] s")
         _check(1 <= self.substeps <= 100, "substeps", self.substeps, "must lie in [1, 100]")
         _check(0 < self.fps <= 1000, "fps", self.fps, "must lie in (0, 1000]")
@@ -389,6 +437,13 @@ class Violation:
         change_shape: ``body`` becomes ``new_shape`` of ``new_size`` at ``frame``.
         change_color: ``body`` takes ``new_color`` at ``frame``.
         pass_through: ``body`` stops colliding with ``other`` at ``frame``.
+        no_shatter: from ``frame`` on, no breakable joint breaks (the glass lands intact).
+        liquid_stays: from ``frame`` on, every body of ``group`` (the liquid) is held at its pose
+            relative to ``body`` (the glass), so nothing pours out of an overturned glass.
+        reassemble: at ``frame`` every body of ``group`` (the shards) jumps back to its initial
+            pose relative to ``body`` and the broken joints hold again (the glass is whole).
+        shards_vanish: ``body`` and every body of ``group`` (the shards) disappear at ``frame``
+            (like ``vanish``).
     """
 
     kind: ViolationKind
@@ -399,6 +454,7 @@ class Violation:
     new_size: tuple[float, ...] = ()
     new_color: Color | None = None
     other: str | None = None
+    group: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -428,6 +484,9 @@ class Violation:
             _color("new_color", self.new_color or (0, 0, 0, 0))
         if self.kind == "pass_through":
             _check(bool(self.other), "other", self.other, "pass_through needs the solid's name")
+        if self.kind in _GROUP_KINDS:
+            _check(bool(self.group), "group", self.group, f"{self.kind} needs the bodies it moves")
+            _check(self.body not in self.group, "group", self.group, "must not hold ``body``")
 
 
 @dataclass(frozen=True)
@@ -478,6 +537,9 @@ class SceneSpec:
                 raise SpecError("violation.body", v.body, f"must name a body: {sorted(known)}")
             if v.other is not None and v.other not in known:
                 raise SpecError("violation.other", v.other, f"must name a body: {sorted(known)}")
+            for i, g in enumerate(v.group):
+                if g not in known:
+                    raise SpecError(f"violation.group[{i}]", g, "must name a body of the scene")
             _check(
                 v.frame < self.world.num_frames,
                 "violation.frame",

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from twinsim.sim import SceneSpec, SpecError, UnknownNameError, simulate
 from twinsim.sim.families import family_info, family_names, markdown_table, sample_scene
+from twinsim.sim.families._common import bounding_radius
 from twinsim.sim.spec import VIOLATIONS
 
 REQUIRED = (
@@ -107,7 +108,9 @@ def test_family_simulates_and_comes_to_rest_above_the_floor(name):
             assert np.isfinite(tr.position).all() and np.isfinite(tr.linear_velocity).all()
             assert tr.position[-1, 2] > -1e-3, f"{name_} ends below the floor"
             assert np.linalg.norm(tr.linear_velocity[-1]) < 0.05, f"{name_} still moving"
-            assert np.linalg.norm(tr.angular_velocity[-1]) < 0.5, f"{name_} still spinning"
+            # Spin judged by the surface speed it gives (a 1 cm juice drop at 0.9 rad/s is still).
+            spin = np.linalg.norm(tr.angular_velocity[-1]) * bounding_radius(spec.object(name_))
+            assert spin < 0.1, f"{name_} still spinning"
         # Something dynamic is in view at the start or the end (not an empty video).
         ids = {spec.names.index(n) + 1 for n in dynamic}
         seen = np.isin(r.segmentation[[0, -1]], list(ids)).sum(axis=(1, 2))

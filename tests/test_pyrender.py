@@ -187,3 +187,23 @@ def test_closing_one_renderer_leaves_the_others_working(renderer):
     others[0].close()
     np.testing.assert_array_equal(reopened, before)
     np.testing.assert_array_equal(_draw(renderer, [_view(1, BOX)], FACING).segmentation, before)
+
+
+def test_glass_is_translucent_in_pyrender_and_opaque_pale_in_tiny(renderer):
+    # A pale glass pane in front of a red box: pyrender shows red through it, TinyRenderer
+    # (no blending) draws the pane in its own colour; both label the pane's pixels as the pane.
+    from twinsim.sim.families._common import GLASS
+
+    pane = ObjectSpec(
+        "pane", "box", (0.4, 0.01, 0.4), mass=0.0, color=GLASS, position=(0, -0.5, 0.5)
+    )
+    red = dataclasses.replace(BOX, color=(0.9, 0.1, 0.1, 1.0), mass=0.0)
+    spec = SceneSpec(objects=(pane, red), cameras=(FACING,), world=WorldSpec(duration=0.05))
+    glass_px = simulate(spec, renderer=renderer, labels=["rgb", "segmentation"])
+    tiny = simulate(spec, renderer="tiny", labels=["rgb", "segmentation"])
+    c = (32, 32)
+    assert glass_px.segmentation[0][c] == tiny.segmentation[0][c] == 1
+    r, g, b = (int(v) for v in glass_px.rgb[0][c])
+    assert r > g and r > b, f"pyrender: no red seen through the glass {(r, g, b)}"
+    r, g, b = (int(v) for v in tiny.rgb[0][c])
+    assert b > r and g > r, f"TinyRenderer: the pane is not pale cyan {(r, g, b)}"

@@ -84,7 +84,7 @@ def _every_field_spec() -> dict:
             floor_friction=0.6,
             floor_restitution=0.3,
         ),
-        joints=(JointSpec("ball", "crate", break_impulse=2.0),),
+        joints=(JointSpec("ball", "crate", break_impulse=2.0, break_force=50.0),),
         events=(EventSpec(0.05, "crate", "force", (1.0, 0.0, 0.0), (0.4, 0.0, 0.1), 0.05),),
         violation=Violation("teleport", "ball", 1, offset=(0.2, 0.0, 0.0)),
         family="custom",

@@ -15,6 +15,7 @@ from twinsim.commands import (
     env_cmds,
     neural_cmds,
     planner_cmds,
+    sheet_cmds,
     sim_cmds,
 )
 from twinsim.sim.errors import UserError
@@ -30,7 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"twinsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (sim_cmds, data_cmds, neural_cmds, bridge_cmds, planner_cmds, env_cmds):
+    for module in (
+        sim_cmds,
+        data_cmds,
+        neural_cmds,
+        bridge_cmds,
+        planner_cmds,
+        env_cmds,
+        sheet_cmds,
+    ):
         module.register(sub)
     return parser
 

@@ -3,18 +3,23 @@
 ``sample_scene(family, seed)`` draws a possible scene; ``sample_scene(family, seed, impossible=k)``
 draws the same scene with the violation ``k`` set, so the two agree on every frame before the
 violation frame (for ``appear``, ``spec.possible_twin()`` drops the appearing body).
+
+Sampling runs the scene's physics once (no rendering) to keep only draws that tell the family's
+story (``stories``) and to frame the camera on the action (``_settle``); the last 256 draws are
+cached, so a scene and its twins share one draw.
 ``python -m twinsim.sim.families`` prints the family table as markdown (docs/families.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 from collections.abc import Mapping
 
 import numpy as np
 from twinsim.sim.errors import SpecError, UnknownNameError
-from twinsim.sim.families import motion, permanence, shatter, spill, stacking, support
+from twinsim.sim.families import glass, motion, permanence, shatter, spill, stacking, support
 from twinsim.sim.families._common import Built, Family, Parameter
 from twinsim.sim.spec import VIOLATIONS, SceneSpec
 
@@ -31,7 +36,7 @@ __all__ = [
 
 def _build_registry() -> Mapping[str, Family]:
     fams: dict[str, Family] = {}
-    for module in (motion, stacking, permanence, support, spill, shatter):
+    for module in (motion, stacking, permanence, support, spill, shatter, glass):
         for fam in module.FAMILIES:
             if fam.name in fams:  # programming error: two modules claim one name
                 raise RuntimeError(f"duplicate family {fam.name!r}")
@@ -83,11 +88,18 @@ def sample_scene(family: str, seed: int, impossible: str | None = None) -> Scene
         raise SpecError(
             "impossible", impossible, f"family {fam.name!r} offers violations: {offered}"
         )
-    built = fam.build(np.random.default_rng(seed), seed)
+    built = _built(fam.name, seed)
     spec = dataclasses.replace(built.spec, family=fam.name, seed=seed)
     if impossible is not None:
         spec = dataclasses.replace(spec, violation=built.violations[impossible])
     return spec
+
+
+@functools.lru_cache(maxsize=256)
+def _built(family: str, seed: int) -> Built:
+    # Samplers run the scene's physics to check its story and frame its camera: a scene and its
+    # twins, asked for one after another, share one draw. Built holds only frozen values.
+    return _REGISTRY[family].build(np.random.default_rng(seed), seed)
 
 
 def markdown_table() -> str:

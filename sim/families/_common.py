@@ -17,6 +17,7 @@ from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, SceneSpec, Viola
 
 __all__ = [
     "FPS",
+    "FRAMING",
     "GLASS",
     "OCCLUDER_COLORS",
     "PALETTE",
@@ -27,18 +28,25 @@ __all__ = [
     "Family",
     "Parameter",
     "aabb_corners",
+    "action_bounds",
+    "bounding_radius",
     "camera",
     "colors",
+    "framed_camera",
     "half_extents",
     "half_height",
     "light",
     "quat_axis_angle",
     "quat_euler",
     "rnd",
+    "sky_free_pitch",
     "world",
 ]
 
 FPS = 24.0
+# Far plane beyond the 50 m floor slab, so the floor reaches its true horizon (a nearer far
+# plane clips the distant floor into "sky").
+FAR = 80.0
 TIMESTEP = 1.0 / 240.0
 
 # Saturated, mid-dark colours: they stand out against the light floor (0.85, 0.85, 0.8) and
@@ -60,9 +68,11 @@ OCCLUDER_COLORS: tuple[tuple[float, float, float, float], ...] = (
 )
 # TinyRenderer's shadow map speckles the floor with acne at 64 px; off until that is fixed.
 SHADOWS = False
+# Pale cyan, the one colour reserved for breakable glass; alpha < 1 draws it translucent and
+# glossy in pyrender (TinyRenderer has no blending and draws it opaque, still pale cyan).
+GLASS = (0.45, 0.8, 0.95, 0.5)
 # What a body is for, declared per family (Family.roles) and read by the world model's training.
 ROLES = ("occluder", "target")
-GLASS = (0.45, 0.8, 0.95, 1.0)  # pale cyan, the one colour reserved for breakable glass
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,14 @@ class Family:
         return dataclasses.replace(self.build(rng, seed).spec, family=self.name, seed=seed)
 
 
+# The documented ranges of framed_camera (the families that frame their action).
+FRAMING: tuple[Parameter, ...] = (
+    Parameter("camera azimuth (about looking along +y)", -20.0, 20.0, "deg"),
+    Parameter("camera pitch above the sky-free minimum (23 deg at fov 50)", 0.0, 10.0, "deg"),
+    Parameter("share of the frame the action's bounding box spans", 0.8, 0.92),
+)
+
+
 def rnd(x: float, nd: int = 4) -> float:
     """Round for readable JSON (values stay exact through the round trip either way)."""
     return round(float(x), nd)
@@ -154,19 +172,24 @@ def camera(
         fov=fov,
         eye=tuple(rnd(a + b) for a, b in zip(eye, de, strict=True)),
         target=tuple(rnd(a + b) for a, b in zip(target, dt, strict=True)),
+        far=FAR,
     )
 
 
 def world(
-    duration: float, floor_restitution: float = 0.3, floor_friction: float = 0.6
+    duration: float,
+    floor_restitution: float = 0.3,
+    floor_friction: float = 0.6,
+    rolling: float = 0.01,
 ) -> WorldSpec:
-    """24 fps, 1/240 s physics, the light floor."""
+    """24 fps, 1/240 s physics, the light floor (``rolling``: its rolling resistance, m)."""
     return WorldSpec(
         fps=FPS,
         timestep=TIMESTEP,
         duration=duration,
         floor_restitution=floor_restitution,
         floor_friction=floor_friction,
+        floor_rolling_friction=rolling,
     )
 
 
@@ -227,3 +250,100 @@ def aabb_corners(o: ObjectSpec | tuple, offset=(0.0, 0.0, 0.0)) -> np.ndarray:
     c = np.asarray(pos, float) + np.asarray(offset, float)
     signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
     return c + signs * h
+
+
+def bounding_radius(o: ObjectSpec) -> float:
+    """Radius of a sphere around the body's centre that holds all of it."""
+    if o.shape == "sphere":
+        return o.size[0]
+    if o.shape == "box":
+        return float(np.linalg.norm(o.size))
+    if o.shape in ("cylinder", "capsule"):
+        extra = o.size[0] if o.shape == "capsule" else 0.0
+        return float(math.hypot(o.size[0], o.size[1] / 2 + extra))
+    return 0.15  # meshes: their scale is not their extent; a generous guess
+
+
+def action_bounds(
+    names: tuple[str, ...],
+    objects: tuple[ObjectSpec, ...],
+    positions: np.ndarray,
+    present: np.ndarray,
+    crowd: Callable[[str], bool] | None = None,
+) -> np.ndarray:
+    """(2, 3) box holding every moving body over the clip (positions (T, N, 3), present (T, N));
+    static bodies (mass 0, no path) are scenery and do not count.
+
+    Bodies for which ``crowd(name)`` is true (many small particles) count by their 5th-95th
+    percentile, so one stray drop does not zoom the camera out.
+    """
+    pts, crowd_pts = [], []
+    for i, o in enumerate(objects):
+        if o.mass == 0 and not o.kinematic:
+            continue
+        p = positions[present[:, i], i]
+        if not len(p):
+            continue
+        r = bounding_radius(o)
+        if crowd is not None and crowd(names[i]):
+            crowd_pts.append(p)
+        else:
+            pts.append(np.concatenate([p.min(0) - r, p.max(0) + r]).reshape(2, 3))
+    out = [np.concatenate(pts)] if pts else []
+    if crowd_pts:
+        allp = np.concatenate(crowd_pts)
+        out.append(np.percentile(allp, [5, 95], axis=0))
+    b = np.concatenate(out)
+    lo, hi = b.min(0), b.max(0)
+    lo[2] = max(lo[2], 0.0)  # nothing to see below the floor
+    return np.stack([lo, hi])
+
+
+def sky_free_pitch(fov: float, sky: float = 0.05) -> float:
+    """Smallest downward pitch (rad) that leaves at most ``sky`` of the frame above the horizon
+    of an infinite floor (the horizon sits ``tan(pitch)`` above the image centre)."""
+    return math.atan((1 - 2 * sky) * math.tan(math.radians(fov) / 2))
+
+
+def framed_camera(
+    rng: np.random.Generator,
+    bounds: np.ndarray,
+    fov: float = 50.0,
+    azimuth: float = 20.0,
+    pitch_extra: float = 10.0,
+    fill: tuple[float, float] = (0.8, 0.92),
+    size: int = 64,
+    view_y: float = 1.0,
+) -> CameraSpec:
+    """A camera that looks at the centre of ``bounds`` (a (2, 3) box) from far enough that the
+    whole box fits in ``fill`` of the frame, pitched down enough for < 5% sky.
+
+    Randomised per scene: azimuth within ±``azimuth`` degrees of looking along ``view_y`` * +y,
+    pitch up to ``pitch_extra`` degrees steeper than the sky-free minimum, fill in ``fill``.
+    """
+    az = math.radians(rng.uniform(-azimuth, azimuth))
+    pitch = sky_free_pitch(fov) + math.radians(rng.uniform(0.0, pitch_extra))
+    frac = rng.uniform(*fill)
+    target = bounds.mean(axis=0)
+    v = np.array([math.sin(az) * math.cos(pitch), view_y * math.cos(az) * math.cos(pitch), 0.0])
+    v[2] = -math.sin(pitch)
+    right = np.cross(v, (0.0, 0.0, 1.0))
+    right /= np.linalg.norm(right)
+    down = np.cross(v, right)
+    tan_half = math.tan(math.radians(fov) / 2) * frac
+    dist = 0.5
+    for corner in aabb_corners(("box", tuple((bounds[1] - bounds[0]) / 2), target)):
+        rel = corner - target
+        depth = float(rel @ v)
+        for lateral in (abs(float(rel @ right)), abs(float(rel @ down))):
+            dist = max(dist, lateral / tan_half - depth)
+    eye = target - dist * v
+    return CameraSpec(
+        width=size,
+        height=size,
+        fov=fov,
+        eye=tuple(rnd(x) for x in eye),
+        target=tuple(rnd(x) for x in target),
+        near=0.05,
+        far=FAR,
+    )

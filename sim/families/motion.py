@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     OCCLUDER_COLORS,
     Built,
     Family,
@@ -24,11 +25,15 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
+from twinsim.sim.families._settle import settle
 from twinsim.sim.spec import EventSpec, ObjectSpec, SceneSpec, Violation
 
 __all__ = ["FAMILIES"]
 
 G = 9.81
+# A rug-like floor for families whose balls land or are launched fast: they must stop in view
+# within the clip (0.01 m, the default, lets a ball thrown at 1.6 m/s roll out of the frame).
+ROLLING_RUG = 0.03
 _SHAPES = ("sphere", "box", "cylinder")
 
 
@@ -54,7 +59,7 @@ def _vec(v) -> tuple[float, float, float]:
 # -- drop --------------------------------------------------------------------------------------
 
 
-def _drop(rng: np.random.Generator, seed: int) -> Built:
+def _drop_draw(rng: np.random.Generator) -> Built:
     w = world(2.5, floor_restitution=0.6)
     cam = camera(rng, eye=(0.0, -1.9, 1.0), target=(0.0, 0.0, 0.4))
     n = int(rng.integers(1, 4))
@@ -112,7 +117,7 @@ def _moving(name, rng, shape, size, x, vx, color) -> ObjectSpec:
     )
 
 
-def _collide(rng: np.random.Generator, seed: int) -> Built:
+def _collide_draw(rng: np.random.Generator) -> Built:
     w = world(2.5)
     cam = camera(rng, eye=(0.0, -1.8, 0.9), target=(0.0, 0.0, 0.15))
     n = int(rng.integers(2, 4))
@@ -141,7 +146,7 @@ def _collide(rng: np.random.Generator, seed: int) -> Built:
 # -- ramp --------------------------------------------------------------------------------------
 
 
-def _ramp(rng: np.random.Generator, seed: int) -> Built:
+def _ramp_draw(rng: np.random.Generator) -> Built:
     w = world(3.0)
     s = 1.0 if rng.random() < 0.5 else -1.0
     theta = math.radians(rng.uniform(15.0, 28.0))
@@ -217,8 +222,8 @@ def _ramp(rng: np.random.Generator, seed: int) -> Built:
 # -- projectile ---------------------------------------------------------------------------------
 
 
-def _projectile(rng: np.random.Generator, seed: int) -> Built:
-    w = world(2.5)
+def _projectile_draw(rng: np.random.Generator) -> Built:
+    w = world(2.5, rolling=ROLLING_RUG)
     s = 1.0 if rng.random() < 0.5 else -1.0
     cam = camera(rng, eye=(0.0, -1.9, 0.95), target=(0.0, 0.0, 0.42), fov=55.0)
     shape = str(rng.choice(("sphere", "box")))
@@ -248,7 +253,7 @@ def _projectile(rng: np.random.Generator, seed: int) -> Built:
 # -- push --------------------------------------------------------------------------------------
 
 
-def _push(rng: np.random.Generator, seed: int) -> Built:
+def _push_draw(rng: np.random.Generator) -> Built:
     w = world(2.5)
     s = 1.0 if rng.random() < 0.5 else -1.0
     cam = camera(rng, eye=(0.0, -1.7, 0.85), target=(0.0, 0.0, 0.2))
@@ -308,8 +313,29 @@ _BODY = (
     Parameter("mass", 0.2, 2.0, "kg"),
     Parameter("friction", 0.25, 0.9),
     Parameter("restitution", 0.05, 0.9),
-    Parameter("camera jitter", 0.0, 0.08, "m"),
+    *FRAMING,
 )
+
+
+def _drop(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "drop", _drop_draw)
+
+
+def _collide(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "collide", _collide_draw)
+
+
+def _ramp(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "ramp", _ramp_draw)
+
+
+def _projectile(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "projectile", _projectile_draw)
+
+
+def _push(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "push", _push_draw)
+
 
 FAMILIES = (
     Family(
@@ -367,6 +393,7 @@ FAMILIES = (
             Parameter("launch speed, vertical", 2.5, 3.2, "m/s"),
             Parameter("half extent / radius", 0.1, 0.14, "m"),
             Parameter("teleport (at the apex, backwards)", 0.2, 0.35, "m"),
+            Parameter("floor rolling resistance (a rug: the ball stops in view)", 0.03, 0.03, "m"),
             *_BODY,
         ),
     ),

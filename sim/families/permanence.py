@@ -32,7 +32,9 @@ __all__ = ["FAMILIES", "hidden_behind"]
 
 _SHAPES = ("sphere", "box", "cylinder")
 _MARGIN = 0.02  # m inside the occluder's outline, for the rasteriser's sake
-_MIN_HIDDEN = 3  # frames the object must stay hidden around the violation
+_MIN_HIDDEN = 3
+# Eye height: pitched down 24-27 deg, the horizon sits above the 45 deg frame (no sky).
+_EYE_Z = 1.05  # frames the object must stay hidden around the violation
 
 
 def hidden_behind(
@@ -89,7 +91,7 @@ def _hidden_frames(eye, boxes: list[np.ndarray], centers: list[tuple], half) -> 
 def _occlusion(rng: np.random.Generator, seed: int) -> Built:
     duration = 3.0
     w = world(duration)
-    cam = camera(rng, eye=(0.0, -1.75, 0.85), target=(0.0, 0.15, 0.18), fov=45.0)
+    cam = camera(rng, eye=(0.0, -1.75, _EYE_Z), target=(0.0, 0.15, 0.18), fov=45.0)
     shape, size = _body(rng)
     new_shape, new_size = _reshaped(shape, size)
     x0, y0 = rng.uniform(-0.25, 0.25), rng.uniform(0.1, 0.35)
@@ -166,7 +168,7 @@ def _permanence_twins(f, offset, new_shape, new_size, new_col) -> dict[str, Viol
 def _screen(rng: np.random.Generator, seed: int) -> Built:
     duration = 2.5
     w = world(duration)
-    cam = camera(rng, eye=(0.0, -1.75, 0.85), target=(0.0, 0.15, 0.18), fov=45.0)
+    cam = camera(rng, eye=(0.0, -1.75, _EYE_Z), target=(0.0, 0.15, 0.18), fov=45.0)
     shape = str(rng.choice(("box", "cylinder")))
     if shape == "box":  # low and wide: slides without tipping over
         a = rng.uniform(0.08, 0.12)

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     PALETTE,
     Built,
     Family,
@@ -21,6 +22,7 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
+from twinsim.sim.families._settle import settle
 from twinsim.sim.spec import Keyframe, ObjectSpec, SceneSpec
 
 __all__ = ["FAMILIES"]
@@ -34,7 +36,7 @@ def _rot_y(angle: float) -> np.ndarray:
     return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
 
 
-def _spill(rng: np.random.Generator, seed: int) -> Built:
+def _spill_draw(rng: np.random.Generator) -> Built:
     w = world(3.0)
     s = 1.0 if rng.random() < 0.5 else -1.0
     a, b = rng.uniform(0.12, 0.15), rng.uniform(0.12, 0.15)  # inner half extents
@@ -111,6 +113,10 @@ def _spill(rng: np.random.Generator, seed: int) -> Built:
     return Built(spec, {})
 
 
+def _spill(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "spill", _spill_draw)
+
+
 FAMILIES = (
     Family(
         "spill",
@@ -127,7 +133,7 @@ FAMILIES = (
             Parameter("tip start", 0.3, 0.5, "s"),
             Parameter("tip duration", 0.6, 1.0, "s"),
             Parameter("ball restitution", 0.3, 0.6),
-            Parameter("camera jitter", 0.0, 0.08, "m"),
+            *FRAMING,
         ),
     ),
 )

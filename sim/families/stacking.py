@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     PALETTE,
     Built,
     Family,
@@ -15,12 +16,13 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
+from twinsim.sim.families._settle import settle
 from twinsim.sim.spec import EventSpec, ObjectSpec, SceneSpec
 
 __all__ = ["FAMILIES"]
 
 
-def _tower(rng: np.random.Generator, seed: int) -> Built:
+def _tower_draw(rng: np.random.Generator) -> Built:
     w = world(3.0)
     n = int(rng.integers(3, 7))
     cam = camera(rng, eye=(0.0, -1.7, 1.0), target=(0.0, 0.0, 0.4))
@@ -55,7 +57,7 @@ def _tower(rng: np.random.Generator, seed: int) -> Built:
     return Built(spec, {})
 
 
-def _dominoes(rng: np.random.Generator, seed: int) -> Built:
+def _dominoes_draw(rng: np.random.Generator) -> Built:
     w = world(3.0)
     n = int(rng.integers(5, 9))
     s = 1.0 if rng.random() < 0.5 else -1.0
@@ -98,6 +100,14 @@ def _dominoes(rng: np.random.Generator, seed: int) -> Built:
     return Built(spec, {})
 
 
+def _tower(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "tower", _tower_draw)
+
+
+def _dominoes(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "dominoes", _dominoes_draw)
+
+
 FAMILIES = (
     Family(
         "tower",
@@ -111,7 +121,7 @@ FAMILIES = (
             Parameter("lean: drift per level (fraction of the block below)", 0.0, 0.6),
             Parameter("mass", 0.2, 1.0, "kg"),
             Parameter("friction", 0.5, 0.9),
-            Parameter("camera jitter", 0.0, 0.08, "m"),
+            *FRAMING,
         ),
     ),
     Family(
@@ -127,7 +137,7 @@ FAMILIES = (
             Parameter("spacing (fraction of height)", 0.5, 0.7),
             Parameter("push impulse per kg", 0.5, 0.8, "N s/kg"),
             Parameter("push time", 0.2, 0.5, "s"),
-            Parameter("camera jitter", 0.0, 0.08, "m"),
+            *FRAMING,
         ),
     ),
 )

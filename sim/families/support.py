@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 from twinsim.sim.families._common import (
+    FRAMING,
     OCCLUDER_COLORS,
     Built,
     Family,
@@ -21,6 +22,7 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
+from twinsim.sim.families._settle import settle
 from twinsim.sim.spec import ObjectSpec, SceneSpec, Violation
 
 __all__ = ["FAMILIES"]
@@ -65,7 +67,7 @@ def _table(rng: np.random.Generator, tray: bool) -> tuple[list[ObjectSpec], floa
     return bodies, h, tx, ty
 
 
-def _containment(rng: np.random.Generator, seed: int) -> Built:
+def _containment_draw(rng: np.random.Generator) -> Built:
     w = world(2.5)
     tray = bool(rng.random() < 0.5)
     table, top, tx, ty = _table(rng, tray)
@@ -109,6 +111,10 @@ def _containment(rng: np.random.Generator, seed: int) -> Built:
     )
 
 
+def _containment(rng: np.random.Generator, seed: int) -> Built:
+    return settle(rng, "containment", _containment_draw)
+
+
 FAMILIES = (
     Family(
         "containment",
@@ -125,7 +131,7 @@ FAMILIES = (
             Parameter("body size", 0.05, 0.08, "m"),
             Parameter("drop height above the top", 0.3, 0.55, "m"),
             Parameter("mass", 0.1, 1.0, "kg"),
-            Parameter("camera jitter", 0.0, 0.08, "m"),
+            *FRAMING,
         ),
     ),
 )

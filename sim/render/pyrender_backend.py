@@ -45,6 +45,7 @@ _FLOOR_HALF = 50.0  # same extent and thickness as the PyBullet floor slab (sim/
 _FLOOR_THICK = 0.01
 # TinyRenderer's clear colour, so both backends show the same sky.
 _BACKGROUND = (1.0, 1.0, 1.0, 1.0)
+_GLASS_ROUGHNESS = 0.15
 _SHADOW_PX = 2048  # shadow map side; the map spans only the bodies (see _Scene)
 
 
@@ -126,12 +127,14 @@ def _material(spec: ObjectSpec) -> pyrender.MetallicRoughnessMaterial:
         texture = pyrender.Texture(source=img, source_channels="RGB")
         rgba = np.array([1.0, 1.0, 1.0, rgba[3]])  # the image gives the colour
     base = np.concatenate([_srgb_to_linear(rgba[:3]), rgba[3:]])
+    translucent = rgba[3] < 1.0
     return pyrender.MetallicRoughnessMaterial(
         baseColorFactor=base,
         baseColorTexture=texture,
         metallicFactor=0.0,
-        roughnessFactor=0.7,
-        alphaMode="BLEND" if rgba[3] < 1.0 else "OPAQUE",
+        # Translucent bodies (glass) are glossy: a sharp highlight reads as glass at 64 px.
+        roughnessFactor=_GLASS_ROUGHNESS if translucent else 0.7,
+        alphaMode="BLEND" if translucent else "OPAQUE",
     )
 
 

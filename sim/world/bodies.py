@@ -15,8 +15,6 @@ SEG_USER_KEY = "twinsim_seg"  # PyBullet user data on each body: its segmentatio
 
 # Large finite plane visual so TinyRenderer draws a floor (an infinite GEOM_PLANE is not drawn).
 _FLOOR_HALF = 50.0
-_FLOOR_ROLLING = 0.03  # m; a ball at 1.5 m/s stops within ~1.5 s
-_FLOOR_SPINNING = 0.01
 
 
 def _shapes(spec: ObjectSpec, client: int) -> tuple[int, int]:
@@ -67,6 +65,10 @@ def create_body(spec: ObjectSpec, client: int) -> int:
         -1,
         lateralFriction=spec.friction,
         restitution=spec.restitution,
+        # PyBullet damps every new body by 0.04 /s unless told otherwise; free fall would be
+        # ~2% slow. Damping is the spec's (0 unless a body asks for it, e.g. a viscous liquid).
+        linearDamping=spec.damping,
+        angularDamping=spec.damping,
         physicsClientId=client,
     )
     if mass > 0:
@@ -76,8 +78,18 @@ def create_body(spec: ObjectSpec, client: int) -> int:
     return uid
 
 
-def create_floor(color, friction: float, restitution: float, client: int) -> int:
-    """The ground: an infinite collision plane at z = 0 drawn as a large thin slab."""
+def create_floor(
+    color,
+    friction: float,
+    restitution: float,
+    client: int,
+    rolling: float = 0.01,
+    spinning: float = 0.01,
+) -> int:
+    """The ground: an infinite collision plane at z = 0 drawn as a large thin slab.
+
+    ``rolling`` (m) and ``spinning`` are Bullet's rolling / spinning resistance of the floor.
+    """
     kw = {"physicsClientId": client}
     col = p.createCollisionShape(p.GEOM_PLANE, **kw)
     vis = p.createVisualShape(
@@ -95,8 +107,8 @@ def create_floor(color, friction: float, restitution: float, client: int) -> int
         -1,
         lateralFriction=friction,
         restitution=restitution,
-        rollingFriction=_FLOOR_ROLLING,
-        spinningFriction=_FLOOR_SPINNING,
+        rollingFriction=rolling,
+        spinningFriction=spinning,
         **kw,
     )
     return uid

@@ -43,6 +43,8 @@ class PyState:
     parked: set[int] = field(default_factory=set)  # uids held at the parking spot
     active: dict[str, int] = field(default_factory=dict)  # name -> uid currently standing for it
     broken: dict[int, int] = field(default_factory=dict)  # joint index -> step it broke
+    cracked: set[str] = field(default_factory=set)  # bodies that lost a break_force joint
+    held: dict[str, tuple] = field(default_factory=dict)  # liquid_stays: name -> frame in glass
     violated: bool = False
     pending: list[list] = field(default_factory=list)  # [name, force, point, steps left]
     num_contacts: int = 0

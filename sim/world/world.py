@@ -31,6 +31,7 @@ __all__ = ["SEG_USER_KEY", "BodyState", "World", "WorldState"]
 # Retired / not-yet-used change_shape bodies wait far below the floor (no shadows, no pairs).
 # Invisible bodies still touch TinyRenderer's shadow pass, so they are moved out of the scene.
 _PARKING = (0.0, 0.0, -1000.0)
+_BRITTLE = 0.1  # strength left to the other break_force joints of a fragment that lost one
 _JOINT_MAX_FORCE = 1e6  # fixed joints must hold fragments rigidly (PyBullet's default is 500 N)
 
 
@@ -70,7 +71,14 @@ class World:
         self._floor = -1
         self._log = ContactLog(self._floor)
         if w.floor:
-            self._floor = create_floor(w.floor_color, w.floor_friction, w.floor_restitution, c)
+            self._floor = create_floor(
+                w.floor_color,
+                w.floor_friction,
+                w.floor_restitution,
+                c,
+                rolling=w.floor_rolling_friction,
+                spinning=w.floor_spinning_friction,
+            )
             p.addUserData(self._floor, SEG_USER_KEY, "0", physicsClientId=c)
             self._log = ContactLog(self._floor)
         self._py = PyState()
@@ -89,11 +97,12 @@ class World:
             self._prepare_violation(v)
         self._joint_frames = [self._joint_frame(j.parent, j.child) for j in spec.joints]
         self._constraints: dict[int, int] = {}
+        self._held_cids: dict[str, int] = {}  # liquid_stays: held body -> constraint id
         self._applied: dict[int, tuple] = {}  # uid -> (rgba, collides) as set in PyBullet
         self._applied_pairs: set[tuple[int, int]] = set()
         self._events = event_schedule(self.spec.events, self._dt)
         self._kinematic = [o for o in spec.objects if o.kinematic]
-        self._breakable = [i for i, j in enumerate(spec.joints) if j.break_impulse is not None]
+        self._breakable = [i for i, j in enumerate(spec.joints) if j.breakable]
         self._sync()
         # Build the initial contact manifolds so a snapshot at step 0 holds them too
         # (restoreState keeps newer manifolds it does not know about).
@@ -326,7 +335,54 @@ class World:
                     py.broken.setdefault(i, py.step)
         elif v.kind == "change_color":
             py.looks[name] = dataclasses.replace(py.looks[name], color=v.new_color)
+        elif v.kind == "shards_vanish":
+            for g in (name, *v.group):
+                if g not in py.hidden:
+                    py.hidden.add(g)
+                    py.ghost[g] = self.pose(g)
+                    self._park(py.active[g])
+        elif v.kind == "liquid_stays":
+            gp, go = self.pose(name)
+            ip, io = p.invertTransform(gp, go)
+            for g in v.group:
+                if g not in py.hidden:
+                    py.held[g] = p.multiplyTransforms(ip, io, *self.pose(g))
+        elif v.kind == "reassemble":
+            self._reassemble(v)
         self._sync()
+
+    def _reassemble(self, v: Violation) -> None:
+        """Put every shard back at its initial pose relative to the glass ``v.body``; the glass's
+        joints hold again and no longer break (``no_shatter`` from here on)."""
+        py, c, spec = self._py, self._client, self.spec
+        o = spec.object(v.body)
+        ip, io = p.invertTransform(o.position, o.orientation)
+        bp, bo = self.pose(v.body)
+        lin, ang = self.velocity(v.body)
+        moved = []
+        for g in v.group:
+            if g in py.hidden:
+                continue
+            s = spec.object(g)
+            rp, ro = p.multiplyTransforms(ip, io, s.position, s.orientation)
+            pos, orn = p.multiplyTransforms(bp, bo, rp, ro)
+            uid = py.active[g]
+            p.resetBasePositionAndOrientation(uid, pos, orn, physicsClientId=c)
+            p.resetBaseVelocity(uid, lin, ang, physicsClientId=c)
+            moved.append(uid)
+        # Lift the whole glass if a reassembled shard would start below the floor.
+        uids = [py.active[v.body], *moved]
+        low = min(p.getAABB(u, physicsClientId=c)[0][2] for u in uids)
+        if low < 0.0:
+            for u in uids:
+                pos, orn = p.getBasePositionAndOrientation(u, physicsClientId=c)
+                p.resetBasePositionAndOrientation(
+                    u, (pos[0], pos[1], pos[2] - low + 1e-3), orn, physicsClientId=c
+                )
+        names = {v.body, *v.group}
+        for i, j in enumerate(spec.joints):
+            if j.parent in names and j.child in names:
+                py.broken.pop(i, None)
 
     # -- contacts and breakable joints -------------------------------------------------------
 
@@ -337,15 +393,29 @@ class World:
         impulse = self._log.record(points, frame, self._dt, keep=self.collect_contacts)
         if self.collect_contacts and py.step % self._spf == 0:
             py.num_contacts = self._log.flush(self._uid_name)
+        v = self.spec.violation
+        if v is not None and v.kind in ("no_shatter", "reassemble") and py.violated:
+            return  # the impossible twin: nothing breaks any more
         broke = False
+        c = self._client
         for i in self._breakable:
             jt = self.spec.joints[i]
             if i in py.broken:
                 continue
             a, b = py.active[jt.parent], py.active[jt.child]
-            if max(impulse.get(a, 0.0), impulse.get(b, 0.0)) > jt.break_impulse:
+            hit = max(impulse.get(a, 0.0), impulse.get(b, 0.0))
+            cid = self._constraints.get(i)
+            if jt.break_impulse is not None and hit > jt.break_impulse:
                 py.broken[i] = py.step
                 broke = True
+            elif jt.break_force is not None and cid is not None:
+                f = p.getConstraintState(cid, physicsClientId=c)
+                # Brittle: a fragment that has lost a joint holds on at a tenth of its strength.
+                weak = _BRITTLE if {jt.parent, jt.child} & py.cracked else 1.0
+                if math.sqrt(f[0] * f[0] + f[1] * f[1] + f[2] * f[2]) > weak * jt.break_force:
+                    py.cracked.update((jt.parent, jt.child))
+                    py.broken[i] = py.step
+                    broke = True
         if broke:
             self._sync()
 
@@ -385,10 +455,38 @@ class World:
         v = self.spec.violation
         if v is not None and v.kind == "pass_through" and py.violated:
             pairs.add((py.active[v.body], py.active[v.other]))
+        self._sync_held()
         for a, b in pairs ^ self._applied_pairs:
             enable = (a, b) not in pairs
             p.setCollisionFilterPair(a, b, -1, -1, int(enable), physicsClientId=c)
         self._applied_pairs = pairs
+
+    def _sync_held(self) -> None:
+        """Constraints of a liquid_stays violation: each held body follows the glass."""
+        c, py = self._client, self._py
+        for name in list(self._held_cids):
+            if name not in py.held:
+                p.removeConstraint(self._held_cids.pop(name), physicsClientId=c)
+        if not py.held:
+            return
+        glass = py.active[self.spec.violation.body]
+        for name, (rp, ro) in py.held.items():
+            if name not in self._held_cids:
+                kw = {"physicsClientId": c}
+                cid = p.createConstraint(
+                    glass,
+                    -1,
+                    py.active[name],
+                    -1,
+                    p.JOINT_FIXED,
+                    [0, 0, 0],
+                    rp,
+                    [0, 0, 0],
+                    ro,
+                    **kw,
+                )
+                p.changeConstraint(cid, maxForce=_JOINT_MAX_FORCE, **kw)
+                self._held_cids[name] = cid
 
     def _set_body(self, uid: int, rgba, collides: bool) -> None:
         want = (tuple(rgba), collides)
