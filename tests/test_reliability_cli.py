@@ -47,7 +47,7 @@ def recorder(monkeypatch):
         seen["config"], seen["minutes"] = cfg, minutes
         raise Reached
 
-    def fake_load(path, device="cpu"):
+    def fake_load(path, device="cpu", **settings):
         raise Reached
 
     monkeypatch.setattr(generate_mod, "generate_dataset", fake_generate)
@@ -167,7 +167,7 @@ def test_predict_numeric_flags(recorder, capsys, tmp_path, flag, value):
 def test_eval_numeric_flags(recorder, capsys, flag, value):
     if _run(["eval", "--ckpt=x", f"{flag}={value}"], capsys) == "accepted":
         v = int(value)
-        assert v >= (0 if flag == "--seed" else 1)
+        assert v >= 0  # 0 skips a stage (--test-scenes, --permanence-scenes, --voe-items)
 
 
 @settings(

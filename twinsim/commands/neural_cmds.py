@@ -278,7 +278,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="synthetic test scenes")  # fmt: skip
     p.add_argument("--permanence-scenes", type=_int_in(0, 10**6), default=40,
                    help="vanish-twin scenes")  # fmt: skip
-    p.add_argument("--voe-items", type=_int_in(1, 10**5), default=48,
+    p.add_argument("--voe-items", type=_int_in(0, 10**5), default=48,
                    help="balanced VoE quadruplets per kind (48+ to decide a 0.8 target)")  # fmt: skip
     p.add_argument("--seed", type=_int_in(0, MAX_SEED), default=2_000_000,
                    help="evaluation scene seed")  # fmt: skip
