@@ -183,12 +183,13 @@ class ClipSource:
 def render_spec(spec, resolution: int, frames: int | None = None, labels=("rgb",)):
     """Simulate ``spec`` with square ``resolution`` cameras (and ``frames`` frames if given)."""
     from twinsim.sim import simulate
+    from twinsim.sim.spec import with_image_size
 
-    cams = tuple(dataclasses.replace(c, width=resolution, height=resolution) for c in spec.cameras)
-    world = spec.world
+    spec = with_image_size(spec, resolution)
     if frames is not None:
-        world = dataclasses.replace(world, duration=(frames - 1) / world.fps)
-    return simulate(dataclasses.replace(spec, cameras=cams, world=world), labels=labels)
+        world = dataclasses.replace(spec.world, duration=(frames - 1) / spec.world.fps)
+        spec = dataclasses.replace(spec, world=world)
+    return simulate(spec, labels=labels)
 
 
 def _fit(a: np.ndarray, frames: int) -> np.ndarray:

@@ -18,6 +18,9 @@ from twinsim.sim.codec import check_fields, decode
 from twinsim.sim.errors import SpecError, UnknownNameError
 from twinsim.sim.errors import require as _check
 
+# The families the world model trains and is evaluated on unless a config says otherwise.
+DEFAULT_FAMILIES: tuple[str, ...] = ("occlusion", "drop", "collide", "ramp")
+
 __all__ = [
     "PRESETS",
     "DataConfig",
@@ -148,7 +151,7 @@ class DataConfig:
             unrolled part); needs engine scenes generated on the fly (segmentation labels).
     """
 
-    families: tuple[str, ...] = ("occlusion", "drop", "collide", "ramp")
+    families: tuple[str, ...] = DEFAULT_FAMILIES
     scenes: int = 200
     frames: int = 48
     clip_length: int = 12

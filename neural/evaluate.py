@@ -23,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 from twinsim.neural import metrics as M
 from twinsim.neural.clips import render_spec
+from twinsim.neural.config import DEFAULT_FAMILIES
 from twinsim.neural.footage import load_footage
 from twinsim.neural.predict import WorldModel
 
@@ -77,7 +78,7 @@ class EvalConfig:
     scene_frames: int = 66
     real_horizon: int = 8
     seed: int = EVAL_SEED
-    families: tuple[str, ...] = ("occlusion", "drop", "collide", "ramp")
+    families: tuple[str, ...] = DEFAULT_FAMILIES
     camera_shift: float = 0.0
     minutes: float | None = None
 
@@ -363,7 +364,7 @@ def voe_items(
 
 def _surprise(model: WorldModel, quad: np.ndarray) -> dict[str, np.ndarray]:
     """Summed one-step squared error (surprise) of each clip, per predictor: (4,) each."""
-    x = quad.astype(np.float64) / 255.0
+    x = M.to_unit(quad)
     skip = max(2, model.context)  # the first steps have too little history to judge
     err = model.step_errors(quad)[:, skip - 1 :]
     copy = ((x[:, 1:] - x[:, :-1]) ** 2).mean(axis=(2, 3, 4))[:, skip - 1 :]
@@ -375,8 +376,8 @@ def _surprise(model: WorldModel, quad: np.ndarray) -> dict[str, np.ndarray]:
 def _moves_like_scene(model: WorldModel, clip: np.ndarray) -> bool:
     """The model's one-step error on the pixels that change (mostly the occluder) beats
     copy-last's over the clip: it predicts the scene's motion rather than freezing it."""
-    x = clip.astype(np.float64) / 255.0
-    pred = model.predict_steps(clip[None])[0].astype(np.float64) / 255.0
+    x = M.to_unit(clip)
+    pred = M.to_unit(model.predict_steps(clip[None])[0])
     truth, last = x[1:], x[:-1]
     moving = (np.abs(truth - last).max(-1) > 0)[..., None]
     return float((((pred - truth) ** 2) * moving).sum()) < float(

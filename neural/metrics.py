@@ -27,14 +27,15 @@ __all__ = [
 PSNR_CAP = 100.0  # dB reported for identical frames (PSNR is infinite there)
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
+def to_unit(x: np.ndarray) -> np.ndarray:
+    """uint8 frames -> float64 in [0, 1] (other dtypes are taken as already in [0, 1])."""
     x = np.asarray(x)
     return x.astype(np.float64) / 255.0 if x.dtype == np.uint8 else x.astype(np.float64)
 
 
 def psnr(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """PSNR in dB per frame over the last three axes (H, W, 3), capped at :data:`PSNR_CAP`."""
-    p, t = _unit(pred), _unit(truth)
+    p, t = to_unit(pred), to_unit(truth)
     if p.shape != t.shape:
         raise ValueError(f"pred {p.shape} and truth {t.shape} differ in shape")
     return _db(((p - t) ** 2).mean(axis=(-3, -2, -1)))
@@ -46,7 +47,7 @@ def psnr_pooled(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     Unlike the mean of per-clip PSNRs, an exactly predicted (e.g. still) clip adds zero error
     instead of the 100 dB cap, so a few still clips cannot dominate the figure.
     """
-    p, t = _unit(pred), _unit(truth)
+    p, t = to_unit(pred), to_unit(truth)
     if p.shape != t.shape or p.ndim != 5:
         raise ValueError(f"need equal (N, T, H, W, 3) shapes, got {p.shape} and {t.shape}")
     return _db(((p - t) ** 2).mean(axis=(0, 2, 3, 4)))
@@ -63,7 +64,7 @@ _db = mse_to_psnr
 
 def ssim(pred: np.ndarray, truth: np.ndarray, window: int = 7) -> np.ndarray:
     """Mean SSIM per frame (Wang et al. 2004, Gaussian window sigma 1.5, per channel)."""
-    p, t = _unit(pred), _unit(truth)
+    p, t = to_unit(pred), to_unit(truth)
     if p.shape != t.shape:
         raise ValueError(f"pred {p.shape} and truth {t.shape} differ in shape")
     lead = p.shape[:-3]
@@ -113,7 +114,7 @@ def permanence_kept(
     region = np.asarray(region, bool)
     if not region.any():
         raise ValueError("permanence region is empty")
-    p, a, b = _unit(pred)[region], _unit(possible)[region], _unit(vanished)[region]
+    p, a, b = to_unit(pred)[region], to_unit(possible)[region], to_unit(vanished)[region]
     da, db = np.abs(p - a).mean(), np.abs(p - b).mean()
     if np.isclose(da, db, rtol=0, atol=1e-9):
         return 0.5

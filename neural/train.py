@@ -38,6 +38,7 @@ from twinsim.neural.guards import (
     prepare_run_folder,
     prune_checkpoints,
 )
+from twinsim.neural.metrics import mse_to_psnr
 from twinsim.neural.model import FlowMemoryNet
 
 __all__ = ["LOSS_TERMS", "TrainResult", "learning_rate", "loss_terms", "to_tensor", "train"]
@@ -160,8 +161,8 @@ def _validate(
     copy = clips[:, warm - 1 : warm].expand_as(truth)
 
     def psnr(a: torch.Tensor) -> float:
-        mse = ((a - truth) ** 2).mean(dim=(2, 3, 4)).clamp_min(1e-10)
-        return float((10 * torch.log10(1.0 / mse)).mean())
+        mse = ((a - truth) ** 2).mean(dim=(2, 3, 4))
+        return float(mse_to_psnr(mse.double().cpu().numpy()).mean())
 
     return psnr(pred), psnr(copy)
 
