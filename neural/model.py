@@ -13,6 +13,7 @@ Frames are float tensors (B, 3, H, W) in [0, 1]; actions (B, T, A) float.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -33,6 +34,12 @@ def _block(cin: int, cout: int) -> nn.Sequential:
         nn.GroupNorm(groups, cout),
         nn.GELU(),
     )
+
+
+def frames_to_tensor(clips: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
+    """uint8 (B, T, H, W, 3) -> float (B, T, 3, H, W) in [0, 1] on ``device``."""
+    x = torch.from_numpy(np.ascontiguousarray(clips)).to(device)
+    return x.permute(0, 1, 4, 2, 3).float().div_(255.0)
 
 
 class RolloutOutput:

@@ -13,7 +13,7 @@ import torch
 from twinsim.neural.checkpoint import load_model
 from twinsim.neural.config import InferenceConfig, RunConfig
 from twinsim.neural.footage import resize_frames
-from twinsim.neural.model import FlowMemoryNet
+from twinsim.neural.model import FlowMemoryNet, frames_to_tensor
 from twinsim.sim.errors import UnknownNameError
 
 __all__ = ["BUNDLED", "PRETRAINED", "PRETRAINED_DIR", "Bundled", "WorldModel", "load_pretrained"]
@@ -115,8 +115,7 @@ class WorldModel:
         if frames.shape[2:4] != (self.resolution, self.resolution):
             flat = frames.reshape(b * t, *frames.shape[2:])
             frames = resize_frames(flat, self.resolution).reshape(b, t, *([self.resolution] * 2), 3)
-        x = torch.from_numpy(np.ascontiguousarray(frames)).to(self.device)
-        return x.permute(0, 1, 4, 2, 3).float().div_(255.0)
+        return frames_to_tensor(frames, self.device)
 
     def _actions(
         self, actions: np.ndarray | None, b: int, t: int, horizon: int

@@ -40,6 +40,7 @@ from twinsim.neural.guards import (
 )
 from twinsim.neural.metrics import mse_to_psnr
 from twinsim.neural.model import FlowMemoryNet
+from twinsim.neural.model import frames_to_tensor as to_tensor
 
 __all__ = ["LOSS_TERMS", "TrainResult", "learning_rate", "loss_terms", "to_tensor", "train"]
 
@@ -59,12 +60,6 @@ class TrainResult:
     val_psnr: float
     val_copy_last_psnr: float
     seconds: float
-
-
-def to_tensor(clips: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
-    """uint8 (B, T, H, W, 3) -> float (B, T, 3, H, W) in [0, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(clips)).to(device)
-    return x.permute(0, 1, 4, 2, 3).float().div_(255.0)
 
 
 def learning_rate(cfg: RunConfig, step: int) -> float:
