@@ -23,6 +23,11 @@ object, a frame range and the evidence:
     the object moves faster than the labelled motion for several frames (motion that gains
     energy).
 
+Many small bodies of one kind and colour (``drop0 .. drop31``: the juice of a glass; the balls
+of a spill) are also checked together as a *crowd* named by their common stem and ``*``
+(``drop*``): one drop is a pixel or two, too small to judge alone, but the juice that should
+spread on the floor and is not there is a ``vanish`` of ``drop*``.
+
 Frame numbers are scene frames (video frame i is scene frame ``start_frame + i``). A finding's
 ``start`` is the first frame after the object was last seen agreeing with the labels, ``onset`` the
 first frame with visible evidence, ``end`` the last. Violations that happen out of sight lie in
@@ -77,6 +82,8 @@ class CheckerConfig:
         persist: consecutive checked frames a state must hold to be reported.
         margin: pixels around labelled objects ignored when looking for unexplained things
             (edges of a moving body in a blurry prediction).
+        crowd: bodies with one name stem (``drop`` of ``drop0``, ``drop1``, ...) and one colour
+            that are also checked together as one crowd, when there are at least this many.
     """
 
     pixel_tol: float = 65.0
@@ -90,10 +97,13 @@ class CheckerConfig:
     speed_px: float = 2.0
     persist: int = 2
     margin: int = 1
+    crowd: int = 5
 
     def __post_init__(self) -> None:
         if self.persist < 1 or self.min_area < 1 or self.margin < 0:
             raise ValueError("persist and min_area must be >= 1 and margin >= 0")
+        if self.crowd < 2:
+            raise ValueError("crowd must be >= 2 (bodies checked together)")
         if not 0 < self.mismatch <= 1 or not 0 < self.shape_mismatch <= 1:
             raise ValueError("mismatch and shape_mismatch are shares in (0, 1]")
 
@@ -104,7 +114,8 @@ class Finding:
 
     Attributes:
         kind: one of :data:`KINDS`.
-        object: the scene object's name, or ``"unknown-N"`` for something the scene lacks.
+        object: the scene object's name, a crowd's stem and ``*`` (``"drop*"``), or
+            ``"unknown-N"`` for something the scene lacks.
         start: first scene frame the violation may have happened at.
         onset: first scene frame with visible evidence.
         end: last scene frame with evidence.
@@ -224,6 +235,21 @@ class _Frame:
     bbox: tuple[int, int, int, int] = (-1, -1, -1, -1)
     centroid: np.ndarray | None = None
     ref_centroid: np.ndarray | None = None
+
+
+def _crowds(spec: Any, min_members: int) -> dict[str, list[int]]:
+    """``{stem + "*": segmentation ids}`` of bodies sharing a name stem and a colour."""
+    groups: dict[tuple[str, tuple[float, ...]], list[int]] = {}
+    for i, obj in enumerate(spec.objects):
+        stem = obj.name.rstrip("0123456789")
+        if stem != obj.name:
+            groups.setdefault((stem, tuple(obj.color)), []).append(i + 1)
+    out: dict[str, list[int]] = {}
+    for (stem, _), ids in groups.items():
+        name = stem + "*"
+        if len(ids) >= min_members and name not in out and name not in spec.names:
+            out[name] = ids
+    return out
 
 
 def _object_colors(ref: Rollout, rgb_ref: np.ndarray) -> dict[int, np.ndarray]:
@@ -486,7 +512,15 @@ def check_physics(
     names = list(ref.spec.names)
     seg = seg_all[start_frame : start_frame + t_len]
     rref = rgb_ref[start_frame : start_frame + t_len]
-    per_obj: dict[str, list[_Frame]] = {n: [] for n in names}
+    # a crowd is checked as one more body: its members relabelled to one id past the scene's
+    crowds = {}
+    for name, ids in _crowds(ref.spec, cfg.crowd).items():
+        cid = len(names) + 1 + len(crowds)  # per_obj's order: scene bodies, then crowds
+        members = np.isin(seg_all, ids)
+        if members.any():
+            colors[cid] = np.median(rgb_ref[members], axis=0)
+            crowds[name] = (cid, np.where(members[start_frame : start_frame + t_len], cid, seg))
+    per_obj: dict[str, list[_Frame]] = {n: [] for n in [*names, *crowds]}
     unexplained: list[list[tuple[np.ndarray, np.ndarray]]] = []
     diffs: list[np.ndarray] = []
     for t in range(t_len):
@@ -496,6 +530,8 @@ def check_physics(
         diffs.append(diff)
         for i, n in enumerate(names):
             per_obj[n].append(_classify(v, r, s, diff, i + 1, colors[i + 1], cfg, colors, names))
+        for n, (cid, cseg) in crowds.items():
+            per_obj[n].append(_classify(v, r, cseg[t], diff, cid, colors[cid], cfg, colors, names))
         # unexplained pixels: differ from the labels away from every labelled object
         extra = diff & ~_dilate(s > 0, cfg.margin + 1)
         # ...and also where an occluder is labelled but the video shows something of another
@@ -514,8 +550,8 @@ def check_physics(
         unexplained.append(comps)
     findings: list[Finding] = []
     # a sliver that agrees (an object mostly behind an occluder) does not prove it is intact
-    for i, fr in enumerate(per_obj.values()):
-        areas = (seg == i + 1).sum(axis=(1, 2))
+    for i, (n, fr) in enumerate(per_obj.items()):
+        areas = (crowds[n][1] == crowds[n][0] if n in crowds else seg == i + 1).sum(axis=(1, 2))
         full = max(cfg.min_area, 0.5 * float(areas.max()))
         for t, f in enumerate(fr):
             if f.state == _OK and areas[t] < full:

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 from twinsim.bridge import CheckerConfig, check_physics
-from twinsim.sim import SceneSpec, Violation, sample_scene, simulate
+from twinsim.sim import CameraSpec, ObjectSpec, SceneSpec, Violation, sample_scene, simulate
 
 LABELS = ["rgb", "segmentation"]
 
@@ -129,3 +129,58 @@ def test_bad_inputs_are_refused_with_the_reason(collide):
         check_physics(ref.rgb, no_seg)
     with pytest.raises(ValueError, match="persist"):
         CheckerConfig(persist=0)
+
+
+@pytest.mark.parametrize(("family", "seed"), [("ramp", 1), ("containment", 0)])
+def test_a_pass_through_is_found_at_its_labelled_frame(family, seed):
+    # the family labels the last frame before the bodies would meet: the twins agree up to it
+    # and differ from the next frame on, so the checker can pin it
+    imp = sample_scene(family, seed, impossible="pass_through")
+    ref = simulate(imp.possible_twin(), labels=LABELS)
+    bad = simulate(imp, labels=LABELS)
+    f = imp.violation.frame
+    assert (bad.rgb[: f + 1] == ref.rgb[: f + 1]).all()
+    assert (bad.rgb[f + 1] != ref.rgb[f + 1]).any(axis=-1).sum() >= 10
+    report = check_physics(bad.rgb, ref)
+    mine = [x for x in report.findings if x.object == imp.violation.body]
+    assert mine and mine[0].covers(f, slack=2), report.summary()
+
+
+def _crowd_scene(side: int = 3) -> SceneSpec:
+    # a puddle: side x side drops side by side, each a few pixels
+    drops = tuple(
+        ObjectSpec(
+            name=f"drop{i * side + j}",
+            shape="sphere",
+            size=(0.03,),
+            mass=0.01,
+            color=(0.9, 0.5, 0.1, 1.0),
+            position=(0.061 * (i - side / 2), 0.061 * (j - side / 2), 0.03),
+        )
+        for i in range(side)
+        for j in range(side)
+    )
+    box = ObjectSpec(name="box", shape="box", size=(0.1, 0.1, 0.1), position=(0.0, 0.4, 0.1))
+    cam = CameraSpec(eye=(0.0, -1.6, 0.9), target=(0.0, 0.0, 0.05))
+    return _short(SceneSpec(objects=(*drops, box), cameras=(cam,)), 12)
+
+
+def test_a_crowd_of_small_bodies_is_checked_together():
+    # each drop is a few pixels, too small to judge alone; all of them gone is a vanish of drop*
+    ref = simulate(_crowd_scene(), labels=LABELS)
+    ids = [i + 1 for i, n in enumerate(ref.spec.names) if n.startswith("drop")]
+    assert max((ref.segmentation[0] == i).sum() for i in ids) < 10
+    assert check_physics(ref.rgb, ref).ok
+    f = 5
+    video = ref.rgb.copy()
+    floor = np.median(ref.rgb[f][ref.segmentation[f] == 0], axis=0).astype(np.uint8)
+    for t in range(f, len(video)):
+        video[t][np.isin(ref.segmentation[t], ids)] = floor
+    report = check_physics(video, ref)
+    crowd = [x for x in report.findings if x.object == "drop*"]
+    assert crowd and crowd[0].kind == "vanish" and crowd[0].onset == f, report.summary()
+    assert "box" not in {x.object for x in report.findings}
+    # fewer bodies than CheckerConfig.crowd are not a crowd
+    assert "drop*" not in check_physics(video, ref, config=CheckerConfig(crowd=10)).states
+    with pytest.raises(ValueError, match="crowd"):
+        CheckerConfig(crowd=1)

@@ -17,7 +17,7 @@ from twinsim.sim.families.stories import story, twin_kinds
 from twinsim.sim.families.trace import Trace, run_trace
 from twinsim.sim.spec import Violation
 
-__all__ = ["TRIES", "settle"]
+__all__ = ["TRIES", "pass_through_at_touch", "settle"]
 
 TRIES = 8  # draws before giving up on the story (the last draw is kept)
 
@@ -68,3 +68,23 @@ def _holds(family: str, built: Built, trace: Trace) -> bool:
         if not story(run_trace(twin), family).ok:
             return False
     return True
+
+
+def pass_through_at_touch(body: str, other: str) -> Callable[[Trace], dict[str, Violation]]:
+    """``twins`` for :func:`settle`: the solidity twin switched on at the last frame before
+    ``body`` first touches ``other`` in the possible scene.
+
+    The two videos are identical up to that frame and differ from the next one on (the bodies
+    would have met there), so the labelled frame is where a viewer can see the violation; a
+    frame from a closed-form fall or roll time lands several frames early (rolling resistance,
+    bounces, a tilted body's lowest corner). Without a touch the draw's own frame is kept (its
+    story fails anyway).
+    """
+
+    def twins(trace: Trace) -> dict[str, Violation]:
+        f = trace.touch_frame(body, other)
+        if f is None:
+            return {}
+        return {"pass_through": Violation("pass_through", body, max(1, f - 1), other=other)}
+
+    return twins

@@ -2,7 +2,7 @@
 
 Continuity twins (``teleport``) jump a moving body at a frame computed from its ballistic or
 rolling motion; the ramp's solidity twin (``pass_through``) lets the ball roll through the wall
-at its foot from the frame it reaches the floor.
+at its foot from the last frame before it would touch it (read from the possible scene's trace).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
-from twinsim.sim.families._settle import settle
+from twinsim.sim.families._settle import pass_through_at_touch, settle
 from twinsim.sim.spec import EventSpec, ObjectSpec, SceneSpec, Violation
 
 __all__ = ["FAMILIES"]
@@ -326,7 +326,7 @@ def _collide(rng: np.random.Generator, seed: int) -> Built:
 
 
 def _ramp(rng: np.random.Generator, seed: int) -> Built:
-    return settle(rng, "ramp", _ramp_draw)
+    return settle(rng, "ramp", _ramp_draw, twins=pass_through_at_touch("ball", "wall"))
 
 
 def _projectile(rng: np.random.Generator, seed: int) -> Built:

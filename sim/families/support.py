@@ -1,7 +1,7 @@
 """Containment and support: bodies dropped onto a table, or into an open tray on a table.
 
 The solidity twin (``pass_through``) lets the first body fall through the table top from the
-frame before it would land on it (the fall time is exact: it starts at rest).
+last frame before it would touch it (read from the possible scene's trace).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from twinsim.sim.families._common import (
     rnd,
     world,
 )
-from twinsim.sim.families._settle import settle
+from twinsim.sim.families._settle import pass_through_at_touch, settle
 from twinsim.sim.spec import ObjectSpec, SceneSpec, Violation
 
 __all__ = ["FAMILIES"]
@@ -112,7 +112,9 @@ def _containment_draw(rng: np.random.Generator) -> Built:
 
 
 def _containment(rng: np.random.Generator, seed: int) -> Built:
-    return settle(rng, "containment", _containment_draw)
+    return settle(
+        rng, "containment", _containment_draw, twins=pass_through_at_touch("body0", "table_top")
+    )
 
 
 FAMILIES = (
