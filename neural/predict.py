@@ -18,6 +18,9 @@ from twinsim.sim.errors import UnknownNameError
 
 __all__ = ["BUNDLED", "PRETRAINED", "PRETRAINED_DIR", "Bundled", "WorldModel", "load_pretrained"]
 
+# clips per forward pass: a long real clip cut into windows made one batch of hundreds and
+# held GBs of activations during evaluation
+MAX_CHUNK = 64
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "assets" / "pretrained"
 
 
@@ -139,10 +142,27 @@ class WorldModel:
     def predict_batch(
         self, frames: np.ndarray, horizon: int, actions: np.ndarray | None = None, seed: int = 0
     ) -> np.ndarray:
-        """Batched :meth:`predict`: (B, T, H, W, 3) uint8 -> (B, horizon, R, R, 3) uint8."""
+        """Batched :meth:`predict`: (B, T, H, W, 3) uint8 -> (B, horizon, R, R, 3) uint8.
+
+        Large batches run in chunks of :data:`MAX_CHUNK` clips (the same result, bounded memory).
+        """
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         del seed  # the predictor is deterministic (the caller's global RNG is left alone)
+        frames = np.asarray(frames)
+        if len(frames) > MAX_CHUNK:
+            acts = None if actions is None else np.asarray(actions)
+            per_clip = acts is not None and acts.ndim == 3
+            return np.concatenate(
+                [
+                    self.predict_batch(
+                        frames[i : i + MAX_CHUNK],
+                        horizon,
+                        acts[i : i + MAX_CHUNK] if per_clip else acts,
+                    )
+                    for i in range(0, len(frames), MAX_CHUNK)
+                ]
+            )
         x = self._prepare(frames)
         acts = self._actions(actions, x.shape[0], x.shape[1], horizon)
         roll = self.net.rollout(x, horizon, acts)

@@ -14,6 +14,7 @@ from twinsim.neural.config import RunConfig
 from twinsim.neural.data import ClipBank, toy_scenes
 from twinsim.neural.model import FlowMemoryNet
 from twinsim.neural.train import _loss, to_tensor
+from twinsim.neural.predict import MAX_CHUNK
 from twinsim.sim.errors import SpecError
 
 
@@ -131,6 +132,12 @@ def test_predict_shapes_and_dtypes(tiny_run):
     # batched convolutions may round differently: equal to within one grey level
     one = model.predict(frames[0], 4).astype(int)
     assert np.abs(batch[0].astype(int) - one).max() <= 1
+    # a batch larger than one forward pass runs in chunks: the same frames as one clip at a time
+    many = toy_scenes(MAX_CHUNK + 3, 6, r, seed=5)
+    chunked = model.predict_batch(many, horizon=2)
+    assert chunked.shape == (MAX_CHUNK + 3, 2, r, r, 3)
+    tail = model.predict_batch(many[MAX_CHUNK:], horizon=2)
+    assert np.abs(chunked[MAX_CHUNK:].astype(int) - tail).max() <= 1
     with pytest.raises(ValueError, match="uint8"):
         model.predict(frames[0].astype(np.float32), 2)
     with pytest.raises(ValueError, match="horizon"):
