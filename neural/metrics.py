@@ -62,6 +62,9 @@ def mse_to_psnr(mse: np.ndarray) -> np.ndarray:
 _db = mse_to_psnr
 
 
+_SSIM_CHUNK = 3 * 64  # single-channel images per pass (64 RGB frames)
+
+
 def ssim(pred: np.ndarray, truth: np.ndarray, window: int = 7) -> np.ndarray:
     """Mean SSIM per frame (Wang et al. 2004, Gaussian window sigma 1.5, per channel)."""
     p, t = to_unit(pred), to_unit(truth)
@@ -73,17 +76,21 @@ def ssim(pred: np.ndarray, truth: np.ndarray, window: int = 7) -> np.ndarray:
     b = torch.from_numpy(t.reshape(-1, h, w, 3)).permute(0, 3, 1, 2).reshape(-1, 1, h, w)
     g = torch.exp(-((torch.arange(window, dtype=torch.float64) - window // 2) ** 2) / (2 * 1.5**2))
     g = g / g.sum()
-    k = (g[:, None] * g[None, :])[None, None]
+    rows, cols = g[None, None, None, :], g[None, None, :, None]
 
     def blur(x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, k)
+        # separable: a 7x7 conv2d in float64 unrolled each image 49-fold (GBs on a long clip)
+        return F.conv2d(F.conv2d(x, rows), cols)
 
     c1, c2 = 0.01**2, 0.03**2
-    ma, mb = blur(a), blur(b)
-    va, vb, cov = blur(a * a) - ma**2, blur(b * b) - mb**2, blur(a * b) - ma * mb
-    s = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma**2 + mb**2 + c1) * (va + vb + c2))
-    per = s.reshape(-1, 3, *s.shape[-2:]).mean(dim=(1, 2, 3)).numpy()
-    return per.reshape(lead)
+    out = []
+    for i in range(0, a.shape[0], _SSIM_CHUNK):  # bounded memory for any batch
+        x, y = a[i : i + _SSIM_CHUNK], b[i : i + _SSIM_CHUNK]
+        mx, my = blur(x), blur(y)
+        vx, vy, cov = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+        s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
+        out.append(s.reshape(-1, 3, *s.shape[-2:]).mean(dim=(1, 2, 3)))
+    return torch.cat(out).numpy().reshape(lead)
 
 
 def copy_last(context: np.ndarray, horizon: int) -> np.ndarray:
