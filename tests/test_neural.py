@@ -13,8 +13,8 @@ from twinsim.neural.clips import toy_source
 from twinsim.neural.config import RunConfig
 from twinsim.neural.data import ClipBank, toy_scenes
 from twinsim.neural.model import FlowMemoryNet
-from twinsim.neural.train import _loss, to_tensor
 from twinsim.neural.predict import MAX_CHUNK
+from twinsim.neural.train import _loss, to_tensor
 from twinsim.sim.errors import SpecError
 
 
