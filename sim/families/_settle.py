@@ -77,14 +77,13 @@ def pass_through_at_touch(body: str, other: str) -> Callable[[Trace], dict[str, 
     The two videos are identical up to that frame and differ from the next one on (the bodies
     would have met there), so the labelled frame is where a viewer can see the violation; a
     frame from a closed-form fall or roll time lands several frames early (rolling resistance,
-    bounces, a tilted body's lowest corner). Without a touch the draw's own frame is kept (its
-    story fails anyway).
+    bounces, a tilted body's lowest corner). Without a touch the twin starts at the last frame
+    (the possible scene's story needs the touch, so that draw is rejected anyway).
     """
 
     def twins(trace: Trace) -> dict[str, Violation]:
         f = trace.touch_frame(body, other)
-        if f is None:
-            return {}
+        f = trace.spec.world.num_frames if f is None else f
         return {"pass_through": Violation("pass_through", body, max(1, f - 1), other=other)}
 
     return twins

@@ -206,17 +206,11 @@ def _ramp_draw(rng: np.random.Generator) -> Built:
     )
     accel = k_roll * G * math.sin(theta)
     travel = length / 2 + d  # from the start to the foot of the ramp
-    t_mid, t_foot = math.sqrt(travel / accel), math.sqrt(2 * travel / accel)
-    n = w.num_frames
+    t_mid = math.sqrt(travel / accel)
     back = up * rng.uniform(0.15, 0.25)
     spec = SceneSpec(objects=(ramp, wall, ball), cameras=(cam,), light=light(), world=w)
-    return Built(
-        spec,
-        {
-            "teleport": Violation("teleport", "ball", _frame(t_mid, n), offset=_vec(back)),
-            "pass_through": Violation("pass_through", "ball", _frame(t_foot, n), other="wall"),
-        },
-    )
+    teleport = Violation("teleport", "ball", _frame(t_mid, w.num_frames), offset=_vec(back))
+    return Built(spec, {"teleport": teleport})  # pass_through: from the trace (settle)
 
 
 # -- projectile ---------------------------------------------------------------------------------
