@@ -1,6 +1,7 @@
 """compare(): run the engine and the neural model on one scene and check the prediction.
 
-The model starts from the engine's first ``context`` frames and predicts ``horizon`` more; the
+The model starts from ``context`` engine frames (the first ones, or from frame ``start``) and
+predicts ``horizon`` more; the
 report holds the per-step error against the engine (MSE, PSNR, beside copy-last-frame, the
 baseline a frozen prediction gets), the physics checker's findings on the prediction (against
 the engine's labels), and, with ``out=DIR``, ``compare.json``, a side-by-side video (engine |
@@ -41,13 +42,14 @@ class CompareReport:
     """Engine vs neural on one scene.
 
     Attributes:
-        engine: the engine's rollout (frames 0..K+horizon-1, with labels).
-        neural: the model's rollout (frames K..K+horizon-1).
+        engine: the engine's rollout (frames 0..start+K+horizon-1, with labels).
+        neural: the model's rollout (frames start+K..start+K+horizon-1).
         context: K.
         mse, psnr: (horizon,) per-step error of the prediction against the engine.
         copy_last_psnr: (horizon,) the same for repeating the last context frame.
-        check: the checker's report on the prediction (scene frames K..).
+        check: the checker's report on the prediction (scene frames start+K..).
         files: paths written (name -> path) when ``out`` was given.
+        start: the scene frame of the first context frame.
     """
 
     engine: RolloutResult
@@ -58,6 +60,12 @@ class CompareReport:
     copy_last_psnr: np.ndarray
     check: CheckReport
     files: dict[str, str] = field(default_factory=dict)
+    start: int = 0
+
+    @property
+    def first_predicted(self) -> int:
+        """Scene frame of the first predicted frame (start + K)."""
+        return self.start + self.context
 
     @property
     def findings(self):
@@ -68,7 +76,7 @@ class CompareReport:
         fam = (spec.family if spec is not None else None) or "scene"
         lines = [
             f"compare {fam}: {len(self.psnr)} predicted frames after {self.context} context "
-            f"frames; PSNR step 1 {self.psnr[0]:.1f} dB, mean {self.psnr.mean():.1f} dB "
+            f"frames (from frame {self.start}); PSNR step 1 {self.psnr[0]:.1f} dB, mean {self.psnr.mean():.1f} dB "
             f"(copy-last {self.copy_last_psnr.mean():.1f} dB); engine "
             f"{self.engine.cost.fps:.0f} frames/s, neural {self.neural.cost.fps:.0f} frames/s",
             self.check.summary(),
@@ -81,10 +89,11 @@ class CompareReport:
             "family": spec.family if spec is not None else None,
             "seed": spec.seed if spec is not None else None,
             "context": self.context,
+            "start": self.start,
             "horizon": len(self.psnr),
             "per_step": [
                 {
-                    "frame": self.context + i,
+                    "frame": self.first_predicted + i,
                     "mse": round(float(m), 6),
                     "psnr_db": round(float(p), 2),
                     "copy_last_psnr_db": round(float(c), 2),
@@ -108,7 +117,7 @@ class CompareReport:
         from twinsim.sim.fileio import prepare_output_dir, write_json
 
         folder = prepare_output_dir(out)
-        k = self.context
+        k = self.first_predicted
         video = side_by_side(
             self.engine.frames[k : k + len(self.psnr)],
             self.neural.frames,
@@ -140,6 +149,7 @@ def compare(
     horizon: int = 16,
     context: int | None = None,
     *,
+    start: int = 0,
     model: WorldModel | str | None = None,
     out: str | Path | None = None,
     renderer: str = "tiny",
@@ -151,6 +161,8 @@ def compare(
         scene: a SceneSpec, its dict or a ``.json`` path.
         horizon: frames the model predicts after the context.
         context: K, the engine frames the model starts from (default: the model's context).
+        start: the scene frame of the first of them (default 0; pick one where things move:
+            from a still context every predictor returns the still frame).
         model: a WorldModel or a bundled model name (default "cpu").
         out: a folder for compare.json, side_by_side.mp4/.webm and error.png (None: nothing is
             written).
@@ -158,8 +170,8 @@ def compare(
         config: checker thresholds.
 
     Raises:
-        ValueError: a raw video instead of a scene, a horizon or context < 1, or a camera whose
-            size differs from the model's resolution.
+        ValueError: a raw video instead of a scene, a horizon or context < 1, a start outside the
+            scene, or a camera whose size differs from the model's resolution.
     """
     from twinsim.bridge.rollout_api import _resolve_model
 
@@ -172,33 +184,40 @@ def compare(
     k = wm.context if context is None else context
     if k < 1:
         raise ValueError(f"context must be >= 1, got {k}")
+    n = spec.world.num_frames
+    if not 0 <= start <= n - k - horizon:
+        raise ValueError(
+            f"start {start} leaves no room for {k} context + {horizon} predicted frames in the "
+            f"scene's {n}: choose 0..{max(0, n - k - horizon)} or a shorter horizon"
+        )
     cam = spec.cameras[0]
     if (cam.width, cam.height) != (wm.resolution, wm.resolution):
         raise ValueError(
             f"the scene's camera is {cam.width}x{cam.height}; the model predicts "
             f"{wm.resolution}x{wm.resolution} frames: set the camera to that size"
         )
-    eng = rollout(spec, k + horizon, backend="engine", renderer=renderer)
+    eng = rollout(spec, start + k + horizon, backend="engine", renderer=renderer)
     eng.reason = "compare: the reference"
+    first = start + k  # scene frame of the first predicted frame
     t0 = time.perf_counter()
-    pred = wm.predict(eng.frames[:k], horizon)
+    pred = wm.predict(eng.frames[start:first], horizon)
     neural = RolloutResult(
         frames=pred,
         backend="neural",
         reason="compare: the prediction under test",
         cost=Cost(time.perf_counter() - t0, horizon),
         labels=None,
-        context=eng.frames[:k],
-        start_frame=k,
+        context=eng.frames[start:first],
+        start_frame=first,
         spec=eng.spec,
         fps=eng.fps,
         extra={"model": wm.config.name},
     )
-    truth = eng.frames[k:]
+    truth = eng.frames[first:]
     mse = _mse(pred, truth)
-    copy = _mse(np.repeat(eng.frames[k - 1 : k], horizon, 0), truth)
-    check = check_physics(pred, eng.labels, start_frame=k, config=config)
-    report = CompareReport(eng, neural, k, mse, psnr(mse), psnr(copy), check)
+    copy = _mse(np.repeat(eng.frames[first - 1 : first], horizon, 0), truth)
+    check = check_physics(pred, eng.labels, start_frame=first, config=config)
+    report = CompareReport(eng, neural, k, mse, psnr(mse), psnr(copy), check, start=start)
     if out is not None:
         report.write(out)
     return report

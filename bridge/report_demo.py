@@ -30,6 +30,21 @@ DEFAULT_REQUESTS: tuple[tuple[str, str, int], ...] = (
 _TWIN = ("occlusion", 3, "vanish")  # the impossible twin audited by the last section
 
 
+def _motion_start(spec, context: int, horizon: int) -> int:
+    """The first context window that ends one frame after something starts to move.
+
+    From a still context every predictor (the model, copy-last) can only return the still frame,
+    so the demo shows the model from where the scene's motion begins (an occluder entering from
+    the side, a push) rather than from frame 0.
+    """
+    from twinsim.sim import simulate
+
+    rgb = simulate(spec, labels=["rgb"]).rgb
+    moving = (rgb[1:] != rgb[:-1]).any(axis=(1, 2, 3))
+    first = int(moving.argmax()) + 1 if moving.any() else 0  # first frame that differs
+    return max(0, min(first + 1 - context, len(rgb) - context - horizon))
+
+
 @dataclass
 class DemoResult:
     """Where the report is, and what it holds."""
@@ -115,7 +130,8 @@ def run_demo(
                 spec, cameras=(dataclasses.replace(cam, width=size, height=size), *spec.cameras[1:])
             )
         log(f"[{i}/{len(todo)}] {text}")
-        rep = compare(spec, horizon, model=wm, out=folder / "compare")
+        start = _motion_start(spec, wm.context, horizon)
+        rep = compare(spec, horizon, start=start, model=wm, out=folder / "compare")
         log("    " + rep.summary().replace("\n", "\n    "))
         sections.append(
             ReportSection(

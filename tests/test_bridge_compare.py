@@ -62,3 +62,40 @@ def test_compare_command(tmp_path, capsys):
     assert (tmp_path / "c" / "compare.json").is_file()
     assert main(["compare", "no-such-family"]) == 2
     assert "unknown family" in capsys.readouterr().err
+
+
+def test_compare_from_a_later_start_predicts_the_frames_after_it(model):
+    spec = sample_scene("occlusion", 4)
+    k, start, h = model.context, 12, 4
+    rep = compare(spec, h, start=start, model=model)
+    first = start + k
+    assert rep.start == start and rep.first_predicted == first
+    assert rep.engine.frames.shape[0] == first + h
+    # the model saw frames start..first-1 and is scored against first..first+h-1
+    assert np.array_equal(rep.neural.context, rep.engine.frames[start:first])
+    truth = rep.engine.frames[first:].astype(np.float64) / 255
+    mse = ((rep.neural.frames / 255 - truth) ** 2).mean(axis=(1, 2, 3))
+    assert np.allclose(rep.mse, mse, atol=1e-6)
+    data = rep.to_json()
+    assert data["start"] == start and [s["frame"] for s in data["per_step"]] == [
+        first + i for i in range(h)
+    ]
+    assert all(first <= f.onset < first + h for f in rep.findings)
+    n = spec.world.num_frames
+    with pytest.raises(ValueError, match=f"choose 0..{n - k - h}"):
+        compare(spec, h, start=n, model=model)
+    with pytest.raises(ValueError, match="leaves no room"):
+        compare(spec, h, start=-1, model=model)
+
+
+def test_the_demo_starts_each_compare_where_the_scene_moves():
+    from twinsim.bridge.report_demo import _motion_start
+    from twinsim.sim import simulate
+
+    spec = sample_scene("occlusion", 4)  # the wall enters from the side after a still start
+    s = _motion_start(spec, 4, 16)
+    rgb = simulate(spec, labels=["rgb"]).rgb
+    window = rgb[s : s + 4]
+    assert s > 0 and (window[-1] != window[-2]).any()  # the context ends in motion
+    assert (rgb[s - 1] == rgb[0]).all()  # ...that began inside it: nothing moved before
+    assert _motion_start(sample_scene("drop", 1), 4, 16) == 0  # moves at once

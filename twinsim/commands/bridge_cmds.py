@@ -46,7 +46,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scene = args.scene
     if not scene.endswith(".json"):  # a family name
         scene = sample_scene(scene, args.seed, impossible=args.impossible)
-    rep = compare(scene, args.horizon, args.context, model=args.model, out=args.out)
+    rep = compare(
+        scene, args.horizon, args.context, start=args.start, model=args.model, out=args.out
+    )
     if args.json:
         json.dump(rep.to_json(), sys.stdout, indent=2)
         print()
@@ -90,6 +92,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--impossible", help="a family's violation kind (its impossible twin)")
     p.add_argument("--horizon", type=_positive_int, default=16, help="frames predicted (16)")
     p.add_argument("--context", type=_positive_int, help="engine frames given to the model")
+    p.add_argument(
+        "--start",
+        type=int,
+        default=0,
+        help="scene frame of the first context frame (default 0; from a still context every "
+        "predictor returns the still frame)",
+    )
     p.add_argument("--model", default="cpu", help="bundled model: cpu, cpu-occlusion, cpu-keep")
     p.add_argument("--out", help="folder for compare.json, side_by_side.mp4/.webm, error.png")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
