@@ -31,7 +31,8 @@ _TWIN = ("occlusion", 3, "vanish")  # the impossible twin audited by the last se
 
 
 def _motion_start(spec, context: int, horizon: int) -> int:
-    """The first context window that ends one frame after something starts to move.
+    """The first context window whose frames all show motion (it starts where the scene first
+    changes).
 
     From a still context every predictor (the model, copy-last) can only return the still frame,
     so the demo shows the model from where the scene's motion begins (an occluder entering from
@@ -42,7 +43,7 @@ def _motion_start(spec, context: int, horizon: int) -> int:
     rgb = simulate(spec, labels=["rgb"]).rgb
     moving = (rgb[1:] != rgb[:-1]).any(axis=(1, 2, 3))
     first = int(moving.argmax()) + 1 if moving.any() else 0  # first frame that differs
-    return max(0, min(first + 1 - context, len(rgb) - context - horizon))
+    return max(0, min(first, len(rgb) - context - horizon))
 
 
 @dataclass

@@ -95,7 +95,6 @@ def test_the_demo_starts_each_compare_where_the_scene_moves():
     spec = sample_scene("occlusion", 4)  # the wall enters from the side after a still start
     s = _motion_start(spec, 4, 16)
     rgb = simulate(spec, labels=["rgb"]).rgb
-    window = rgb[s : s + 4]
-    assert s > 0 and (window[-1] != window[-2]).any()  # the context ends in motion
-    assert (rgb[s - 1] == rgb[0]).all()  # ...that began inside it: nothing moved before
-    assert _motion_start(sample_scene("drop", 1), 4, 16) == 0  # moves at once
+    assert s > 0 and (rgb[s] != rgb[s - 1]).any()  # the context starts as the motion does
+    assert (rgb[s - 1] == rgb[0]).all()  # nothing moved before it
+    assert _motion_start(sample_scene("drop", 1), 4, 16) <= 1  # moves at once
