@@ -541,11 +541,14 @@ class Catalogue:
         impossible: str | None = None,
         horizon: Annotated[int, Field(ge=1), Cap("max_horizon")] = 16,
         context: Annotated[int | None, Field(ge=1, le=64)] = None,
+        start: Annotated[int, Field(ge=0, le=4096)] = 0,
     ) -> dict[str, Any]:
         """Run engine and neural model on one scene and check the prediction against the engine.
 
-        Returns per-frame error, physics findings (object, frames, evidence) and the paths of
-        the side-by-side video and JSON report.
+        The model sees ``context`` engine frames from scene frame ``start`` (pick one where
+        something moves) and predicts ``horizon`` more. Returns per-frame error, physics
+        findings (object, frames, evidence) and the paths of the side-by-side video and JSON
+        report.
         """
         from twinsim.bridge import compare
 
@@ -553,9 +556,10 @@ class Catalogue:
         # the model predicts frames of one size: render the engine's reference at that size
         k = model.context if context is None else context
         spec = self._load_spec(spec_path, family, seed, impossible)
-        spec = self._fit(spec, k + horizon, model.resolution)  # compare renders K + horizon
+        # compare renders start + K + horizon frames
+        spec = self._fit(spec, start + k + horizon, model.resolution)
         folder = self.workspace.new_folder("compares")
-        report = compare(spec, horizon, context, model=model, out=folder)
+        report = compare(spec, horizon, context, start=start, model=model, out=folder)
         data = report.to_json()
         files = {k: self.workspace.relative(v) for k, v in report.files.items()}
         return {

@@ -180,3 +180,11 @@ def test_predict_from_scene_and_from_workspace_video(cat):
         cat.call("predict", {"family": "drop", "video_path": p["video"]})
     with pytest.raises(ToolError, match="max_horizon"):
         cat.call("predict", {"family": "drop", "horizon": 1000})
+
+
+def test_compare_tool_starts_its_context_where_asked(cat):
+    r = cat.call("compare", {"family": "occlusion", "seed": 4, "horizon": 3, "start": 14})
+    assert [s["frame"] for s in r["per_step"]] == [18, 19, 20]  # 4 context frames from 14
+    assert (cat.workspace.root / r["files"]["json"]).is_file()
+    with pytest.raises(ToolError, match="max_frames"):  # start + context + horizon > 48
+        cat.call("compare", {"family": "occlusion", "seed": 4, "horizon": 3, "start": 44})
