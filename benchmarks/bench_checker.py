@@ -141,8 +141,8 @@ def main() -> None:
                 widths[var][kind].append(found.onset - found.start + 1)
             s["clips"] += 1
             s["hit"] += ok
-            # first frame where the twins' pixels differ (a pass_through is labelled when the
-            # collision is switched off; it shows only when the bodies meet)
+            # first frame where the twins' pixels differ (a violation labelled out of sight,
+            # e.g. behind an occluder, shows later than its frame)
             seen = int(np.argmax((bad.rgb != pos.rgb).any(axis=(1, 2, 3))))
             s["hit_seen"] += ok or bool(
                 hit(rep.findings, imp, bad.segmentation, obj_id, args.slack, seen)
