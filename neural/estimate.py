@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial.transform import Rotation
 from twinsim.neural.canvas import Canvas
+from twinsim.neural.kinematics import fit_arc, motion_fit
 from twinsim.neural.refine import (
     FIT_SHAPES,
     FrameFit,
@@ -43,13 +44,23 @@ __all__ = [
     "estimate_scene",
 ]
 
-G = 9.81
 FPS = 24.0
+G = 9.81
 # The camera the motion families are drawn with, before their per-scene jitter (docs/families.md).
 DEFAULT_CAMERA = CameraSpec(eye=(0.0, -1.8, 0.92), target=(0.0, 0.0, 0.3), fov=50.0)
 _SIZE_RANGE = (0.05, 0.17)
 _SCENERY_SATURATION = 0.22  # max - min of RGB below which a body is taken for scenery
-_OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render  # plausible half extents of a movable body (m)
+# A body sliding into view is seen only up to the image edge; behind it, it is assumed to reach
+# this half length (m): the families' sliding occluders are 0.64-0.9 m wide.
+_ENTERING_HALF = 0.4
+_OTHERS_MAX_ERROR = 12.0
+_DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
+_ARC_MIN_FRAMES = 4  # an arc through fewer pixel positions does not fix the scale
+_ARC_MAX_PX = 0.6  # RMS reprojection error (px) above which the track is not one free flight
+_ARC_SIZE = (
+    0.025,
+    0.35,
+)  # geometric-mean half extents (m) an arc may imply  # a worse-fitted neighbour is left out of the others' render  # plausible half extents of a movable body (m)
 _Q_UPRIGHT = np.array([0.0, 0.0, 0.0, 1.0])
 _Q_STARTS = {
     "box": (Rotation.from_euler("xyz", [35, 25, 40], degrees=True).as_quat(),),  # tumbling
@@ -68,6 +79,8 @@ class EstimateConfig:
 
     Attributes:
         window: visible frames per object fitted (the last ones); velocity comes from them.
+        flight_window: frames fitted for a body in free flight throughout the window (its arc
+            under gravity fixes its scale, so a longer arc is a better ruler).
         max_evals: renders per frame fit (Nelder–Mead budget); the first fit gets twice this.
         trajectory_evals: Nelder–Mead evaluations of the joint fit of the last state and
             velocity to every frame of the window (each renders ``window`` frames).
@@ -77,6 +90,7 @@ class EstimateConfig:
     """
 
     window: int = 5
+    flight_window: int = 10
     max_evals: int = 120
     trajectory_evals: int = 200
     mass: float = 1.0
@@ -87,6 +101,10 @@ class EstimateConfig:
     def __post_init__(self) -> None:
         if self.window < 1:
             raise ValueError(f"window must be >= 1, got {self.window}")
+        if self.flight_window < self.window:
+            raise ValueError(
+                f"flight_window must be >= window ({self.window}), got {self.flight_window}"
+            )
         if self.max_evals < 10:
             raise ValueError(f"max_evals must be >= 10, got {self.max_evals}")
 
@@ -106,6 +124,8 @@ class ObjectEstimate:
         velocity_sigma: (m/s) standard error of the fitted velocity.
         frames_hidden: frames since last seen whole (0 = fully visible in the last frame;
             a partly covered object counts from its last clear sighting).
+        truncated: the body is coming into view and was lengthened behind the image edge
+            (its true length is unseen; counts 0.5 towards the uncertainty).
         track: the pixel track (per-frame blobs).
         positions: {frame: (3,) estimated world position} for the fitted frames.
     """
@@ -118,6 +138,7 @@ class ObjectEstimate:
     velocity_sigma: float
     frames_hidden: int
     track: Track = field(repr=False)
+    truncated: bool = False
     positions: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -128,7 +149,8 @@ class ObjectEstimate:
         vel = min(1.0, self.velocity_sigma / 0.3)
         hid = min(1.0, self.frames_hidden / 24.0)
         cls = 1.0 - max(self.shape_probs.values()) if self.shape_probs else 1.0
-        return float(max(pix, 0.5 * pos + 0.5 * vel, 0.5 * hid, cls))
+        cut = 0.5 if self.truncated else 0.0
+        return float(max(pix, 0.5 * pos + 0.5 * vel, 0.5 * hid, cls, cut))
 
 
 @dataclass
@@ -157,29 +179,6 @@ class SceneEstimate:
 
 def _saturation(color) -> float:
     return float(max(color[:3]) - min(color[:3]))
-
-
-def _velocity(
-    times: np.ndarray, pos: np.ndarray, airborne: bool
-) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """(position, velocity) at the last time from a least-squares motion model, plus the
-    residual scatter (m) and the velocity's standard error (m/s)."""
-    t = times - times[-1]
-    n = len(t)
-    if n == 1:
-        return pos[-1], np.zeros(3), 0.0, 0.5
-    y = pos.copy()
-    if airborne:
-        y[:, 2] += 0.5 * G * t**2  # ballistic: remove gravity, then straight lines
-    deg = 1
-    A = np.stack([t**k for k in range(deg + 1)], 1)
-    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-    resid = y - A @ coef
-    dof = max(1, n - deg - 1)
-    sigma = float(np.sqrt((resid**2).sum(0) / dof).mean()) if n > deg + 1 else 0.005
-    cov = np.linalg.pinv(A.T @ A)
-    v_se = float(sigma * math.sqrt(cov[1, 1])) if n > deg + 1 else 0.3
-    return coef[0], coef[1], sigma, v_se
 
 
 def _shift_to(fit: FrameFit, pose, uv_new) -> FrameFit:
@@ -247,8 +246,15 @@ class _Estimator:
             z = sum(w.values())
             probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
         out = {t_ref: fits[shape]}
-        prev, prev_t = fits[shape], t_ref
-        for t in reversed(frames[:-1]):
+        self.fit_back(k, tr, frames[:-1], out)
+        return out, probs
+
+    def fit_back(self, k: int, tr: Track, frames: list[int], out: dict[int, FrameFit]) -> None:
+        """Fit ``frames`` (each earlier than every frame in ``out``), latest first, each starting
+        from the fit of the frame after it, at that fit's size; adds them to ``out``."""
+        prev_t = min(out)
+        prev = out[prev_t]
+        for t in sorted(frames, reverse=True):
             b = tr.blobs[t]
             same = np.array_equal(b.mask, tr.blobs[prev_t].mask)
             prev_t = t
@@ -260,7 +266,7 @@ class _Estimator:
             prev = fit_frame(
                 self.canvas,
                 self.frames[t],
-                self._others(others, t, k),
+                self._others({}, t, k),
                 k,
                 start,
                 depth,
@@ -270,7 +276,16 @@ class _Estimator:
                 ignore=self.ignore(t, k),
             )
             out[t] = prev
-        return out, probs
+
+    def pixels_moved(self, k: int, tr: Track, ts: list[int]) -> bool:
+        """Whether the object's pixels change between consecutive frames of ``ts``, leaving out
+        pixels another object covers in either frame (a ball rolling over a still ramp changes
+        the ramp's blob, not the ramp)."""
+        for a, b in itertools.pairwise(ts):
+            free = ~(self.ignore(a, k) | self.ignore(b, k))
+            if ((tr.blobs[a].mask ^ tr.blobs[b].mask) & free).sum() > 1:
+                return True
+        return False
 
     def ignore(self, t: int, k: int) -> np.ndarray:
         """Pixels of every other track's blob at frame ``t``."""
@@ -329,6 +344,63 @@ def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool):
             g = scaled(f, eye, grounded_scale(f, eye))
             out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
     return out, grounded
+
+
+def _on_arc(fits: dict[int, FrameFit], ts: list[int], times: np.ndarray, pose, eye: np.ndarray):
+    """The fits moved onto the ballistic arc that their pixel track follows, each scaled about the
+    eye to its arc depth (so the size comes from gravity); unchanged when no arc fits the track
+    (a bounce, a push) or the arc puts the body implausibly large, small or below the floor."""
+    uv = np.stack([project(pose, fits[t].position)[0] for t in ts])
+    p0, v0, _, _ = motion_fit(times, np.stack([fits[t].position for t in ts]), True)
+    depth = np.array([project(pose, fits[t].position)[1] for t in ts])
+    p, v, rms = fit_arc(pose, times, uv, p0, v0, depth)
+    if rms > _ARC_MAX_PX:
+        return fits
+    out = dict(fits)
+    for t, tau in zip(ts, times - times[-1], strict=True):
+        pt = p + v * tau - np.array([0.0, 0.0, 0.5 * G * tau * tau])
+        lam = project(pose, pt)[1] / project(pose, fits[t].position)[1]
+        g = scaled(fits[t], eye, lam)
+        out[t] = dataclasses.replace(g, position=pt)
+    f = out[ts[-1]]
+    gm = float(np.exp(np.mean(np.log(f.size))))
+    low = min(
+        float(out[t].position[2]) - lowest_offset(f.shape, f.size, out[t].orientation) for t in ts
+    )
+    if not (_ARC_SIZE[0] <= gm <= _ARC_SIZE[1]) or low < -0.02:
+        return fits
+    size = out[ts[-1]].size
+    for t in fits:  # earlier frames (before the last contact) keep their fits, at the arc's size
+        if t not in ts:
+            out[t] = dataclasses.replace(scaled(fits[t], eye, size[0] / fits[t].size[0]), size=size)
+    return out
+
+
+def _entering(blob, pose, position: np.ndarray, velocity: np.ndarray, width: int) -> bool:
+    """Whether a moving body is cut by the side of the image it is coming in from."""
+    if not blob.touches_border:
+        return False
+    uv0, _ = project(pose, position)
+    uv1, _ = project(pose, position + 0.1 * velocity)
+    du = float(uv1[0] - uv0[0])
+    u0, _, u1, _ = blob.bbox
+    return (u0 == 0 and du > 0.5) or (u1 >= width and du < -0.5)
+
+
+def _completed(fit: FrameFit, position: np.ndarray, velocity: np.ndarray):
+    """A box coming into view, lengthened behind its leading edge to :data:`_ENTERING_HALF`
+    along the box axis nearest its motion (the part still outside the view is unseen)."""
+    R = Rotation.from_quat(fit.orientation).as_matrix()
+    v = velocity / max(float(np.linalg.norm(velocity)), 1e-9)
+    i = int(np.argmax(np.abs(R.T @ v)))
+    half = float(fit.size[i])
+    if half >= _ENTERING_HALF:
+        return fit, position
+    axis = R[:, i] * np.sign(R[:, i] @ v)
+    size = list(fit.size)
+    size[i] = _ENTERING_HALF
+    pos = np.asarray(position) - (_ENTERING_HALF - half) * axis
+    return dataclasses.replace(fit, size=tuple(size), position=pos), pos
 
 
 def _flat_box(fit: FrameFit) -> FrameFit:
@@ -421,13 +493,20 @@ def estimate_scene(
     fitted: dict[int, dict[int, ObjectSpec]] = {}
     results = []
     for k, tr in enumerate(tracks):
-        fits, probs = est.fit_track(k, tr, fitted)
-        sat = _saturation(np.mean([f.color for f in fits.values()], 0))
+        raw, probs = est.fit_track(k, tr, fitted)
+        if not any(math.isfinite(f.error) for f in raw.values()):
+            continue  # no body draws these pixels (a highlight, a strip of sky)
+        sat = _saturation(np.mean([f.color for f in raw.values()], 0))
         # Scenery (walls, screens, occluders) is drawn in greys, wood and navy; movable bodies
         # in saturated palette colours (docs/families.md).
         scenery_look = sat < _SCENERY_SATURATION
         movable = not scenery_look
-        fits, grounded = _resolve_scale(fits, est.eye, movable)
+        fits, grounded = _resolve_scale(raw, est.eye, movable)
+        if movable and not all(grounded.values()):  # a longer arc is a better ruler (below)
+            more = [t for t in _clear_frames(tr, cfg.flight_window) if t < min(raw)]
+            if more:
+                est.fit_back(k, tr, more, raw)
+                fits, grounded = _resolve_scale(raw, est.eye, movable)
         ts = sorted(fits)
         # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
         # last floor contact on (a bounce inside the window would break either model).
@@ -435,16 +514,23 @@ def estimate_scene(
         contacts = [i for i, t in enumerate(ts[:-1]) if grounded[t]]
         if airborne and contacts:
             ts = ts[contacts[-1] :]
+        times = np.array(ts, float) / FPS
+        moved = est.pixels_moved(k, tr, ts)
+        if airborne and movable and moved and len(ts) >= _ARC_MIN_FRAMES:
+            # free flight fixes the scale that floor contact could not
+            fits = _on_arc(fits, ts, times, est.canvas.pose, est.eye)
+        pos = np.stack([fits[t].position for t in ts])
         t_last = ts[-1]
         fit = fits[t_last]
-        times = np.array(ts, float) / FPS
-        pos = np.stack([fits[t].position for t in ts])
-        p_end, vel, sig, v_se = _velocity(times, pos, airborne)
-        moved = any(
-            not np.array_equal(tr.blobs[a].mask, tr.blobs[b].mask)
-            for a, b in itertools.pairwise(ts)
-        )
-        if moved and not scenery_look and len(ts) >= 2:
+        p_end, vel, sig, v_se = motion_fit(times, pos, airborne)
+        if len(ts) < _DEPTH_MIN_FRAMES:
+            # two or three depths from apparent size (+-20 % each) do not give a speed along the
+            # line of sight: keep the motion across it
+            ray = fit.position - est.eye
+            ray = ray / np.linalg.norm(ray)
+            vel = vel - ray * float(ray @ vel)
+        enough = len(ts) >= (_DEPTH_MIN_FRAMES if airborne else 2)
+        if moved and not scenery_look and enough:
             p_end, vel, _ = fit_trajectory(
                 est.canvas,
                 {t: frames[t] for t in ts},
@@ -462,9 +548,10 @@ def estimate_scene(
             )
             fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
             fit = fits[t_last]
-        big = max(fit.size) > 0.25
+        half = fit.size if fit.shape != "cylinder" else (fit.size[0], fit.size[1] / 2)
+        big = max(half) > 0.25
         speed = float(np.linalg.norm(vel))
-        still = speed < 0.04
+        still = speed < 0.04 or not moved
         if still:
             vel = np.zeros(3)
         role = "dynamic"
@@ -473,6 +560,10 @@ def estimate_scene(
         p_now = p_end if not still else fit.position
         if role != "dynamic":
             vel[2] = 0.0
+        truncated = role == "kinematic" and fit.shape == "box"
+        truncated = truncated and _entering(tr.blobs[t_last], est.canvas.pose, p_now, vel, W)
+        if truncated:
+            fit, p_now = _completed(fit, p_now, vel)
         if role == "dynamic" and not airborne:
             vel[2] = 0.0
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
@@ -543,6 +634,7 @@ def estimate_scene(
                 position_sigma=sig,
                 velocity_sigma=v_se,
                 frames_hidden=hidden,
+                truncated=truncated,
                 track=tr,
                 positions={t: fits[t].position for t in ts},
             )

@@ -68,13 +68,13 @@ def _mode_color(pixels: np.ndarray) -> np.ndarray:
 
 
 def estimate_backdrop(frames: np.ndarray) -> Backdrop:
-    """Floor and sky colours of (T, H, W, 3) uint8 frames: the modal colours of the lower and
-    upper image halves (the floor fills the bottom, the sky the top of every family's view)."""
+    """Floor and sky colours of (T, H, W, 3) uint8 frames: the modal colours of the lower image
+    half and of the top row (the floor fills the bottom of every family's view; where a sky shows
+    at all it is a strip along the top edge, often a few rows, so a wider band would be floor)."""
     frames = np.asarray(frames)
     h = frames.shape[1]
     floor = _mode_color(frames[:, h // 2 :].reshape(-1, 3))
-    top = frames[:, : max(1, h // 8)].reshape(-1, 3)
-    sky = _mode_color(top)
+    sky = _mode_color(frames[:, :1].reshape(-1, 3))
     if np.abs(sky - floor).sum() < _BG_DIST:  # no sky in view: the floor fills the frame
         sky = floor
     return Backdrop(floor=floor, sky=sky)

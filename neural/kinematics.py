@@ -1,0 +1,98 @@
+"""Motion models for a tracked body's fitted positions: a line (on the floor) or a ballistic arc
+(in the air), and the scale that gravity fixes.
+
+A single frame cannot tell a small near body from a large far one (the image is the same when the
+scene is scaled about the camera eye). A body in free flight can: it falls at g = 9.81 m/s^2
+whatever its size, so the one scale about the eye at which its fitted positions form an arc under
+g is its true scale (the cue Galileo's and Wu et al.'s de-animation use).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["G", "fit_arc", "motion_fit"]
+
+G = 9.81
+_DEPTH_WEIGHT = 10.0  # px of reprojection error per unit log depth ratio
+
+
+def motion_fit(
+    times: np.ndarray, pos: np.ndarray, airborne: bool
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(position, velocity) at the last time from a least-squares motion model (a line, or a
+    ballistic arc when ``airborne``), the residual scatter (m) and the velocity's standard
+    error (m/s). ``times`` (N,) in s, ``pos`` (N, 3) in m."""
+    t = times - times[-1]
+    n = len(t)
+    if n == 1:
+        return pos[-1], np.zeros(3), 0.0, 0.5
+    y = pos.copy()
+    if airborne:
+        y[:, 2] += 0.5 * G * t**2  # ballistic: remove gravity, then straight lines
+    A = np.stack([np.ones_like(t), t], 1)
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    resid = y - A @ coef
+    fitted = n > 2
+    sigma = float(np.sqrt((resid**2).sum(0) / max(1, n - 2)).mean()) if fitted else 0.005
+    cov = np.linalg.pinv(A.T @ A)
+    v_se = float(sigma * math.sqrt(cov[1, 1])) if fitted else 0.3
+    return coef[0], coef[1], sigma, v_se
+
+
+def fit_arc(
+    pose,
+    times: np.ndarray,
+    uv: np.ndarray,
+    position: np.ndarray,
+    velocity: np.ndarray,
+    depth: np.ndarray | None = None,
+    g: float = G,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The ballistic arc whose projection best follows the pixel track ``uv`` (N, 2).
+
+    Only where the body is seen (its image position, sub-pixel from the fits) enters, not its
+    per-frame depth: at 64 px a 5-px ball's apparent size gives its depth to about 20 %, while
+    its image acceleration under g gives it to a few %. ``depth`` (N,), optional: per-frame
+    camera depths at one fixed size; only their ratios enter (weakly: 10 % = 1 px), which pins
+    the motion along the line of sight that the pixel track alone leaves loose. Starts from
+    ``position``/``velocity`` at the last time. Returns (position, velocity) at the last time and the RMS pixel residual of the
+    frames kept (frames off the arc by over a pixel are dropped once).
+    """
+    from scipy.optimize import least_squares
+
+    t = np.asarray(times, float) - float(times[-1])
+    R, tr = pose.world_to_camera[:3, :3], pose.world_to_camera[:3, 3]
+    K = pose.K
+    drop = np.outer(0.5 * g * t**2, [0.0, 0.0, 1.0])
+
+    def resid(x):
+        P = x[:3] + np.outer(t, x[3:]) - drop
+        pc = P @ R.T + tr
+        z = np.maximum(pc[:, 2:3], 1e-3)
+        proj = (pc / z) @ K.T
+        r = proj[:, :2] - uv
+        if depth is not None:
+            ratio = np.log(z[:, 0] / z[-1, 0]) - np.log(depth / depth[-1])
+            r = np.concatenate([r, _DEPTH_WEIGHT * ratio[:, None]], 1)
+        return r.ravel()
+
+    x0 = np.concatenate([position, velocity])
+    keep = np.ones(len(t), bool)
+    for _ in range(2):  # fit, then refit without frames off by more than a pixel (a body cut by
+        # the image edge, a stalled frame fit): a few such pixels bend the arc, i.e. the scale
+        res = least_squares(_rows(resid, len(t), keep), x0, method="lm")
+        err = np.linalg.norm(resid(res.x).reshape(len(t), -1)[:, :2], axis=1)
+        new = err < max(1.0, 3.0 * float(np.median(err)))
+        if new.sum() < 4 or (new == keep).all():
+            break
+        keep, x0 = new, res.x
+    rms = float(np.sqrt(np.mean(res.fun.reshape(-1, 2 if depth is None else 3)[:, :2] ** 2)))
+    return res.x[:3], res.x[3:], rms
+
+
+def _rows(resid, n: int, keep: np.ndarray):
+    """``resid`` restricted to the kept frames' rows."""
+    return lambda x: resid(x).reshape(n, -1)[keep].ravel()
