@@ -80,15 +80,15 @@ def fit_arc(
         return r.ravel()
 
     x0 = np.concatenate([position, velocity])
-    keep = np.ones(len(t), bool)
-    for _ in range(2):  # fit, then refit without frames off by more than a pixel (a body cut by
-        # the image edge, a stalled frame fit): a few such pixels bend the arc, i.e. the scale
-        res = least_squares(_rows(resid, len(t), keep), x0, method="lm")
-        err = np.linalg.norm(resid(res.x).reshape(len(t), -1)[:, :2], axis=1)
-        new = err < max(1.0, 3.0 * float(np.median(err)))
-        if new.sum() < 4 or (new == keep).all():
-            break
-        keep, x0 = new, res.x
+    # A robust fit first, then a plain refit without frames off the arc by more than 0.75 px (a
+    # body cut by the image edge, a stalled frame fit): a few such pixels bend the arc, and its
+    # bend is the scale.
+    res = least_squares(resid, x0, loss="soft_l1", f_scale=0.3)
+    err = np.linalg.norm(resid(res.x).reshape(len(t), -1)[:, :2], axis=1)
+    keep = err < max(0.75, 3.0 * float(np.median(err)))
+    if keep.sum() < 4:
+        keep[:] = True
+    res = least_squares(_rows(resid, len(t), keep), res.x, method="lm")
     rms = float(np.sqrt(np.mean(res.fun.reshape(-1, 2 if depth is None else 3)[:, :2] ** 2)))
     return res.x[:3], res.x[3:], rms
 
