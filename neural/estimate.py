@@ -592,7 +592,9 @@ def estimate_scene(
         elif role == "static":
             spec = ObjectSpec(**common, mass=0.0, position=tuple(float(x) for x in p_now))
         else:  # moving scenery: keep its velocity for the whole rollout
-            far = 60.0
+            # the path's last keyframe: 60 s on, or 100 m along (a misfit on real footage can
+            # give hundreds of m/s; a spec's coordinates are bounded)
+            far = min(60.0, 100.0 / max(speed, 1e-6))
             start = tuple(float(x) for x in p_now)
             end = tuple(float(a + far * b) for a, b in zip(p_now, vel, strict=True))
             spec = ObjectSpec(
