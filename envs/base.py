@@ -197,6 +197,12 @@ class EngineEnv(gym.Env):
         pos, _ = self.world.pose(name)
         return pos[0], pos[1]
 
+    def planar(self, name: str) -> tuple[float, float, float, float]:
+        """(x, y, vx, vy) of a body: position and velocity on the floor plane."""
+        (x, y, _), _ = self.world.pose(name)
+        (vx, vy, _), _ = self.world.velocity(name)
+        return x, y, vx, vy
+
     # -- gymnasium API -------------------------------------------------------------------------
 
     def reset(

@@ -70,8 +70,7 @@ class CatchEnv(EngineEnv):
 
     def _state(self) -> np.ndarray:
         w = self.world
-        (tx, ty, _), _ = w.pose("tray")
-        (tvx, tvy, _), _ = w.velocity("tray")
+        tx, ty, tvx, tvy = self.planar("tray")
         (bx, by, bz), _ = w.pose("ball")
         (bvx, bvy, bvz), _ = w.velocity("ball")
         return np.array([tx, ty, tvx, tvy, bx, by, bz, bvx, bvy, bvz], np.float32)

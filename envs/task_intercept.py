@@ -92,17 +92,9 @@ class InterceptEnv(EngineEnv):
         self._drive("puck", action * self.PUCK_SPEED)
 
     def _state(self) -> np.ndarray:
-        w = self.world
-        (px, py, _), _ = w.pose("puck")
-        (pvx, pvy, _), _ = w.velocity("puck")
-        (wx, _, _), _ = w.pose("wall")
-        (wvx, _, _), _ = w.velocity("wall")
-        target = [0.0] * 5
-        if self.target_visible():
-            (tx, ty, _), _ = w.pose("target")
-            (tvx, tvy, _), _ = w.velocity("target")
-            target = [1.0, tx, ty, tvx, tvy]
-        return np.array([px, py, pvx, pvy, *target, wx, wvx], np.float32)
+        wx, _, wvx, _ = self.planar("wall")
+        target = [1.0, *self.planar("target")] if self.target_visible() else [0.0] * 5
+        return np.array([*self.planar("puck"), *target, wx, wvx], np.float32)
 
     def _outcome(self) -> tuple[float, bool, bool]:
         pk = np.asarray(self.xy("puck"))

@@ -56,13 +56,8 @@ class PushBlockEnv(EngineEnv):
         self._drive("puck", action * self.PUCK_SPEED)
 
     def _state(self) -> np.ndarray:
-        w = self.world
-        (px, py, _), _ = w.pose("puck")
-        (pvx, pvy, _), _ = w.velocity("puck")
-        (bx, by, _), _ = w.pose("block")
-        (bvx, bvy, _), _ = w.velocity("block")
         tx, ty = self._target
-        return np.array([px, py, pvx, pvy, bx, by, bvx, bvy, tx, ty], np.float32)
+        return np.array([*self.planar("puck"), *self.planar("block"), tx, ty], np.float32)
 
     def _outcome(self) -> tuple[float, bool, bool]:
         b = np.asarray(self.xy("block"))

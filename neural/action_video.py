@@ -8,14 +8,13 @@ bank of initial frame pairs) + ``FOLDER/pixel.json`` (:class:`ActionVideoConfig`
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from twinsim.neural.dream_io import load_checkpoint, save_checkpoint
+from twinsim.neural.dream_io import encode_action, fit, load_checkpoint, save_checkpoint
 
 __all__ = ["ActionVideoConfig", "ActionVideoModel", "PixelPrediction", "train_action_video"]
 
@@ -74,11 +73,6 @@ class ActionVideoModel(nn.Module):
         self.register_buffer("reward_mean", torch.zeros(()))
         self.register_buffer("reward_std", torch.ones(()))
 
-    def _action(self, act: torch.Tensor, batch: int) -> torch.Tensor:
-        if self.cfg.num_actions:
-            return nn.functional.one_hot(act.long().reshape(-1), self.cfg.num_actions).float()
-        return act.float().reshape(batch, -1)
-
     def forward(
         self, prev: torch.Tensor, last: torch.Tensor, act: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -87,7 +81,7 @@ class ActionVideoModel(nn.Module):
         x = torch.cat([prev, last], dim=1)
         h1 = self.enc1(x)
         h = self.enc2(h1)
-        gamma, beta = self.film(self._action(act, len(x))).chunk(2, dim=-1)
+        gamma, beta = self.film(encode_action(act, self.cfg.num_actions, len(x))).chunk(2, dim=-1)
         h = h * (1 + gamma[..., None, None]) + beta[..., None, None]
         h = h + self.mid(h)
         up = self.dec2(h)
@@ -152,11 +146,9 @@ def train_action_video(
     fr = torch.as_tensor(frames)
     a = torch.as_tensor(act)
     d, s = (torch.as_tensor(x, dtype=torch.float32) for x in (done, success))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     bce = nn.functional.binary_cross_entropy_with_logits
-    start = time.monotonic()
-    for step in range(steps):
+
+    def loss_step():
         idx = torch.randint(0, len(fr), (batch,))
         clip = fr[idx].permute(0, 1, 4, 2, 3).float() / 255.0  # (B, 3, 3, H, W)
         pred, heads = model(clip[:, 0], clip[:, 1], a[idx])
@@ -165,16 +157,11 @@ def train_action_video(
         loss_rew = (heads[:, 0] - (r[idx] - model.reward_mean) / model.reward_std).pow(2).mean()
         loss_end = bce(heads[:, 1], d[idx]) + bce(heads[:, 2], s[idx])  # calibrated P(end)
         loss = 10 * loss_pix + 0.1 * loss_rew + 0.05 * loss_end
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 250 == 0 or step == steps - 1:
-            log(
-                f"  step {step}/{steps} pixel {loss_pix.item():.5f} "
-                f"reward {loss_rew.item():.3f} end {loss_end.item():.3f}"
-            )
-        if seconds is not None and time.monotonic() - start > seconds:
-            log(f"  time budget reached at step {step}")
-            break
-    return model.eval()
+        return (
+            loss,
+            lambda: (
+                f"pixel {loss_pix.item():.5f} reward {loss_rew.item():.3f} end {loss_end.item():.3f}"
+            ),
+        )
+
+    return fit(model, steps, lr, loss_step, seconds=seconds, log=log, log_every=250)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-from twinsim.neural.dream_io import load_checkpoint, save_checkpoint
+from twinsim.neural.dream_io import encode_action, fit, load_checkpoint, save_checkpoint
 
 __all__ = ["DynamicsConfig", "EnsembleDynamics", "Prediction", "train_dynamics"]
 
@@ -87,9 +86,7 @@ class EnsembleDynamics(nn.Module):
 
     def _inputs(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         x = (obs - self.obs_mean) / self.obs_std
-        if self.cfg.num_actions:
-            act = nn.functional.one_hot(act.long().reshape(-1), self.cfg.num_actions).float()
-        return torch.cat([x, act.float().reshape(len(obs), -1)], dim=-1)
+        return torch.cat([x, encode_action(act, self.cfg.num_actions, len(obs))], dim=-1)
 
     def raw(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
         """(E, B, D + 3) normalised outputs: delta, reward, done logit, success logit."""
@@ -164,11 +161,10 @@ def train_dynamics(
     n, e, d = len(obs), cfg.ensemble, cfg.obs_dim
     boot = torch.as_tensor(rng.integers(0, n, (e, n)))
     pos_w = torch.tensor(max(1.0, float((1 - t["done"]).sum() / t["done"].sum().clamp_min(1))))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * max(1, n // batch)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    start = time.monotonic()
-    for step in range(steps):
+    bce = nn.functional.binary_cross_entropy_with_logits
+
+    def loss_step():
         idx = boot[:, torch.randint(0, n, (batch,))]  # (E, batch)
         flat = idx.reshape(-1)
         x = model._inputs(t["obs"][flat], t["act"][flat]).reshape(e, batch, -1)
@@ -177,20 +173,15 @@ def train_dynamics(
         out = model.head(x)
         loss_obs = (out[..., :d] - target_delta[idx]).pow(2).mean()
         loss_rew = (out[..., d] - target_rew[idx]).pow(2).mean()
-        bce = nn.functional.binary_cross_entropy_with_logits
         loss_done = bce(out[..., d + 1], t["done"][idx], pos_weight=pos_w)
         loss_succ = bce(out[..., d + 2], t["succ"][idx], pos_weight=pos_w)
         loss = loss_obs + loss_rew + 0.5 * (loss_done + loss_succ)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 500 == 0 or step == steps - 1:
-            log(
-                f"  step {step}/{steps} loss {loss.item():.4f} (obs {loss_obs.item():.4f} "
+        return (
+            loss,
+            lambda: (
+                f"loss {loss.item():.4f} (obs {loss_obs.item():.4f} "
                 f"rew {loss_rew.item():.4f} done {loss_done.item():.3f})"
-            )
-        if seconds is not None and time.monotonic() - start > seconds:
-            log(f"  time budget reached at step {step}")
-            break
-    return model.eval()
+            ),
+        )
+
+    return fit(model, steps, lr, loss_step, seconds=seconds, log=log, log_every=500)
