@@ -126,6 +126,7 @@ def run(args) -> dict:
         res["families"][fam] = f
     res["permanence"] = _permanence(args, pixel)
     res["voe"] = _voe(args)
+    res["balanced_voe"] = _balanced_voe(args)
     res["out_of_range"] = _out_of_range(args)
     res["footage"] = _footage(args, pixel)
     return res
@@ -192,6 +193,15 @@ def _voe(args) -> dict:
         "balanced": float(np.mean(list(acc.values()))) if acc else float("nan"),
         "accuracy": float(np.mean(allv)) if allv else float("nan"),
     }
+
+
+def _balanced_voe(args) -> dict:
+    """The pixel model's balanced items (occlusion and screen), scored by the hybrid."""
+    if not args.balanced_voe:
+        return {}
+    from twinsim.neural.hybrid_voe import hybrid_balanced_voe
+
+    return hybrid_balanced_voe(args.balanced_voe, SEED, workers=args.workers)
 
 
 def _out_of_range(args) -> dict:
@@ -316,6 +326,7 @@ def _table(res: dict) -> str:
         f"- physics-surprise VoE (pairs per kind {vo['pairs']}): per kind "
         + ", ".join(f"{k} {v:.2f}" for k, v in vo["per_kind"].items())
         + f"; balanced {vo['balanced']:.3f}",
+        *_balanced_lines(res.get("balanced_voe") or {}),
         "- out-of-range (camera +0.5/-0.6/+0.5 m, fov 65, pastel colours; mean PSNR 12 steps): "
         + ", ".join(f"{k} {v:.2f}" for k, v in oor.items()),
         "- real footage (held-out clips, default camera, 8 steps): "
@@ -324,12 +335,44 @@ def _table(res: dict) -> str:
     return t + "\n" + "\n".join(extra)
 
 
+def _balanced_lines(bv: dict) -> list[str]:
+    if not bv:
+        return []
+    out = [
+        "",
+        f"Balanced VoE on the pixel model's items ({', '.join(bv['families'])}; an item is right "
+        "when its two impossible clips surprise more than its two possible ones):",
+        "",
+        "| kind | items | hybrid | 95% CI | hybrid gated | copy-last | linear |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for k in bv["kinds"]:
+        lo, hi = bv["ci95"][k]
+        out.append(
+            f"| {k} | {bv['items'][k]} | {bv['hybrid'][k]:.3f} | {lo:.2f}-{hi:.2f} | "
+            f"{bv['hybrid_gated'][k]:.3f} | {bv['copy_last'][k]:.3f} | {bv['linear'][k]:.3f} |"
+        )
+    out.append(
+        f"| overall | {sum(bv['items'].values())} | {bv['hybrid']['overall']:.3f} | | "
+        f"{bv['hybrid_gated']['overall']:.3f} | {bv['copy_last']['overall']:.3f} | "
+        f"{bv['linear']['overall']:.3f} |"
+    )
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", type=int, default=2, help="held-out scenes per family")
     ap.add_argument("--families", default=",".join(FAMILIES), help="comma-separated families")
     ap.add_argument("--permanence", type=int, default=3, help="occlusion vanish scenes")
     ap.add_argument("--voe-pairs", type=int, default=1, help="pairs per violation kind")
+    ap.add_argument(
+        "--balanced-voe",
+        type=int,
+        default=0,
+        help="balanced VoE items per kind (the pixel model's evaluation uses 48; 0: skip)",
+    )
+    ap.add_argument("--workers", type=int, default=1, help="processes for the balanced VoE")
     ap.add_argument(
         "--footage",
         default=str(Path(__file__).resolve().parents[1].parent / "shared" / "footage"),

@@ -303,9 +303,13 @@ class _Estimator:
 
 def _clear_frames(tr: Track, window: int) -> list[int]:
     """The last ``window`` frames where the object is seen whole: its area is at least 3/4 of
-    its largest recent area (a body sliding behind a wall is fitted before it went in)."""
+    its largest recent area (a body sliding behind a wall is fitted before it went in). A body
+    cut by the image edge (coming into view) is fitted in its last frames cut by the edge: its
+    area then says how much of it is in view, not whether it is covered."""
     vis = np.flatnonzero(tr.visible)
     recent = vis[-24:]
+    if tr.blobs[int(vis[-1])].touches_border:
+        return [int(t) for t in recent if tr.blobs[t].touches_border][-window:]
     big = max(tr.blobs[t].area for t in recent)
     clear = [int(t) for t in recent if tr.blobs[t].area >= 0.75 * big]
     return clear[-window:] if clear else [int(vis[-1])]

@@ -32,8 +32,10 @@ __all__ = [
     "EVAL_SEED",
     "EvalConfig",
     "balanced_voe",
+    "baseline_surprise",
     "evaluate",
     "format_table",
+    "item_right",
     "permanence",
     "prediction_quality",
     "real_footage",
@@ -362,15 +364,31 @@ def voe_items(
             yield kind, np.stack([a[lo:hi], b[lo:hi], c[lo:hi], d[lo:hi]])
 
 
-def _surprise(model: WorldModel, quad: np.ndarray) -> dict[str, np.ndarray]:
-    """Summed one-step squared error (surprise) of each clip, per predictor: (4,) each."""
+def baseline_surprise(quad: np.ndarray, skip: int) -> dict[str, np.ndarray]:
+    """Summed one-step squared error of each clip of (4, T, H, W, 3) uint8 ``quad`` for the
+    predictors that ignore physics (copy-last, linear extrapolation), from step ``skip``: (4,)
+    each. They score balanced items 0.5 by construction; measured, not assumed."""
     x = M.to_unit(quad)
-    skip = max(2, model.context)  # the first steps have too little history to judge
-    err = model.step_errors(quad)[:, skip - 1 :]
     copy = ((x[:, 1:] - x[:, :-1]) ** 2).mean(axis=(2, 3, 4))[:, skip - 1 :]
     pred = np.clip(2 * x[:, 1:-1] - x[:, :-2], 0, 1)
     lin = ((x[:, 2:] - pred) ** 2).mean(axis=(2, 3, 4))[:, skip - 2 :]
-    return {"model": err.sum(1), "copy_last": copy.sum(1), "linear": lin.sum(1)}
+    return {"copy_last": copy.sum(1), "linear": lin.sum(1)}
+
+
+def item_right(surprise: np.ndarray) -> float:
+    """1 when the impossible clips (2, 3) of a quadruplet are together more surprising than the
+    possible ones (0, 1), 0 when less, 0.5 on a tie (the same frames summed in another order)."""
+    poss, imp = surprise[0] + surprise[1], surprise[2] + surprise[3]
+    if np.isclose(imp, poss, rtol=1e-9, atol=1e-15):
+        return 0.5
+    return 1.0 if imp > poss else 0.0
+
+
+def _surprise(model: WorldModel, quad: np.ndarray) -> dict[str, np.ndarray]:
+    """Summed one-step squared error (surprise) of each clip, per predictor: (4,) each."""
+    skip = max(2, model.context)  # the first steps have too little history to judge
+    err = model.step_errors(quad)[:, skip - 1 :]
+    return {"model": err.sum(1), **baseline_surprise(quad, skip)}
 
 
 def _moves_like_scene(model: WorldModel, clip: np.ndarray) -> bool:
@@ -413,10 +431,7 @@ def balanced_voe(
             continue
         s = _surprise(model, quad)
         for p in PREDICTORS:
-            poss, imp = s[p][0] + s[p][1], s[p][2] + s[p][3]
-            # the same frames summed in another order: equal up to rounding is a tie
-            tie = np.isclose(imp, poss, rtol=1e-9, atol=1e-15)
-            right[p][kind].append(0.5 if tie else 1.0 if imp > poss else 0.0)
+            right[p][kind].append(item_right(s[p]))
         scene = j // len(kinds)
         if scene not in gate_cache:
             gate_cache[scene] = _moves_like_scene(model, quad[0])

@@ -19,12 +19,15 @@ from twinsim.sim.spec import CameraSpec, SceneSpec
 
 __all__ = [
     "COMPOSITES",
+    "ExpectedRollout",
     "HybridPrediction",
     "HybridUncertainty",
     "Surprise",
+    "expected_rollout",
     "physics_surprise",
     "predict_hybrid",
     "rollout_spec",
+    "surprise_table",
 ]
 
 COMPOSITES = ("changed", "render")
@@ -184,27 +187,43 @@ class Surprise:
     peak_frame: int
 
 
-def physics_surprise(
-    frames: np.ndarray, context: int = 6, camera: CameraSpec | None = None, **options: Any
-) -> Surprise:
-    """Violation-of-expectation score that needs no pixel model (see :class:`Surprise`).
+@dataclass(frozen=True)
+class ExpectedRollout:
+    """What the engine expects after a context: the estimated spec and its rollout's frames
+    (F, H, W, 3) uint8 and segmentation (F, H, W) int32 (object i has id i + 1)."""
 
-    ``options`` go to :func:`predict_hybrid` (window, max_evals).
-    """
-    frames = np.asarray(frames)
-    if not 1 <= context < len(frames):
-        raise ValueError(f"context must lie in [1, {len(frames) - 1}] for {len(frames)} frames")
-    from twinsim.neural.proposals import estimate_backdrop
+    spec: SceneSpec
+    rgb: np.ndarray
+    segmentation: np.ndarray
+
+
+def expected_rollout(
+    context: np.ndarray, horizon: int, camera: CameraSpec | None = None, **options: Any
+) -> ExpectedRollout:
+    """Estimate the scene from ``context`` frames and let the engine play ``horizon`` frames."""
     from twinsim.sim import simulate
 
-    pred = predict_hybrid(frames[:context], len(frames) - context, camera=camera, **options)
+    pred = predict_hybrid(context, horizon, camera=camera, **options)
     spec = pred.spec
-    world = dataclasses.replace(spec.world, duration=(len(frames) - context) / spec.world.fps)
+    world = dataclasses.replace(spec.world, duration=horizon / spec.world.fps)
     ro = simulate(dataclasses.replace(spec, world=world), labels=("rgb", "segmentation"))
-    rgb, seg = ro.rgb[1:], ro.segmentation[1:]
-    obs = frames[context:]
-    bd = estimate_backdrop(frames)
-    n = len(spec.objects)
+    return ExpectedRollout(spec, ro.rgb[1 : horizon + 1], ro.segmentation[1 : horizon + 1])
+
+
+def surprise_table(
+    expected: ExpectedRollout, observed: np.ndarray, clip: np.ndarray | None = None
+) -> np.ndarray:
+    """(F, N + 1) surprise of ``observed`` (F, H, W, 3) frames against ``expected`` (see
+    :class:`Surprise`); the backdrop (floor and sky colours) is read from ``clip`` (default
+    ``observed``)."""
+    from twinsim.neural.proposals import estimate_backdrop
+
+    rgb, seg = expected.rgb, expected.segmentation
+    obs = np.asarray(observed)
+    if len(obs) > len(rgb):
+        raise ValueError(f"{len(obs)} observed frames but only {len(rgb)} expected")
+    bd = estimate_backdrop(np.asarray(clip) if clip is not None else obs)
+    n = len(expected.spec.objects)
     per = np.zeros((len(obs), n + 1))
     for f in range(len(obs)):
         diff = np.abs(rgb[f].astype(np.float32) - obs[f].astype(np.float32)).sum(-1) / 3
@@ -216,8 +235,23 @@ def physics_surprise(
             per[f, i] = float(diff[m].mean()) if m.any() else 0.0
         rest = fg & ~covered
         per[f, n] = float(diff[rest].sum() / max(1, fg.sum()))
+    return per
+
+
+def physics_surprise(
+    frames: np.ndarray, context: int = 6, camera: CameraSpec | None = None, **options: Any
+) -> Surprise:
+    """Violation-of-expectation score that needs no pixel model (see :class:`Surprise`).
+
+    ``options`` go to :func:`predict_hybrid` (window, max_evals).
+    """
+    frames = np.asarray(frames)
+    if not 1 <= context < len(frames):
+        raise ValueError(f"context must lie in [1, {len(frames) - 1}] for {len(frames)} frames")
+    expected = expected_rollout(frames[:context], len(frames) - context, camera, **options)
+    per = surprise_table(expected, frames[context:], frames)
     peak = np.unravel_index(int(np.argmax(per)), per.shape)
-    names = (*spec.names, "unexplained")
+    names = (*expected.spec.names, "unexplained")
     return Surprise(
         per_object=per,
         names=names,
