@@ -55,7 +55,9 @@ _SCENERY_SATURATION = 0.22  # max - min of RGB below which a body is taken for s
 _ENTERING_HALF = 0.4
 _OTHERS_MAX_ERROR = 12.0
 _DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
-_ARC_MIN_FRAMES = 4  # an arc through fewer pixel positions does not fix the scale
+_ARC_MIN_FRAMES = 4
+_EDGE_FRAMES = 6  # recent frames whose free edge gives a cut body's speed
+_EDGE_MIN_PX = 0.3  # px per frame below which that edge is taken as still  # an arc through fewer pixel positions does not fix the scale
 _ARC_MAX_PX = 0.6  # RMS reprojection error (px) above which the track is not one free flight
 _ARC_SIZE = (
     0.025,
@@ -308,8 +310,6 @@ def _clear_frames(tr: Track, window: int) -> list[int]:
     area then says how much of it is in view, not whether it is covered."""
     vis = np.flatnonzero(tr.visible)
     recent = vis[-24:]
-    if tr.blobs[int(vis[-1])].touches_border:
-        return [int(t) for t in recent if tr.blobs[t].touches_border][-window:]
     big = max(tr.blobs[t].area for t in recent)
     clear = [int(t) for t in recent if tr.blobs[t].area >= 0.75 * big]
     return clear[-window:] if clear else [int(vis[-1])]
@@ -378,6 +378,33 @@ def _on_arc(fits: dict[int, FrameFit], ts: list[int], times: np.ndarray, pose, e
         if t not in ts:
             out[t] = dataclasses.replace(scaled(fits[t], eye, size[0] / fits[t].size[0]), size=size)
     return out
+
+
+def _edge_velocity(tr: Track, width: int, pose, position: np.ndarray) -> np.ndarray | None:
+    """World velocity (m/s, horizontal) of a body cut by the left or right image side, from its
+    other (leading or trailing) edge's pixel motion over its recent cut frames, or None.
+
+    A wall sliding into view shows a growing part of itself: fits of that part drift and its
+    area says nothing, but its free edge moves with the wall."""
+    vis = [int(t) for t in np.flatnonzero(tr.visible)[-_EDGE_FRAMES:]]
+    u0, _, u1, _ = tr.blobs[vis[-1]].bbox
+    if (u0 == 0) == (u1 >= width):  # not cut, or cut on both sides
+        return None
+    side, edge = (0, 2) if u0 == 0 else (2, 0)  # cut side; the free edge's bbox index
+    cut = {0: lambda b: b.bbox[0] == 0, 2: lambda b: b.bbox[2] >= width}[side]
+    ts = [t for t in vis if cut(tr.blobs[t])]
+    if len(ts) < 3:
+        return None
+    u = np.array([tr.blobs[t].bbox[edge] for t in ts], float)
+    slope, icpt = np.polyfit(np.array(ts, float), u, 1)  # px per frame
+    resid = u - (slope * np.array(ts) + icpt)
+    if abs(slope) < _EDGE_MIN_PX or np.abs(resid).max() > 1.5:
+        return None
+    _, depth = project(pose, position)
+    right = pose.world_to_camera[0, :3].copy()  # the camera's x axis in world coordinates
+    right[2] = 0.0
+    right /= max(float(np.linalg.norm(right)), 1e-9)
+    return right * slope * FPS * depth / float(pose.K[0, 0])
 
 
 def _entering(blob, pose, position: np.ndarray, velocity: np.ndarray, width: int) -> bool:
@@ -554,6 +581,10 @@ def estimate_scene(
             fit = fits[t_last]
         half = fit.size if fit.shape != "cylinder" else (fit.size[0], fit.size[1] / 2)
         big = max(half) > 0.25
+        if scenery_look:  # scenery cut by the image side: its one visible edge says how it moves
+            edge = _edge_velocity(tr, W, est.canvas.pose, fit.position)
+            if edge is not None:
+                vel, p_end, moved = edge, fit.position, True
         speed = float(np.linalg.norm(vel))
         still = speed < 0.04 or not moved
         if still:

@@ -153,6 +153,9 @@ def predict_hybrid(
     out = rendered
     if composite == "changed":
         changed = np.any(rendered != rgb[0][None], axis=-1, keepdims=True)
+        # where a moving body is seen now, the future is the render's too: a body fitted a
+        # pixel off would otherwise leave a sliver of itself behind in every frame
+        changed = changed | _moving_pixels(est, frames.shape[1:3])[None, :, :, None]
         out = np.where(changed, rendered, frames[-1][None])
     return HybridPrediction(
         frames=np.ascontiguousarray(out, np.uint8),
@@ -161,6 +164,17 @@ def predict_hybrid(
         rendered=rendered,
         estimate=est,
     )
+
+
+def _moving_pixels(est: SceneEstimate, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the last frame's pixels of every estimated body that moves."""
+    out = np.zeros(shape, bool)
+    for o in est.objects:
+        moving = o.role == "kinematic" or any(abs(v) > 0 for v in o.spec.linear_velocity)
+        blob = o.track.blobs[-1]
+        if moving and blob is not None:
+            out |= blob.mask
+    return out
 
 
 @dataclass(frozen=True)
