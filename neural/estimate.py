@@ -56,6 +56,7 @@ _ENTERING_HALF = 0.4
 _OTHERS_MAX_ERROR = 12.0
 _DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
 _ARC_MIN_FRAMES = 4
+_EXTRAPOLATE_S = 2.0  # how far an unexplained supported motion is extrapolated (s)
 _EDGE_FRAMES = 6  # recent frames whose free edge gives a cut body's speed
 _EDGE_MIN_PX = 0.3  # px per frame below which that edge is taken as still  # an arc through fewer pixel positions does not fix the scale
 _ARC_MAX_PX = 0.6  # RMS reprojection error (px) above which the track is not one free flight
@@ -118,7 +119,9 @@ class ObjectEstimate:
     Attributes:
         spec: the estimated body (pose and velocity at the last frame; mass 0 for scenery, a
             keyframe path for moving scenery).
-        role: "dynamic", "static" or "kinematic".
+        role: "dynamic", "static", "kinematic" (moving scenery) or "extrapolated" (moving off
+            the floor but not falling freely, on a support the estimate does not explain:
+            carried along its fitted constant acceleration as a kinematic body for 2 s).
         shape_probs: class probabilities (sphere, box, cylinder) from the network, or from the
             pixel errors of the fitted classes.
         fit_error: mean absolute pixel error (0..255) of the best frame fit over its pixels.
@@ -151,7 +154,7 @@ class ObjectEstimate:
         vel = min(1.0, self.velocity_sigma / 0.3)
         hid = min(1.0, self.frames_hidden / 24.0)
         cls = 1.0 - max(self.shape_probs.values()) if self.shape_probs else 1.0
-        cut = 0.5 if self.truncated else 0.0
+        cut = 0.5 if self.truncated or self.role == "extrapolated" else 0.0
         return float(max(pix, 0.5 * pos + 0.5 * vel, 0.5 * hid, cls, cut))
 
 
@@ -353,13 +356,14 @@ def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool):
 def _on_arc(fits: dict[int, FrameFit], ts: list[int], times: np.ndarray, pose, eye: np.ndarray):
     """The fits moved onto the ballistic arc that their pixel track follows, each scaled about the
     eye to its arc depth (so the size comes from gravity); unchanged when no arc fits the track
-    (a bounce, a push) or the arc puts the body implausibly large, small or below the floor."""
+    (a bounce, a push) or the arc puts the body implausibly large, small or below the floor.
+    Returns (fits, whether they were moved onto an arc)."""
     uv = np.stack([project(pose, fits[t].position)[0] for t in ts])
     p0, v0, _, _ = motion_fit(times, np.stack([fits[t].position for t in ts]), True)
     depth = np.array([project(pose, fits[t].position)[1] for t in ts])
     p, v, rms = fit_arc(pose, times, uv, p0, v0, depth)
     if rms > _ARC_MAX_PX:
-        return fits
+        return fits, False
     out = dict(fits)
     for t, tau in zip(ts, times - times[-1], strict=True):
         pt = p + v * tau - np.array([0.0, 0.0, 0.5 * G * tau * tau])
@@ -372,12 +376,39 @@ def _on_arc(fits: dict[int, FrameFit], ts: list[int], times: np.ndarray, pose, e
         float(out[t].position[2]) - lowest_offset(f.shape, f.size, out[t].orientation) for t in ts
     )
     if not (_ARC_SIZE[0] <= gm <= _ARC_SIZE[1]) or low < -0.02:
-        return fits
+        return fits, False
     size = out[ts[-1]].size
     for t in fits:  # earlier frames (before the last contact) keep their fits, at the arc's size
         if t not in ts:
             out[t] = dataclasses.replace(scaled(fits[t], eye, size[0] / fits[t].size[0]), size=size)
-    return out
+    return out, True
+
+
+def _supported_motion(times: np.ndarray, pos: np.ndarray, eye: np.ndarray):
+    """(position, velocity, acceleration) at the last time of a constant-acceleration fit to
+    ``pos`` (N, 3), across the line of sight only (depths from apparent size are too noisy to
+    differentiate twice), or None when it is a fall (vertical acceleration below -0.7 g)."""
+    t = times - times[-1]
+    A = np.stack([np.ones_like(t), t, 0.5 * t**2], 1)
+    coef, *_ = np.linalg.lstsq(A, pos, rcond=None)
+    p, v, a = coef
+    ray = (p - eye) / np.linalg.norm(p - eye)
+    v, a = v - ray * float(ray @ v), a - ray * float(ray @ a)
+    if a[2] < -0.7 * G:
+        return None
+    return p, v, a
+
+
+def _extrapolated_path(p, v, a, low: float, orientation, start: int) -> tuple[Keyframe, ...]:
+    """Keyframes every 2 frames over :data:`_EXTRAPOLATE_S` seconds of p + v t + a t^2 / 2 from
+    ``start`` frames after the fitted time; never below the floor; held still after."""
+    out = []
+    for j in range(0, int(_EXTRAPOLATE_S * FPS) + 1, 2):
+        tau = (start + j) / FPS
+        q = np.asarray(p) + np.asarray(v) * tau + 0.5 * np.asarray(a) * tau * tau
+        q[2] = max(float(q[2]), low)
+        out.append(Keyframe(j / FPS, tuple(float(x) for x in q), orientation))
+    return tuple(out)
 
 
 def _edge_velocity(tr: Track, width: int, pose, position: np.ndarray) -> np.ndarray | None:
@@ -547,13 +578,21 @@ def estimate_scene(
             ts = ts[contacts[-1] :]
         times = np.array(ts, float) / FPS
         moved = est.pixels_moved(k, tr, ts)
-        if airborne and movable and moved and len(ts) >= _ARC_MIN_FRAMES:
-            # free flight fixes the scale that floor contact could not
-            fits = _on_arc(fits, ts, times, est.canvas.pose, est.eye)
+        off_floor = airborne and movable and moved and len(ts) >= _ARC_MIN_FRAMES
+        on_arc = False
+        if off_floor:  # free flight fixes the scale that floor contact could not
+            fits, on_arc = _on_arc(fits, ts, times, est.canvas.pose, est.eye)
         pos = np.stack([fits[t].position for t in ts])
         t_last = ts[-1]
         fit = fits[t_last]
         p_end, vel, sig, v_se = motion_fit(times, pos, airborne)
+        accel = None
+        if off_floor and not on_arc and not contacts:
+            # moving off the floor, but not falling freely: carried by something the estimate
+            # does not explain (a ramp fitted badly): extrapolate what was seen
+            supported = _supported_motion(times, pos, est.eye)
+            if supported is not None:
+                p_end, vel, accel = supported
         if len(ts) < _DEPTH_MIN_FRAMES:
             # two or three depths from apparent size (+-20 % each) do not give a speed along the
             # line of sight: keep the motion across it
@@ -561,7 +600,7 @@ def estimate_scene(
             ray = ray / np.linalg.norm(ray)
             vel = vel - ray * float(ray @ vel)
         enough = len(ts) >= (_DEPTH_MIN_FRAMES if airborne else 2)
-        if moved and not scenery_look and enough:
+        if moved and not scenery_look and enough and accel is None:
             p_end, vel, _ = fit_trajectory(
                 est.canvas,
                 {t: frames[t] for t in ts},
@@ -592,6 +631,8 @@ def estimate_scene(
         role = "dynamic"
         if scenery_look or (big and still):
             role = "kinematic" if not still else "static"
+        if accel is not None and not still:
+            role = "extrapolated"
         p_now = p_end if not still else fit.position
         if role != "dynamic":
             vel[2] = 0.0
@@ -626,6 +667,10 @@ def estimate_scene(
             )
         elif role == "static":
             spec = ObjectSpec(**common, mass=0.0, position=tuple(float(x) for x in p_now))
+        elif role == "extrapolated":
+            low = lowest_offset(fit.shape, fit.size, fit.orientation)
+            path = _extrapolated_path(p_now, vel, accel, low, common["orientation"], T - 1 - t_last)
+            spec = ObjectSpec(**common, mass=0.0, position=path[0].position, path=path)
         else:  # moving scenery: keep its velocity for the whole rollout
             # the path's last keyframe: 60 s on, or 100 m along (a misfit on real footage can
             # give hundreds of m/s; a spec's coordinates are bounded)
@@ -642,7 +687,7 @@ def estimate_scene(
                 ),
             )
         hidden = T - 1 - t_last
-        if hidden > 0:  # carry it from its last sighting to the last frame
+        if hidden > 0 and role != "extrapolated":  # carry it from its last sighting to now
             if role == "kinematic":
                 shift = tuple(float(a + b * hidden / FPS) for a, b in zip(p_now, vel, strict=True))
                 spec = dataclasses.replace(

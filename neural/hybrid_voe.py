@@ -14,6 +14,8 @@ clip A's motion better than copy-last (its error on the pixels that change beats
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -66,6 +68,12 @@ def score_item(quad: np.ndarray, camera, **options: Any) -> dict[str, Any]:
     return {"hybrid": surprise, **base, "gate": gate, "context": ctx}
 
 
+def _one_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one process per core: torch's own threads would oversubscribe
+
+
 def _job(args):
     kind, quad, camera, options = args
     return kind, score_item(quad, camera, **options)
@@ -102,8 +110,16 @@ def hybrid_balanced_voe(
         else:
             jobs.append((kind, quad, camera, options))
     bar = tqdm(total=len(jobs), desc="hybrid voe items", unit="item", disable=not progress)
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        for kind, s in pool.map(_job, jobs):
+    with contextlib.ExitStack() as stack:
+        results = map(_job, jobs)
+        if workers > 1:  # spawned: a forked child of a process running torch or PyBullet threads
+            # can deadlock
+            ctx = multiprocessing.get_context("spawn")
+            pool = stack.enter_context(
+                ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_thread)
+            )
+            results = pool.map(_job, jobs)
+        for kind, s in results:
             bar.update()
             for p in _PREDICTORS:
                 right[p][kind].append(item_right(s[p]))
