@@ -95,6 +95,7 @@ def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
             "frames_hidden": o.frames_hidden,
             "shape_prob": round(o.shape_probs.get(o.spec.shape, 0.0), 4),
             "role": o.role,
+            "truncated": o.truncated,
         }
         for o in est.objects
     }
