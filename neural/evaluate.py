@@ -39,6 +39,7 @@ __all__ = [
     "permanence",
     "prediction_quality",
     "real_footage",
+    "summarise_voe",
     "voe_items",
 ]
 
@@ -440,19 +441,33 @@ def balanced_voe(
             bar.write(f"voe: time budget spent after {j + 1} items")
             break
     bar.close()
+    return summarise_voe(right, gated, "model", skipped)
+
+
+def summarise_voe(
+    right: dict[str, dict[str, list[float]]],
+    gated: dict[str, list[float]],
+    subject: str,
+    skipped: dict[str, int],
+) -> dict[str, Any]:
+    """Balanced VoE results from per-predictor, per-kind item scores ``right`` (1, 0.5 or 0)
+    and the ``subject`` predictor's gated scores: accuracy per kind and overall for every
+    predictor, items per kind, the subject's 95 % Wilson intervals and ``{subject}_gated``."""
+    kinds = list(gated)
     out: dict[str, Any] = {"kinds": kinds, "skipped": skipped, "families": list(VOE_FAMILIES)}
-    for p in PREDICTORS:
-        out[p] = {k: float(np.mean(v)) if v else float("nan") for k, v in right[p].items()}
-        allv = [x for v in right[p].values() for x in v]
+    for p, per_kind in right.items():
+        out[p] = {k: float(np.mean(v)) if v else float("nan") for k, v in per_kind.items()}
+        allv = [x for v in per_kind.values() for x in v]
         out[p]["overall"] = float(np.mean(allv)) if allv else float("nan")
-    out["items"] = {k: len(v) for k, v in right["model"].items()}
+    out["items"] = {k: len(v) for k, v in right[subject].items()}
     out["ci95"] = {
         k: list(M.wilson_interval(sum(v), len(v))) if v else [float("nan")] * 2
-        for k, v in right["model"].items()
+        for k, v in right[subject].items()
     }
-    out["model_gated"] = {k: float(np.mean(v)) if v else float("nan") for k, v in gated.items()}
+    g = {k: float(np.mean(v)) if v else float("nan") for k, v in gated.items()}
     allg = [x for v in gated.values() for x in v]
-    out["model_gated"]["overall"] = float(np.mean(allg)) if allg else float("nan")
+    g["overall"] = float(np.mean(allg)) if allg else float("nan")
+    out[f"{subject}_gated"] = g
     return out
 
 

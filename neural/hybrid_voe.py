@@ -28,6 +28,7 @@ from twinsim.neural.evaluate import (
     VOE_FAMILIES,
     baseline_surprise,
     item_right,
+    summarise_voe,
     voe_items,
 )
 from twinsim.neural.hybrid import expected_rollout, surprise_table
@@ -125,17 +126,4 @@ def hybrid_balanced_voe(
                 right[p][kind].append(item_right(s[p]))
             gated[kind].append(right["hybrid"][kind][-1] if s["gate"] else 0.0)
     bar.close()
-    out: dict[str, Any] = {"kinds": kinds, "skipped": skipped, "families": list(VOE_FAMILIES)}
-    for p in _PREDICTORS:
-        out[p] = {k: float(np.mean(v)) if v else float("nan") for k, v in right[p].items()}
-        allv = [x for v in right[p].values() for x in v]
-        out[p]["overall"] = float(np.mean(allv)) if allv else float("nan")
-    out["items"] = {k: len(v) for k, v in right["hybrid"].items()}
-    out["ci95"] = {
-        k: list(M.wilson_interval(sum(v), len(v))) if v else [float("nan")] * 2
-        for k, v in right["hybrid"].items()
-    }
-    out["hybrid_gated"] = {k: float(np.mean(v)) if v else float("nan") for k, v in gated.items()}
-    allg = [x for v in gated.values() for x in v]
-    out["hybrid_gated"]["overall"] = float(np.mean(allg)) if allg else float("nan")
-    return out
+    return summarise_voe(right, gated, "hybrid", skipped)
