@@ -13,9 +13,10 @@ import math
 
 import numpy as np
 
-__all__ = ["G", "fit_arc", "motion_fit"]
+__all__ = ["FPS", "G", "fit_arc", "motion_fit"]
 
 G = 9.81
+FPS = 24.0  # the engine's default frame rate, which the estimator assumes
 _DEPTH_WEIGHT = 10.0  # px of reprojection error per unit log depth ratio
 
 

@@ -122,21 +122,21 @@ def test_a_still_body_passed_by_a_moving_one_stays_still():
 
 
 def test_a_supported_motion_is_extrapolated_and_a_fall_is_not():
-    from twinsim.neural.estimate import _extrapolated_path, _supported_motion
+    from twinsim.neural.cues import extrapolated_path, supported_motion
 
     eye = np.array([0.0, -1.8, 0.92])
     times = np.arange(8) / 24.0
     t = (times - times[-1])[:, None]
     # rolling down a ramp across the view: speeding up along x, sinking slowly
     p, v, a = np.array([0.1, 0.0, 0.25]), np.array([0.8, 0.0, -0.25]), np.array([2.0, 0.0, -0.6])
-    got = _supported_motion(times, p + v * t + 0.5 * a * t**2, eye)
+    got = supported_motion(times, p + v * t + 0.5 * a * t**2, eye)
     assert got is not None
     ray = (p - eye) / np.linalg.norm(p - eye)
     for want, est in zip((p, v, a), got, strict=True):
         across = want - ray * float(ray @ want) if want is not p else want
         np.testing.assert_allclose(est, across, atol=1e-6)
-    path = _extrapolated_path(*got, low=0.1, orientation=(0.0, 0.0, 0.0, 1.0), start=0)
+    path = extrapolated_path(*got, low=0.1, orientation=(0.0, 0.0, 0.0, 1.0), start=0)
     assert path[0].time == 0.0 and np.allclose(path[0].position, p)
     assert min(k.position[2] for k in path) >= 0.1  # never below the floor contact height
     fall = np.array([0.0, 0.0, -9.81])
-    assert _supported_motion(times, p + v * t + 0.5 * fall * t**2, eye) is None
+    assert supported_motion(times, p + v * t + 0.5 * fall * t**2, eye) is None

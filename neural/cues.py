@@ -1,0 +1,146 @@
+"""Physical cues behind an estimated body's motion and extent where pixels alone are ambiguous:
+gravity (a free flight's arc fixes its scale), support (a body moving off the floor without
+falling is carried by something: extrapolate it), and the image edge (a body cut by it moves with
+its free edge and extends behind it). Used by :func:`twinsim.neural.estimate.estimate_scene`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+from twinsim.neural.kinematics import FPS, G, fit_arc, motion_fit
+from twinsim.neural.refine import FrameFit, lowest_offset, project, scaled
+from twinsim.neural.track import Track
+from twinsim.sim.spec import Keyframe
+
+__all__ = [
+    "completed",
+    "edge_velocity",
+    "entering",
+    "extrapolated_path",
+    "on_arc",
+    "supported_motion",
+]
+
+_ARC_MAX_PX = 0.6  # RMS reprojection error (px) above which the track is not one free flight
+_ARC_SIZE = (0.025, 0.35)  # geometric-mean half extents (m) an arc may imply
+_EXTRAPOLATE_S = 2.0  # how far an unexplained supported motion is extrapolated (s)
+_EDGE_FRAMES = 6  # recent frames whose free edge gives a cut body's speed
+_EDGE_MIN_PX = 0.3  # px per frame below which that edge is taken as still
+# A body sliding into view is seen only up to the image edge; behind it, it is assumed to reach
+# this half length (m): the families' sliding occluders are 0.64-0.9 m wide.
+_ENTERING_HALF = 0.4
+
+
+def on_arc(fits: dict[int, FrameFit], ts: list[int], times: np.ndarray, pose, eye: np.ndarray):
+    """The fits moved onto the ballistic arc that their pixel track follows, each scaled about the
+    eye to its arc depth (so the size comes from gravity); unchanged when no arc fits the track
+    (a bounce, a push) or the arc puts the body implausibly large, small or below the floor.
+    Returns (fits, whether they were moved onto an arc)."""
+    uv = np.stack([project(pose, fits[t].position)[0] for t in ts])
+    p0, v0, _, _ = motion_fit(times, np.stack([fits[t].position for t in ts]), True)
+    depth = np.array([project(pose, fits[t].position)[1] for t in ts])
+    p, v, rms = fit_arc(pose, times, uv, p0, v0, depth)
+    if rms > _ARC_MAX_PX:
+        return fits, False
+    out = dict(fits)
+    for t, tau in zip(ts, times - times[-1], strict=True):
+        pt = p + v * tau - np.array([0.0, 0.0, 0.5 * G * tau * tau])
+        lam = project(pose, pt)[1] / project(pose, fits[t].position)[1]
+        g = scaled(fits[t], eye, lam)
+        out[t] = dataclasses.replace(g, position=pt)
+    f = out[ts[-1]]
+    gm = float(np.exp(np.mean(np.log(f.size))))
+    low = min(
+        float(out[t].position[2]) - lowest_offset(f.shape, f.size, out[t].orientation) for t in ts
+    )
+    if not (_ARC_SIZE[0] <= gm <= _ARC_SIZE[1]) or low < -0.02:
+        return fits, False
+    size = out[ts[-1]].size
+    for t in fits:  # earlier frames (before the last contact) keep their fits, at the arc's size
+        if t not in ts:
+            out[t] = dataclasses.replace(scaled(fits[t], eye, size[0] / fits[t].size[0]), size=size)
+    return out, True
+
+
+def supported_motion(times: np.ndarray, pos: np.ndarray, eye: np.ndarray):
+    """(position, velocity, acceleration) at the last time of a constant-acceleration fit to
+    ``pos`` (N, 3), across the line of sight only (depths from apparent size are too noisy to
+    differentiate twice), or None when it is a fall (vertical acceleration below -0.7 g)."""
+    t = times - times[-1]
+    A = np.stack([np.ones_like(t), t, 0.5 * t**2], 1)
+    coef, *_ = np.linalg.lstsq(A, pos, rcond=None)
+    p, v, a = coef
+    ray = (p - eye) / np.linalg.norm(p - eye)
+    v, a = v - ray * float(ray @ v), a - ray * float(ray @ a)
+    if a[2] < -0.7 * G:
+        return None
+    return p, v, a
+
+
+def extrapolated_path(p, v, a, low: float, orientation, start: int) -> tuple[Keyframe, ...]:
+    """Keyframes every 2 frames over ``_EXTRAPOLATE_S`` seconds of p + v t + a t^2 / 2 from
+    ``start`` frames after the fitted time; never below the floor; held still after."""
+    out = []
+    for j in range(0, int(_EXTRAPOLATE_S * FPS) + 1, 2):
+        tau = (start + j) / FPS
+        q = np.asarray(p) + np.asarray(v) * tau + 0.5 * np.asarray(a) * tau * tau
+        q[2] = max(float(q[2]), low)
+        out.append(Keyframe(j / FPS, tuple(float(x) for x in q), orientation))
+    return tuple(out)
+
+
+def edge_velocity(tr: Track, width: int, pose, position: np.ndarray) -> np.ndarray | None:
+    """World velocity (m/s, horizontal) of a body cut by the left or right image side, from its
+    other (leading or trailing) edge's pixel motion over its recent cut frames, or None.
+
+    A wall sliding into view shows a growing part of itself: fits of that part drift and its
+    area says nothing, but its free edge moves with the wall."""
+    vis = [int(t) for t in np.flatnonzero(tr.visible)[-_EDGE_FRAMES:]]
+    u0, _, u1, _ = tr.blobs[vis[-1]].bbox
+    if (u0 == 0) == (u1 >= width):  # not cut, or cut on both sides
+        return None
+    side, edge = (0, 2) if u0 == 0 else (2, 0)  # cut side; the free edge's bbox index
+    cut = {0: lambda b: b.bbox[0] == 0, 2: lambda b: b.bbox[2] >= width}[side]
+    ts = [t for t in vis if cut(tr.blobs[t])]
+    if len(ts) < 3:
+        return None
+    u = np.array([tr.blobs[t].bbox[edge] for t in ts], float)
+    slope, icpt = np.polyfit(np.array(ts, float), u, 1)  # px per frame
+    resid = u - (slope * np.array(ts) + icpt)
+    if abs(slope) < _EDGE_MIN_PX or np.abs(resid).max() > 1.5:
+        return None
+    _, depth = project(pose, position)
+    right = pose.world_to_camera[0, :3].copy()  # the camera's x axis in world coordinates
+    right[2] = 0.0
+    right /= max(float(np.linalg.norm(right)), 1e-9)
+    return right * slope * FPS * depth / float(pose.K[0, 0])
+
+
+def entering(blob, pose, position: np.ndarray, velocity: np.ndarray, width: int) -> bool:
+    """Whether a moving body is cut by the side of the image it is coming in from."""
+    if not blob.touches_border:
+        return False
+    uv0, _ = project(pose, position)
+    uv1, _ = project(pose, position + 0.1 * velocity)
+    du = float(uv1[0] - uv0[0])
+    u0, _, u1, _ = blob.bbox
+    return (u0 == 0 and du > 0.5) or (u1 >= width and du < -0.5)
+
+
+def completed(fit: FrameFit, position: np.ndarray, velocity: np.ndarray):
+    """A box coming into view, lengthened behind its leading edge to ``_ENTERING_HALF``
+    along the box axis nearest its motion (the part still outside the view is unseen)."""
+    R = Rotation.from_quat(fit.orientation).as_matrix()
+    v = velocity / max(float(np.linalg.norm(velocity)), 1e-9)
+    i = int(np.argmax(np.abs(R.T @ v)))
+    half = float(fit.size[i])
+    if half >= _ENTERING_HALF:
+        return fit, position
+    axis = R[:, i] * np.sign(R[:, i] @ v)
+    size = list(fit.size)
+    size[i] = _ENTERING_HALF
+    pos = np.asarray(position) - (_ENTERING_HALF - half) * axis
+    return dataclasses.replace(fit, size=tuple(size), position=pos), pos
