@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 from scipy.spatial.transform import Rotation
-from twinsim.neural.kinematics import FPS, G, fit_arc, motion_fit
+from twinsim.neural.kinematics import FPS, G, across_sight, fit_arc, motion_fit
 from twinsim.neural.refine import FrameFit, lowest_offset, project, scaled
 from twinsim.neural.track import Track
 from twinsim.sim.spec import Keyframe
@@ -39,16 +39,17 @@ def on_arc(fits: dict[int, FrameFit], ts: list[int], times: np.ndarray, pose, ey
     eye to its arc depth (so the size comes from gravity); unchanged when no arc fits the track
     (a bounce, a push) or the arc puts the body implausibly large, small or below the floor.
     Returns (fits, whether they were moved onto an arc)."""
-    uv = np.stack([project(pose, fits[t].position)[0] for t in ts])
+    seen = [project(pose, fits[t].position) for t in ts]
+    uv = np.stack([s[0] for s in seen])
+    depth = np.array([s[1] for s in seen])
     p0, v0, _, _ = motion_fit(times, np.stack([fits[t].position for t in ts]), True)
-    depth = np.array([project(pose, fits[t].position)[1] for t in ts])
     p, v, rms = fit_arc(pose, times, uv, p0, v0, depth)
     if rms > _ARC_MAX_PX:
         return fits, False
     out = dict(fits)
-    for t, tau in zip(ts, times - times[-1], strict=True):
+    for t, tau, d in zip(ts, times - times[-1], depth, strict=True):
         pt = p + v * tau - np.array([0.0, 0.0, 0.5 * G * tau * tau])
-        lam = project(pose, pt)[1] / project(pose, fits[t].position)[1]
+        lam = project(pose, pt)[1] / d
         g = scaled(fits[t], eye, lam)
         out[t] = dataclasses.replace(g, position=pt)
     f = out[ts[-1]]
@@ -73,8 +74,7 @@ def supported_motion(times: np.ndarray, pos: np.ndarray, eye: np.ndarray):
     A = np.stack([np.ones_like(t), t, 0.5 * t**2], 1)
     coef, *_ = np.linalg.lstsq(A, pos, rcond=None)
     p, v, a = coef
-    ray = (p - eye) / np.linalg.norm(p - eye)
-    v, a = v - ray * float(ray @ v), a - ray * float(ray @ a)
+    v, a = across_sight(v, p, eye), across_sight(a, p, eye)
     if a[2] < -0.7 * G:
         return None
     return p, v, a

@@ -27,7 +27,7 @@ from twinsim.neural.cues import (
     on_arc,
     supported_motion,
 )
-from twinsim.neural.kinematics import FPS, motion_fit
+from twinsim.neural.kinematics import FPS, across_sight, motion_fit
 from twinsim.neural.refine import (
     FIT_SHAPES,
     FrameFit,
@@ -479,9 +479,7 @@ def estimate_scene(
         if len(ts) < _DEPTH_MIN_FRAMES:
             # two or three depths from apparent size (+-20 % each) do not give a speed along the
             # line of sight: keep the motion across it
-            ray = fit.position - est.eye
-            ray = ray / np.linalg.norm(ray)
-            vel = vel - ray * float(ray @ vel)
+            vel = across_sight(vel, fit.position, est.eye)
         enough = len(ts) >= (_DEPTH_MIN_FRAMES if airborne else 2)
         if moved and not scenery_look and enough and accel is None:
             p_end, vel, _ = fit_trajectory(

@@ -215,11 +215,13 @@ class ExpectedRollout:
 def expected_rollout(
     context: np.ndarray, horizon: int, camera: CameraSpec | None = None, **options: Any
 ) -> ExpectedRollout:
-    """Estimate the scene from ``context`` frames and let the engine play ``horizon`` frames."""
+    """Estimate the scene from ``context`` frames and let the engine play ``horizon`` frames.
+    ``options`` are :class:`~twinsim.neural.estimate.EstimateConfig` fields (window, max_evals)."""
     from twinsim.sim import simulate
 
-    pred = predict_hybrid(context, horizon, camera=camera, **options)
-    spec = pred.spec
+    if not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
+    spec = estimate_scene(context, camera, EstimateConfig(**options)).spec
     world = dataclasses.replace(spec.world, duration=horizon / spec.world.fps)
     ro = simulate(dataclasses.replace(spec, world=world), labels=("rgb", "segmentation"))
     return ExpectedRollout(spec, ro.rgb[1 : horizon + 1], ro.segmentation[1 : horizon + 1])
@@ -258,7 +260,7 @@ def physics_surprise(
 ) -> Surprise:
     """Violation-of-expectation score that needs no pixel model (see :class:`Surprise`).
 
-    ``options`` go to :func:`predict_hybrid` (window, max_evals).
+    ``options`` are :class:`~twinsim.neural.estimate.EstimateConfig` fields (window, max_evals).
     """
     frames = np.asarray(frames)
     if not 1 <= context < len(frames):

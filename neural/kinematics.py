@@ -13,11 +13,19 @@ import math
 
 import numpy as np
 
-__all__ = ["FPS", "G", "fit_arc", "motion_fit"]
+__all__ = ["FPS", "G", "across_sight", "fit_arc", "motion_fit"]
 
 G = 9.81
 FPS = 24.0  # the engine's default frame rate, which the estimator assumes
 _DEPTH_WEIGHT = 10.0  # px of reprojection error per unit log depth ratio
+
+
+def across_sight(vec: np.ndarray, point: np.ndarray, eye: np.ndarray) -> np.ndarray:
+    """``vec`` without its component along the line of sight from ``eye`` to ``point`` (the
+    direction a 64 px view measures worst: depth comes from apparent size only)."""
+    ray = np.asarray(point, float) - np.asarray(eye, float)
+    ray = ray / np.linalg.norm(ray)
+    return np.asarray(vec, float) - ray * float(ray @ vec)
 
 
 def motion_fit(
