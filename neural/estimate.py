@@ -33,13 +33,13 @@ from twinsim.neural.refine import (
     FrameFit,
     fit_frame,
     fit_trajectory,
-    grounded_scale,
-    initial_fit,
     lowest_offset,
     pixel_ray,
     project,
     scaled,
 )
+from twinsim.neural.starts import initial_fit, slab_start
+from twinsim.neural.support import FLOOR, box_top, contact_scale
 from twinsim.neural.track import Track, track_objects
 from twinsim.sim.spec import CameraSpec, Keyframe, LightSpec, ObjectSpec, SceneSpec, WorldSpec
 
@@ -226,6 +226,7 @@ class _Estimator:
             if fits and min(f.error for f in fits.values()) < 1.5:
                 break  # a near-exact fit: the simpler class already explains the pixels
             start, depth = initial_fit(self.canvas.pose, blob, shape, color0)
+            slab = slab_start(self.canvas.pose, blob, color0, depth) if shape == "box" else None
             objs = self._others(others, t_ref, k)
             fits[shape] = fit_frame(
                 self.canvas,
@@ -238,6 +239,7 @@ class _Estimator:
                 _Q_STARTS.get(shape, ()),
                 mask=blob.mask,
                 ignore=self.ignore(t_ref, k),
+                alternatives=() if slab is None else (slab,),
             )
         errs = {s: f.error for s, f in fits.items()}
         shape = min(errs, key=errs.get)
@@ -313,17 +315,28 @@ def _clear_frames(tr: Track, window: int) -> list[int]:
     return clear[-window:] if clear else [int(vis[-1])]
 
 
-def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool):
-    """Scale every frame fit to one metric size (floor contact where the body is lowest)."""
+def _contact(fit: FrameFit, eye: np.ndarray, supports) -> tuple[float, int]:
+    """(scale about the eye, support index) of the first support the fitted body touches when
+    pushed out along its line of sight (it rests on what it meets first); (NaN, -1) if none."""
+    best = (float("nan"), -1)
+    for i, s in enumerate(supports):
+        lam = contact_scale(fit.shape, fit.size, fit.position, fit.orientation, eye, s)
+        if math.isfinite(lam) and not lam >= best[0]:
+            best = (lam, i)
+    return best
+
+
+def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool, supports=(FLOOR,)):
+    """Scale every frame fit to one metric size (contact with a support where the body is
+    lowest). Returns (fits, {frame: index of the support touched, or -1 when off every one})."""
     scales = {}
     for t, f in fits.items():
-        lam = grounded_scale(f, eye)
+        lam, _ = _contact(f, eye, supports)
         if math.isfinite(lam):
             scales[t] = lam * float(np.exp(np.mean(np.log(f.size))))
     if scales:
         t_star = min(scales, key=scales.get)
-        lam = grounded_scale(fits[t_star], eye)
-        ref = scaled(fits[t_star], eye, lam)
+        ref = scaled(fits[t_star], eye, _contact(fits[t_star], eye, supports)[0])
     else:
         t_star = max(fits)
         ref = fits[t_star]
@@ -335,17 +348,17 @@ def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool):
             size = size * (min(hi, max(lo, gm)) / gm)
     gm_ref = float(np.exp(np.mean(np.log(size))))
     out = {}
-    grounded = {}
+    touching = {}
     for t, f in fits.items():
         lam = gm_ref / float(np.exp(np.mean(np.log(f.size))))
         g = scaled(f, eye, lam)
         out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
-        glam = grounded_scale(g, eye)
-        grounded[t] = bool(math.isfinite(glam) and abs(glam - 1.0) < 0.06)
-        if grounded[t]:  # on the floor: depth from the contact row, finer than from size
-            g = scaled(f, eye, grounded_scale(f, eye))
+        glam, i = _contact(g, eye, supports)
+        touching[t] = i if math.isfinite(glam) and abs(glam - 1.0) < 0.06 else -1
+        if touching[t] >= 0:  # in contact: depth from the contact, finer than from size
+            g = scaled(f, eye, _contact(f, eye, supports[i : i + 1])[0])
             out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
-    return out, grounded
+    return out, touching
 
 
 def _flat_box(fit: FrameFit) -> FrameFit:
@@ -437,6 +450,7 @@ def estimate_scene(
     tracks.sort(key=lambda tr: -max(b.area for b in tr.blobs if b is not None))
     fitted: dict[int, dict[int, ObjectSpec]] = {}
     results = []
+    supports = [FLOOR]  # grows with the static boxes found (tracks go largest first)
     for k, tr in enumerate(tracks):
         raw, probs = est.fit_track(k, tr, fitted)
         if not any(math.isfinite(f.error) for f in raw.values()):
@@ -446,13 +460,17 @@ def estimate_scene(
         # in saturated palette colours (docs/families.md).
         scenery_look = sat < _SCENERY_SATURATION
         movable = not scenery_look
-        fits, grounded = _resolve_scale(raw, est.eye, movable)
-        if movable and not all(grounded.values()):  # a longer arc is a better ruler (below)
+        fits, touching = _resolve_scale(raw, est.eye, movable, supports)
+        if movable and min(touching.values()) < 0:  # a longer arc is a better ruler (below)
             more = [t for t in _clear_frames(tr, cfg.flight_window) if t < min(raw)]
             if more:
                 est.fit_back(k, tr, more, raw)
-                fits, grounded = _resolve_scale(raw, est.eye, movable)
+                fits, touching = _resolve_scale(raw, est.eye, movable, supports)
         ts = sorted(fits)
+        grounded = {t: touching[t] >= 0 for t in ts}
+        # resting on a slope in every fitted frame (a ball on a ramp): it moves along the slope
+        slope = supports[touching[ts[-1]]] if all(grounded.values()) else None
+        slope = slope if slope is not None and slope.tilted else None
         # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
         # last floor contact on (a bounce inside the window would break either model).
         airborne = not all(grounded[t] for t in ts)
@@ -470,6 +488,17 @@ def estimate_scene(
         fit = fits[t_last]
         p_end, vel, sig, v_se = motion_fit(times, pos, airborne)
         accel = None
+        if slope is not None and len(ts) >= 3:
+            # rolling or sliding down: constant acceleration along the slope (the engine, given
+            # the slope, carries it on)
+            coef, *_ = np.linalg.lstsq(
+                np.stack(
+                    [np.ones_like(times), times - times[-1], 0.5 * (times - times[-1]) ** 2], 1
+                ),
+                pos,
+                rcond=None,
+            )
+            p_end, vel = coef[0], slope.along(coef[1])
         if off_floor and not flying and not contacts:
             # moving off the floor, but not falling freely: carried by something the estimate
             # does not explain (a ramp fitted badly): extrapolate what was seen
@@ -481,7 +510,7 @@ def estimate_scene(
             # line of sight: keep the motion across it
             vel = across_sight(vel, fit.position, est.eye)
         enough = len(ts) >= (_DEPTH_MIN_FRAMES if airborne else 2)
-        if moved and not scenery_look and enough and accel is None:
+        if moved and not scenery_look and enough and accel is None and slope is None:
             p_end, vel, _ = fit_trajectory(
                 est.canvas,
                 {t: frames[t] for t in ts},
@@ -521,7 +550,7 @@ def estimate_scene(
         truncated = truncated and entering(tr.blobs[t_last], est.canvas.pose, p_now, vel, W)
         if truncated:
             fit, p_now = completed(fit, p_now, vel)
-        if role == "dynamic" and not airborne:
+        if role == "dynamic" and not airborne and slope is None:
             vel[2] = 0.0
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
                 fit = _flat_box(fit)
@@ -548,6 +577,9 @@ def estimate_scene(
             )
         elif role == "static":
             spec = ObjectSpec(**common, mass=0.0, position=tuple(float(x) for x in p_now))
+            top = box_top(fit.shape, fit.size, p_now, fit.orientation)
+            if top is not None:
+                supports.append(top)
         elif role == "extrapolated":
             low = lowest_offset(fit.shape, fit.size, fit.orientation)
             path = extrapolated_path(p_now, vel, accel, low, common["orientation"], T - 1 - t_last)

@@ -9,14 +9,14 @@ rest or sliding, a body touches the floor (see :func:`grounded_scale`).
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.spatial.transform import Rotation
 from twinsim.neural.canvas import Canvas
-from twinsim.neural.proposals import Blob
+from twinsim.neural.support import FLOOR, contact_scale, lowest_offset
 from twinsim.sim.render.camera import CameraPose
 from twinsim.sim.spec import ObjectSpec
 
@@ -25,6 +25,7 @@ __all__ = [
     "FrameFit",
     "fit_frame",
     "grounded_scale",
+    "lowest_offset",
     "pixel_ray",
     "project",
     "scaled",
@@ -101,20 +102,6 @@ def project(pose: CameraPose, point: np.ndarray) -> tuple[np.ndarray, float]:
     return uv[:2], float(pc[2])
 
 
-def lowest_offset(shape: str, size: tuple[float, ...], quat: np.ndarray) -> float:
-    """How far the body's lowest point lies below its centre (m)."""
-    R = Rotation.from_quat(quat).as_matrix()
-    if shape == "sphere":
-        return size[0]
-    if shape == "box":
-        return float(np.abs(R[2]) @ np.asarray(size[:3]))
-    az = abs(R[2, 2])
-    r, half = size[0], size[1] / 2
-    if shape == "capsule":
-        return r + az * half
-    return r * math.sqrt(max(0.0, 1 - az * az)) + az * half
-
-
 def scaled(fit: FrameFit, eye: np.ndarray, lam: float) -> FrameFit:
     """The fit scaled by ``lam`` about the camera eye (the same image, a different depth)."""
     pos = eye + lam * (fit.position - eye)
@@ -122,49 +109,18 @@ def scaled(fit: FrameFit, eye: np.ndarray, lam: float) -> FrameFit:
 
 
 def grounded_scale(fit: FrameFit, eye: np.ndarray) -> float:
-    """The scale about the eye at which the fitted body's lowest point touches the floor z = 0."""
-    low = fit.position[2] - lowest_offset(fit.shape, fit.size, fit.orientation)
-    if low >= eye[2] - 1e-6:  # the body is above the camera: no grounded reading
-        return float("nan")
-    return float(eye[2] / (eye[2] - low))
-
-
-def _floor_depth(pose: CameraPose, u: float, v: float) -> float:
-    """Camera depth of the floor point seen at pixel (u, v) (or 2 m above the horizon)."""
-    d = pixel_ray(pose, u, v)
-    eye = np.asarray(pose.eye)
-    if d[2] >= -1e-6:
-        return 2.0
-    return float(min(8.0, -eye[2] / d[2]))
-
-
-def initial_fit(pose: CameraPose, blob: Blob, shape: str, color) -> tuple[FrameFit, float]:
-    """A first guess from the blob alone (resting on the floor below its lowest pixel) and the
-    fixed depth the frame fit works at."""
-    u, v = blob.centroid
-    u0, v0, u1, v1 = blob.bbox
-    depth = _floor_depth(pose, u, v1 - 0.5)
-    f = pose.K[0, 0]
-    half_w = max(1.0, (u1 - u0) / 2) * depth / f
-    half_h = max(1.0, (v1 - v0) / 2) * depth / f
-    eye = np.asarray(pose.eye)
-    depth = max(0.2, depth - half_w)  # the centre lies behind the front face
-    pos = eye + depth * pixel_ray(pose, u, v)
-    if shape == "sphere":
-        size: tuple[float, ...] = (0.5 * (half_w + half_h),)
-    elif shape == "box":
-        size = (half_w, half_w, half_h)
-    else:
-        size = (half_w, 2 * half_h)
-    q = np.array([0.0, 0.0, 0.0, 1.0])
-    return FrameFit(shape, size, color, pos, q, float("inf"), 0), depth
+    """The scale about the eye at which the fitted body's lowest point touches the floor z = 0
+    (NaN when the body is above the camera)."""
+    return contact_scale(fit.shape, fit.size, fit.position, fit.orientation, eye, FLOOR)
 
 
 def _decode(
-    theta, shape, pose, depth, u0, v0, q0, fixed_size=None
+    theta, shape, pose, depth, u0, v0, q0, fixed_size=None, local: bool = False
 ) -> tuple[tuple[float, ...], np.ndarray, np.ndarray]:
     """Parameters -> (size, position, quaternion). With ``fixed_size`` the third parameter is
-    the log of the depth factor instead of the sizes (no body rebuild per render)."""
+    the log of the depth factor instead of the sizes (no body rebuild per render). The last
+    three are a rotation vector applied after ``q0`` in the world frame, or with ``local`` in
+    the body's own frame."""
     eye = np.asarray(pose.eye)
     if fixed_size is not None:
         size, n = tuple(fixed_size), 1
@@ -175,8 +131,23 @@ def _decode(
     pos = eye + depth * pixel_ray(pose, u0 + theta[0], v0 + theta[1])
     if shape == "sphere":
         return size, pos, q0
-    rot = Rotation.from_rotvec(theta[2 + n : 5 + n]) * Rotation.from_quat(q0)
+    turn = Rotation.from_rotvec(theta[2 + n : 5 + n])
+    rot = Rotation.from_quat(q0) * turn if local else turn * Rotation.from_quat(q0)
     return size, pos, rot.as_quat()
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Where one run of the frame fit starts: log sizes, pixel offset of the centre, the
+    orientation, the colour it is drawn in, whether the cube prior applies, and whether it is a slab (rotated in its own
+    frame, its long side kept level)."""
+
+    log_size: np.ndarray
+    offset: np.ndarray
+    orientation: np.ndarray
+    color: tuple[float, float, float, float]
+    cube_prior: bool
+    slab: bool = False
 
 
 def fit_frame(
@@ -191,11 +162,13 @@ def fit_frame(
     fixed_size: bool = False,
     mask: np.ndarray | None = None,
     ignore: np.ndarray | None = None,
+    alternatives: tuple[FrameFit, ...] = (),
 ) -> FrameFit:
     """Refine ``start`` against one observed (H, W, 3) uint8 frame at fixed camera ``depth``.
 
     ``others`` are the other objects drawn meanwhile (``others[slot]`` is replaced by the
-    candidate); ``orientations`` are extra starting orientations to try (the best one wins).
+    candidate); ``orientations`` are extra starting orientations to try and ``alternatives``
+    extra whole starts (size, pose; the shape stays ``start``'s): the best one wins.
     The colour is refitted from the rendered and observed pixels after the geometry. With
     ``fixed_size`` the size stays and the depth is fitted instead (the same image family).
     ``mask`` (H, W) bool: the object's observed pixels (the colour is matched inside it only).
@@ -239,14 +212,22 @@ def fit_frame(
     )
     fixed = start.size if fixed_size else None
 
-    def loss(theta):
-        size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed)
+    cube_prior = start.shape == "box" and not fixed_size
+    cur = _Start(
+        np.log(start.size), np.zeros(2), np.asarray(start.orientation, float), color, cube_prior
+    )
+
+    def loss(theta, st: _Start | None = None):
+        st = st or cur
+        size, pos, q = _decode(
+            theta, start.shape, pose, depth, u0, v0, st.orientation, fixed, st.slab
+        )
         if any(s < 1e-3 or s > 5.0 for s in size):
             return 1e12
-        rgb = render(size, pos, q, color)
+        rgb = render(size, pos, q, st.color)
         diff = np.abs(rgb.astype(np.float32) - obs).sum(-1)
         err = float(diff.sum() if keep is None else (diff * keep).sum())
-        if start.shape == "box" and not fixed_size:
+        if st.cube_prior:
             # A box's depth extent shows only as a few pixels of its top face: prefer
             # near-cubic boxes where the pixels cannot tell (about 1 px of error per 10 %).
             err += _CUBE_PRIOR * float(np.var(np.log(size)))
@@ -285,28 +266,64 @@ def fit_frame(
         th[free] = z
         return th, fz
 
-    best = None
-    starts = (start.orientation, *orientations) if start.shape != "sphere" else (start.orientation,)
-    for n_start, q0 in enumerate(starts):
-        q0 = np.asarray(q0, float)
+    eye = np.asarray(pose.eye)
+    starts = [cur]
+    if start.shape != "sphere":
+        starts += [dataclasses.replace(cur, orientation=np.asarray(q, float)) for q in orientations]
+    for alt in alternatives:  # at the fitted depth, offset to where it projects
+        uv_alt, d_alt = project(pose, alt.position)
+        alt = scaled(alt, eye, depth / d_alt)
+        # its own colour: a slab shows other faces, shaded otherwise, than an upright box
+        alt_color = _refit_color(
+            canvas,
+            obs,
+            objs,
+            slot,
+            start.shape,
+            alt.size,
+            alt.position,
+            alt.orientation,
+            alt.color,
+            mask,
+        )
+        starts.append(
+            _Start(
+                np.log(alt.size),
+                uv_alt - (u0, v0),
+                np.asarray(alt.orientation),
+                alt_color,
+                cube_prior=False,
+                slab=True,
+            )
+        )
+    best: tuple[float, np.ndarray, _Start] | None = None
+    for n_start, cur in enumerate(starts):
         if fixed_size:
             theta0, steps = np.zeros(3), [_STEP_PX, _STEP_PX, 0.05]
         else:
-            theta0 = np.concatenate([[0.0, 0.0], np.log(start.size)])
-            steps = [_STEP_PX, _STEP_PX] + [_STEP_LOG] * len(start.size)
+            theta0 = np.concatenate([cur.offset, cur.log_size])
+            steps = [_STEP_PX, _STEP_PX] + [_STEP_LOG] * len(cur.log_size)
         n = len(theta0)
         if start.shape == "sphere":
             theta, fx = optimise(theta0, steps, np.arange(n), max_evals)
         else:
             theta0 = np.concatenate([theta0, np.zeros(3)])
             steps = [*steps, _STEP_ROT, _STEP_ROT, _STEP_ROT]
-            if n_start == 0:  # upright first (yaw only): most bodies rest on a face
-                theta0, _ = optimise(theta0, steps, [*range(n), n + 2], max_evals)
-            theta, fx = optimise(theta0, steps, np.arange(n + 3), max_evals)
+            if cur.slab:  # tilt about its side and turn about its normal; the side stays level
+                theta, fx = optimise(theta0, steps, [*range(n), n + 1, n + 2], max_evals)
+            else:
+                if n_start == 0:  # upright first (yaw only): most bodies rest on a face
+                    theta0, _ = optimise(theta0, steps, [*range(n), n + 2], max_evals)
+                theta, fx = optimise(theta0, steps, np.arange(n + 3), max_evals)
+        if best is not None and best[2].cube_prior and not cur.cube_prior:
+            # a slab against the prior's winner: the pixels alone judge (the prior is a
+            # tie-break for proportions the pixels cannot tell, not a claim against slabs)
+            best = (loss(best[1], dataclasses.replace(best[2], cube_prior=False)), *best[1:])
         if best is None or fx < best[0]:
-            best = (fx, theta, q0)
-    _, theta, q0 = best
-    size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed)
+            best = (fx, theta, cur)
+    _, theta, cur = best
+    q0, color = cur.orientation, cur.color
+    size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed, cur.slab)
     color = _refit_color(canvas, obs, objs, slot, start.shape, size, pos, q, color, mask)
     objs[slot] = ObjectSpec(name="fit", shape=start.shape, size=size, color=color)
     poses = [None if o is None else (o.position, o.orientation) for o in objs]

@@ -1,0 +1,93 @@
+"""First guesses for the frame fit (:func:`twinsim.neural.refine.fit_frame`) from a blob alone.
+
+Nelder–Mead over a rasterised error only finds the basin it starts in, so the start matters:
+a body is first assumed resting upright on the floor below its lowest pixel; an elongated,
+tilted blob also gets a tilted slab (a ramp), which no upright start reaches.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+from twinsim.neural.proposals import Blob
+from twinsim.neural.refine import FrameFit, pixel_ray
+from twinsim.sim.render.camera import CameraPose
+
+__all__ = ["initial_fit", "slab_start"]
+
+_SLAB_ELONGATION = 2.0  # long / short image axis at least this for a slab start
+_SLAB_TILT_DEG = (8.0, 70.0)  # image angle of the long axis from horizontal
+
+
+def _floor_depth(pose: CameraPose, u: float, v: float) -> float:
+    """Camera depth of the floor point seen at pixel (u, v) (or 2 m above the horizon)."""
+    d = pixel_ray(pose, u, v)
+    eye = np.asarray(pose.eye)
+    if d[2] >= -1e-6:
+        return 2.0
+    return float(min(8.0, -eye[2] / d[2]))
+
+
+def initial_fit(pose: CameraPose, blob: Blob, shape: str, color) -> tuple[FrameFit, float]:
+    """A first guess from the blob alone (resting on the floor below its lowest pixel) and the
+    fixed depth the frame fit works at."""
+    u, v = blob.centroid
+    u0, v0, u1, v1 = blob.bbox
+    depth = _floor_depth(pose, u, v1 - 0.5)
+    f = pose.K[0, 0]
+    half_w = max(1.0, (u1 - u0) / 2) * depth / f
+    half_h = max(1.0, (v1 - v0) / 2) * depth / f
+    eye = np.asarray(pose.eye)
+    depth = max(0.2, depth - half_w)  # the centre lies behind the front face
+    pos = eye + depth * pixel_ray(pose, u, v)
+    if shape == "sphere":
+        size: tuple[float, ...] = (0.5 * (half_w + half_h),)
+    elif shape == "box":
+        size = (half_w, half_w, half_h)
+    else:
+        size = (half_w, 2 * half_h)
+    q = np.array([0.0, 0.0, 0.0, 1.0])
+    return FrameFit(shape, size, color, pos, q, float("inf"), 0), depth
+
+
+def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | None:
+    """A thin box along the blob's long image axis, tilted in the vertical plane through that
+    axis (a ramp), at camera ``depth``; None when the blob is not an elongated, tilted one.
+
+    The long axis and the half lengths come from the blob's second moments (a uniform bar of
+    half length h has variance h^2 / 3 along it), back-projected at ``depth``.
+    """
+    vs, us = np.nonzero(blob.mask)
+    if len(us) < 6:
+        return None
+    pts = np.stack([us + 0.5, vs + 0.5], 1).astype(float)
+    centre = pts.mean(0)
+    var, axes = np.linalg.eigh(np.cov((pts - centre).T))
+    half_long, half_short = math.sqrt(3 * var[1]), math.sqrt(3 * max(var[0], 1e-6))
+    major = axes[:, 1]
+    angle = math.degrees(math.atan2(abs(major[1]), abs(major[0])))
+    lo, hi = _SLAB_TILT_DEG
+    if half_long < _SLAB_ELONGATION * half_short or not lo <= angle <= hi:
+        return None
+    eye = np.asarray(pose.eye)
+
+    def at(uv: np.ndarray) -> np.ndarray:
+        return eye + depth * pixel_ray(pose, *uv)
+
+    along = at(centre + major * half_long) - at(centre - major * half_long)
+    length = float(np.linalg.norm(along)) / 2
+    along /= 2 * length
+    side = np.cross(along, [0.0, 0.0, 1.0])
+    if np.linalg.norm(side) < 0.3:  # the long axis is near vertical: an upright wall, not a slab
+        return None
+    side /= np.linalg.norm(side)
+    normal = np.cross(along, side)
+    if normal[2] < 0:
+        normal, side = -normal, -side
+    q = Rotation.from_matrix(np.stack([along, side, normal], 1)).as_quat()
+    across = at(centre + axes[:, 0] * half_short) - at(centre - axes[:, 0] * half_short)
+    short = float(np.linalg.norm(across)) / 2
+    size = (length, max(0.5 * length, short), 0.25 * short)
+    return FrameFit("box", size, color, at(centre), q, float("inf"), 0)

@@ -1,0 +1,107 @@
+"""Surfaces a body can rest on, and the scale at which a fitted body touches one.
+
+One frame cannot tell a small near body from a large far one; contact with a known surface
+can. The floor is one such surface; the top face of a large static box the estimate has
+already found (a ramp, a table) is another, and a ball rolling down a ramp touches the ramp,
+not the floor behind it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+__all__ = ["FLOOR", "Support", "box_top", "contact_scale", "lowest_offset", "support_offset"]
+
+_MIN_FACE_HALF = 0.08  # a top face narrower than this (a wall's) is not a support (m)
+_FOOTPRINT_MARGIN = 1.1  # contact may overhang a face's edge by 10 %
+
+
+@dataclass(frozen=True)
+class Support:
+    """The plane ``normal @ x == offset`` (``normal`` a unit vector pointing up, out of the
+    surface), bounded to a rectangle about ``centre`` spanned by the unit ``axes`` (2, 3) with
+    half extents ``half`` (m); unbounded when ``centre`` is None (the floor)."""
+
+    normal: np.ndarray
+    offset: float
+    centre: np.ndarray | None = None
+    axes: np.ndarray | None = None
+    half: tuple[float, float] = (math.inf, math.inf)
+
+    @property
+    def tilted(self) -> bool:
+        """Whether the surface slopes (a body on it does not stay at one height)."""
+        return bool(self.normal[2] < 0.995)
+
+    def contains(self, point: np.ndarray) -> bool:
+        """Whether ``point`` (on the plane) lies on the face (with a small overhang)."""
+        if self.centre is None or self.axes is None:
+            return True
+        local = self.axes @ (np.asarray(point, float) - self.centre)
+        return bool(np.all(np.abs(local) <= _FOOTPRINT_MARGIN * np.asarray(self.half)))
+
+    def along(self, vec: np.ndarray) -> np.ndarray:
+        """``vec`` without its component along the normal (motion that keeps contact)."""
+        vec = np.asarray(vec, float)
+        return vec - self.normal * float(self.normal @ vec)
+
+
+FLOOR = Support(normal=np.array([0.0, 0.0, 1.0]), offset=0.0)
+
+
+def support_offset(shape: str, size, quat: np.ndarray, normal=(0.0, 0.0, 1.0)) -> float:
+    """How far the body's extreme point along ``-normal`` lies from its centre (m)."""
+    n = np.asarray(normal, float)
+    R = Rotation.from_quat(quat).as_matrix()
+    if shape == "sphere":
+        return float(size[0])
+    if shape == "box":
+        return float(np.abs(R.T @ n) @ np.asarray(size[:3]))
+    a = abs(float(R[:, 2] @ n))
+    r, half = size[0], size[1] / 2
+    if shape == "capsule":
+        return r + a * half
+    return r * math.sqrt(max(0.0, 1 - a * a)) + a * half
+
+
+def lowest_offset(shape: str, size, quat: np.ndarray) -> float:
+    """How far the body's lowest point lies below its centre (m)."""
+    return support_offset(shape, size, quat)
+
+
+def contact_scale(
+    shape: str, size, position: np.ndarray, quat: np.ndarray, eye: np.ndarray, surface: Support
+) -> float:
+    """The scale about ``eye`` at which the body (at ``position``, ``size``) touches
+    ``surface`` from above within its face; NaN when it cannot (the eye is below the plane,
+    or the contact falls off the face)."""
+    n = surface.normal
+    h = support_offset(shape, size, quat, n)
+    rel = np.asarray(position, float) - eye
+    gap_eye = float(n @ eye) - surface.offset
+    denom = float(n @ rel) - h
+    if gap_eye <= 1e-6 or denom >= -1e-9:
+        return float("nan")
+    lam = -gap_eye / denom
+    contact = eye + lam * rel - n * (lam * h)
+    return lam if surface.contains(contact) else float("nan")
+
+
+def box_top(shape: str, size, position, quat) -> Support | None:
+    """The upward face of a static box as a support, or None (not a box, or a face too narrow
+    to rest on)."""
+    if shape != "box":
+        return None
+    R = Rotation.from_quat(quat).as_matrix()
+    up = int(np.argmax(np.abs(R[2])))
+    normal = R[:, up] * np.sign(R[2, up])
+    rest = [i for i in range(3) if i != up]
+    half = (float(size[rest[0]]), float(size[rest[1]]))
+    if min(half) < _MIN_FACE_HALF:
+        return None
+    centre = np.asarray(position, float) + normal * float(size[up])
+    return Support(normal, float(normal @ centre), centre, R[:, rest].T.copy(), half)
