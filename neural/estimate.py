@@ -477,8 +477,12 @@ def estimate_scene(
         contacts = [i for i, t in enumerate(ts[:-1]) if grounded[t]]
         if airborne and contacts:
             ts = ts[contacts[-1] :]
+            # landed: on the floor in every frame since the last contact (a body that fell and
+            # now rolls or slides is not in flight, and two frames make no arc)
+            airborne = not all(grounded[t] for t in ts)
         times = np.array(ts, float) / FPS
         moved = est.pixels_moved(k, tr, ts)
+
         off_floor = airborne and movable and moved and len(ts) >= _ARC_MIN_FRAMES
         flying = False
         if off_floor:  # free flight fixes the scale that floor contact could not
@@ -508,7 +512,7 @@ def estimate_scene(
         if len(ts) < _DEPTH_MIN_FRAMES:
             # two or three depths from apparent size (+-20 % each) do not give a speed along the
             # line of sight: keep the motion across it
-            vel = across_sight(vel, fit.position, est.eye)
+            vel = across_sight(vel, fit.position, est.eye, level=not airborne)
         enough = len(ts) >= (_DEPTH_MIN_FRAMES if airborne else 2)
         if moved and not scenery_look and enough and accel is None and slope is None:
             p_end, vel, _ = fit_trajectory(
@@ -528,6 +532,8 @@ def estimate_scene(
             )
             fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
             fit = fits[t_last]
+            if len(ts) < _DEPTH_MIN_FRAMES:  # as above: the refit does not know depth better
+                vel = across_sight(vel, p_end, est.eye, level=not airborne)
         half = fit.size if fit.shape != "cylinder" else (fit.size[0], fit.size[1] / 2)
         big = max(half) > 0.25
         if scenery_look:  # scenery cut by the image side: its one visible edge says how it moves

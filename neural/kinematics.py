@@ -20,10 +20,16 @@ FPS = 24.0  # the engine's default frame rate, which the estimator assumes
 _DEPTH_WEIGHT = 10.0  # px of reprojection error per unit log depth ratio
 
 
-def across_sight(vec: np.ndarray, point: np.ndarray, eye: np.ndarray) -> np.ndarray:
+def across_sight(
+    vec: np.ndarray, point: np.ndarray, eye: np.ndarray, level: bool = False
+) -> np.ndarray:
     """``vec`` without its component along the line of sight from ``eye`` to ``point`` (the
-    direction a 64 px view measures worst: depth comes from apparent size only)."""
+    direction a 64 px view measures worst: depth comes from apparent size only). With
+    ``level`` only the sight's horizontal direction is removed (a horizontal ``vec`` stays
+    horizontal: a body on the floor)."""
     ray = np.asarray(point, float) - np.asarray(eye, float)
+    if level:
+        ray[2] = 0.0
     ray = ray / np.linalg.norm(ray)
     return np.asarray(vec, float) - ray * float(ray @ vec)
 

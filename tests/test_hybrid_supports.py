@@ -87,3 +87,35 @@ def test_a_ball_on_a_ramp_is_estimated_on_the_ramp_not_on_the_floor_behind_it():
     truth = ro.objects[1].position[-1]
     assert found.position[2] - found.size[0] > 0.03
     assert np.linalg.norm(np.asarray(found.position) - truth) < 0.15
+
+
+def test_a_body_that_landed_is_on_the_floor_not_in_flight():
+    # Two frames on the floor after a fall make no arc: the body moves along the floor, and
+    # two contact depths do not give a speed along the line of sight.
+    ball = ObjectSpec(
+        name="ball",
+        shape="sphere",
+        size=(0.1,),
+        mass=0.5,
+        restitution=0.0,
+        color=(0.9, 0.45, 0.05, 1.0),
+        position=(-0.3, 0.0, 0.45),
+        linear_velocity=(0.6, 0.0, 0.0),
+    )
+    spec = SceneSpec(
+        objects=(ball,),
+        cameras=(default_camera(),),
+        light=LightSpec(shadows=False),
+        world=WorldSpec(duration=1.0),
+    )
+    ro = simulate(spec, labels=("rgb", "objects"))
+    z = ro.objects[0].position[:, 2]
+    landed = int(np.flatnonzero(z < 0.1 + 1e-3)[0])
+    k = landed + 1  # the landing frame and one more
+    est = estimate_scene(ro.rgb[: k + 1], camera=spec.cameras[0])
+    (found,) = (o.spec for o in est.objects)
+    v_true = ro.objects[0].linear_velocity[k]
+    assert found.linear_velocity[2] == 0.0
+    assert abs(found.position[2] - 0.1) < 0.02
+    assert abs(found.linear_velocity[1]) < 0.15  # nothing invented along the line of sight
+    assert abs(found.linear_velocity[0] - v_true[0]) < 0.3
