@@ -187,7 +187,8 @@ class Surprise:
         per_object: (F, N + 1) mean absolute pixel error (0..255) per predicted frame and
             estimated object over its rendered-or-observed pixels; the last column is the
             unexplained residue (object pixels that no estimated object covers: e.g. something
-            that appears).
+            that appears; a pixel in a colour an estimated object was seen in counts 0.3: a
+            known object out early or late is less of a violation than a new one).
         names: the N object names plus "unexplained".
         frames: (F,) the observed frame index of each row (context .. T - 1).
         score: scalar surprise (mean over frames of the per-frame maximum over objects).
@@ -205,11 +206,13 @@ class Surprise:
 @dataclass(frozen=True)
 class ExpectedRollout:
     """What the engine expects after a context: the estimated spec and its rollout's frames
-    (F, H, W, 3) uint8 and segmentation (F, H, W) int32 (object i has id i + 1)."""
+    (F, H, W, 3) uint8 and segmentation (F, H, W) int32 (object i has id i + 1), and the
+    colours (N, 3) float 0..255 the estimated objects were seen in."""
 
     spec: SceneSpec
     rgb: np.ndarray
     segmentation: np.ndarray
+    seen_colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
 
 
 def expected_rollout(
@@ -221,10 +224,17 @@ def expected_rollout(
 
     if not isinstance(horizon, int | np.integer) or horizon < 1:
         raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
-    spec = estimate_scene(context, camera, EstimateConfig(**options)).spec
+    est = estimate_scene(context, camera, EstimateConfig(**options))
+    spec = est.spec
     world = dataclasses.replace(spec.world, duration=horizon / spec.world.fps)
     ro = simulate(dataclasses.replace(spec, world=world), labels=("rgb", "segmentation"))
-    return ExpectedRollout(spec, ro.rgb[1 : horizon + 1], ro.segmentation[1 : horizon + 1])
+    seen = [np.mean([b.color for b in o.track.blobs if b is not None], 0) for o in est.objects]
+    return ExpectedRollout(
+        spec,
+        ro.rgb[1 : horizon + 1],
+        ro.segmentation[1 : horizon + 1],
+        np.asarray(seen, float).reshape(-1, 3),
+    )
 
 
 def surprise_table(
@@ -251,8 +261,24 @@ def surprise_table(
             covered |= m
             per[f, i] = float(diff[m].mean()) if m.any() else 0.0
         rest = fg & ~covered
-        per[f, n] = float(diff[rest].sum() / max(1, fg.sum()))
+        weight = _novelty(obs[f], expected.seen_colors)
+        per[f, n] = float((diff * weight)[rest].sum() / max(1, fg.sum()))
     return per
+
+
+_FAMILIAR_COLOR = 45.0  # max channel difference (0..255) within one object's shading
+_FAMILIAR_WEIGHT = 0.3  # surprise left in a pixel of a colour already seen on an object
+
+
+def _novelty(frame: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """(H, W) weight of each pixel's unexplained foreground: an object seen before turning up
+    where it was not expected (out early, late, or elsewhere) is less of a violation than a
+    colour never seen (a new or recoloured object)."""
+    if len(colors) == 0:
+        return np.ones(frame.shape[:2], np.float32)
+    dist = np.abs(frame[:, :, None, :].astype(np.float32) - colors[None, None].astype(np.float32))
+    familiar = dist.max(-1).min(-1) < _FAMILIAR_COLOR
+    return np.where(familiar, _FAMILIAR_WEIGHT, 1.0).astype(np.float32)
 
 
 def physics_surprise(

@@ -4,8 +4,10 @@ Each item is a quadruplet from :func:`twinsim.neural.evaluate.voe_items`: two po
 A and B and two impossible ones spliced from the same frames (C = A's start + B's end, D = B's
 start + A's end). The hybrid estimates the scene from the frames A and C share (and from those
 B and D share), lets the engine play it forward, and scores each clip's continuation against
-that expectation (:func:`~twinsim.neural.hybrid.surprise_table`). An item is right when C and D
-together surprise it more than A and B. A predictor that ignores physics scores 0.5 on every
+that expectation (:func:`~twinsim.neural.hybrid.surprise_table`, summed over the objects and the
+unexplained residue, then averaged over frames: a per-frame maximum would let a misfitted
+object hide the difference on another). An item is right when C and D together surprise it
+more than A and B. A predictor that ignores physics scores 0.5 on every
 kind; the copy-last and linear floors are measured on the same items.
 
 Freezing cannot score: an item counts in ``gated`` only if the expected rollout also predicts
@@ -56,7 +58,7 @@ def score_item(quad: np.ndarray, camera, **options: Any) -> dict[str, Any]:
     for first, second in ((0, 2), (1, 3)):  # A and C share A's start; B and D share B's
         exp = expected_rollout(quad[first][:ctx], t - ctx, camera, **options)
         for i in (first, second):
-            surprise[i] = float(surprise_table(exp, quad[i][ctx:], quad[i]).max(1).mean())
+            surprise[i] = float(surprise_table(exp, quad[i][ctx:], quad[i]).sum(1).mean())
         if first == 0:
             truth = M.to_unit(quad[0][ctx:])
             last = M.to_unit(quad[0][ctx - 1])[None]

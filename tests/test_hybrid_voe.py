@@ -21,3 +21,21 @@ def test_a_vanished_hidden_object_surprises_the_hybrid_and_not_the_floors():
     assert r["linear"]["vanish/appear"] == 0.5
     assert r["hybrid"]["vanish/appear"] == 1.0
     assert r["hybrid_gated"]["vanish/appear"] == 1.0  # it also predicted the wall's motion
+
+
+def test_an_unexpected_blob_in_a_colour_seen_before_surprises_less_than_a_new_colour():
+    # A hidden object coming out early or late is a smaller violation than a new object.
+    from twinsim.neural.estimate import default_camera
+    from twinsim.neural.hybrid import ExpectedRollout, surprise_table
+    from twinsim.sim import SceneSpec, WorldSpec, simulate
+
+    spec = SceneSpec(objects=(), cameras=(default_camera(),), world=WorldSpec(duration=4 / 24))
+    floor = simulate(spec, labels=("rgb",)).rgb[1:4]
+    seen = np.array([[200.0, 40.0, 40.0]])
+    expected = ExpectedRollout(spec, floor, np.zeros(floor.shape[:3], np.int32), seen)
+    scores = {}
+    for name, color in (("seen", (200, 40, 40)), ("new", (40, 40, 200))):
+        observed = floor.copy()
+        observed[:, 40:46, 20:26] = color
+        scores[name] = surprise_table(expected, observed)[:, -1].mean()
+    assert 0 < scores["seen"] < 0.5 * scores["new"]
