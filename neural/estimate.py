@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.spatial.transform import Rotation
+from twinsim.neural.bodies import angular_velocity, carried, flat_box, moving_scenery
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.cues import (
     completed,
@@ -36,12 +37,12 @@ from twinsim.neural.refine import (
     lowest_offset,
     pixel_ray,
     project,
-    scaled,
 )
+from twinsim.neural.scale import resolve_scale
 from twinsim.neural.starts import initial_fit, slab_start
-from twinsim.neural.support import FLOOR, box_top, contact_scale
+from twinsim.neural.support import FLOOR, box_top
 from twinsim.neural.track import Track, track_objects
-from twinsim.sim.spec import CameraSpec, Keyframe, LightSpec, ObjectSpec, SceneSpec, WorldSpec
+from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, SceneSpec, WorldSpec
 
 __all__ = [
     "DEFAULT_CAMERA",
@@ -54,7 +55,6 @@ __all__ = [
 
 # The camera the motion families are drawn with, before their per-scene jitter (docs/families.md).
 DEFAULT_CAMERA = CameraSpec(eye=(0.0, -1.8, 0.92), target=(0.0, 0.0, 0.3), fov=50.0)
-_SIZE_RANGE = (0.05, 0.17)  # plausible half extents of a movable body (m)
 _SCENERY_SATURATION = 0.22  # max - min of RGB below which a body is taken for scenery
 _OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render
 _DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
@@ -315,105 +315,6 @@ def _clear_frames(tr: Track, window: int) -> list[int]:
     return clear[-window:] if clear else [int(vis[-1])]
 
 
-def _contact(fit: FrameFit, eye: np.ndarray, supports) -> tuple[float, int]:
-    """(scale about the eye, support index) of the first support the fitted body touches when
-    pushed out along its line of sight (it rests on what it meets first); (NaN, -1) if none."""
-    best = (float("nan"), -1)
-    for i, s in enumerate(supports):
-        lam = contact_scale(fit.shape, fit.size, fit.position, fit.orientation, eye, s)
-        if math.isfinite(lam) and not lam >= best[0]:
-            best = (lam, i)
-    return best
-
-
-def _resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool, supports=(FLOOR,)):
-    """Scale every frame fit to one metric size (contact with a support where the body is
-    lowest). Returns (fits, {frame: index of the support touched, or -1 when off every one})."""
-    scales = {}
-    for t, f in fits.items():
-        lam, _ = _contact(f, eye, supports)
-        if math.isfinite(lam):
-            scales[t] = lam * float(np.exp(np.mean(np.log(f.size))))
-    if scales:
-        t_star = min(scales, key=scales.get)
-        ref = scaled(fits[t_star], eye, _contact(fits[t_star], eye, supports)[0])
-    else:
-        t_star = max(fits)
-        ref = fits[t_star]
-    size = np.asarray(ref.size)
-    if movable:
-        gm = float(np.exp(np.mean(np.log(size))))
-        lo, hi = _SIZE_RANGE
-        if gm > hi or gm < lo:
-            size = size * (min(hi, max(lo, gm)) / gm)
-    gm_ref = float(np.exp(np.mean(np.log(size))))
-    out = {}
-    touching = {}
-    for t, f in fits.items():
-        lam = gm_ref / float(np.exp(np.mean(np.log(f.size))))
-        g = scaled(f, eye, lam)
-        out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
-        glam, i = _contact(g, eye, supports)
-        touching[t] = i if math.isfinite(glam) and abs(glam - 1.0) < 0.06 else -1
-        if touching[t] >= 0:  # in contact: depth from the contact, finer than from size
-            g = scaled(f, eye, _contact(f, eye, supports[i : i + 1])[0])
-            out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
-    return out, touching
-
-
-def _flat_box(fit: FrameFit) -> FrameFit:
-    """The box turned to lie on the face nearest to down, at its fitted yaw, on the floor."""
-    R = Rotation.from_quat(fit.orientation).as_matrix()
-    up = int(np.argmax(np.abs(R[2])))
-    rest = [i for i in range(3) if i != up]
-    a = R[:, rest[0]]
-    yaw = math.atan2(a[1], a[0])
-    size = (fit.size[rest[0]], fit.size[rest[1]], fit.size[up])
-    q = Rotation.from_euler("z", yaw).as_quat()
-    pos = np.array([fit.position[0], fit.position[1], size[2]])
-    return dataclasses.replace(fit, size=size, orientation=q, position=pos)
-
-
-def _propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
-    """Advance one body alone by ``frames`` frames with the engine (a hidden object's state)."""
-    if frames <= 0 or obj.mass == 0:
-        return obj
-    from twinsim.sim import World
-
-    w = dataclasses.replace(world, duration=max(frames, 1) / world.fps)
-    spec = SceneSpec(objects=(obj,), world=w)
-    with World(spec) as sim:
-        for _ in range(frames):
-            sim.step_frame()
-        pos, orn = sim.pose(obj.name)
-        lin, ang = sim.velocity(obj.name)
-    return dataclasses.replace(
-        obj,
-        position=tuple(pos),
-        orientation=tuple(orn),
-        linear_velocity=tuple(lin),
-        angular_velocity=tuple(ang),
-    )
-
-
-def _angular(fits: dict[int, FrameFit], shape: str, size, vel, grounded: bool) -> np.ndarray:
-    ts = sorted(fits)
-    if shape == "sphere" or (grounded and shape == "cylinder"):
-        if not grounded:
-            return np.zeros(3)
-        w = np.cross([0.0, 0.0, 1.0], vel) / size[0]
-        if shape == "cylinder":  # only about its own axis
-            axis = Rotation.from_quat(fits[ts[-1]].orientation).as_matrix()[:, 2]
-            w = axis * float(axis @ w)
-        return w
-    if grounded or len(ts) < 2:
-        return np.zeros(3)
-    r0 = Rotation.from_quat(fits[ts[-2]].orientation)
-    r1 = Rotation.from_quat(fits[ts[-1]].orientation)
-    dt = (ts[-1] - ts[-2]) / FPS
-    return (r1 * r0.inv()).as_rotvec() / dt
-
-
 def estimate_scene(
     frames: np.ndarray,
     camera: CameraSpec | None = None,
@@ -460,12 +361,12 @@ def estimate_scene(
         # in saturated palette colours (docs/families.md).
         scenery_look = sat < _SCENERY_SATURATION
         movable = not scenery_look
-        fits, touching = _resolve_scale(raw, est.eye, movable, supports)
+        fits, touching = resolve_scale(raw, est.eye, movable, supports)
         if movable and min(touching.values()) < 0:  # a longer arc is a better ruler (below)
             more = [t for t in _clear_frames(tr, cfg.flight_window) if t < min(raw)]
             if more:
                 est.fit_back(k, tr, more, raw)
-                fits, touching = _resolve_scale(raw, est.eye, movable, supports)
+                fits, touching = resolve_scale(raw, est.eye, movable, supports)
         ts = sorted(fits)
         grounded = {t: touching[t] >= 0 for t in ts}
         # resting on a slope in every fitted frame (a ball on a ramp): it moves along the slope
@@ -559,7 +460,7 @@ def estimate_scene(
         if role == "dynamic" and not airborne and slope is None:
             vel[2] = 0.0
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
-                fit = _flat_box(fit)
+                fit = flat_box(fit)
             p_now = np.array([p_now[0], p_now[1], fit.position[2]])
         colors = np.mean([f.color for f in fits.values()], 0)
         name = f"obj{k}"
@@ -571,7 +472,7 @@ def estimate_scene(
             orientation=tuple(float(q) for q in fit.orientation / np.linalg.norm(fit.orientation)),
         )
         if role == "dynamic":
-            ang = _angular(fits, fit.shape, fit.size, vel, not airborne)
+            ang = angular_velocity(fits, fit.shape, fit.size, vel, not airborne)
             spec = ObjectSpec(
                 **common,
                 mass=cfg.mass,
@@ -591,40 +492,10 @@ def estimate_scene(
             path = extrapolated_path(p_now, vel, accel, low, common["orientation"], T - 1 - t_last)
             spec = ObjectSpec(**common, mass=0.0, position=path[0].position, path=path)
         else:  # moving scenery: keep its velocity for the whole rollout
-            # the path's last keyframe: 60 s on, or 100 m along (a misfit on real footage can
-            # give hundreds of m/s; a spec's coordinates are bounded)
-            far = min(60.0, 100.0 / max(speed, 1e-6))
-            start = tuple(float(x) for x in p_now)
-            end = tuple(float(a + far * b) for a, b in zip(p_now, vel, strict=True))
-            spec = ObjectSpec(
-                **common,
-                mass=0.0,
-                position=start,
-                path=(
-                    Keyframe(0.0, start, common["orientation"]),
-                    Keyframe(far, end, common["orientation"]),
-                ),
-            )
+            spec = moving_scenery(common, p_now, vel)
         hidden = T - 1 - t_last
         if hidden > 0 and role != "extrapolated":  # carry it from its last sighting to now
-            if role == "kinematic":
-                shift = tuple(float(a + b * hidden / FPS) for a, b in zip(p_now, vel, strict=True))
-                spec = dataclasses.replace(
-                    spec,
-                    position=shift,
-                    path=tuple(
-                        dataclasses.replace(
-                            kf,
-                            position=tuple(
-                                float(a + b * hidden / FPS)
-                                for a, b in zip(kf.position, vel, strict=True)
-                            ),
-                        )
-                        for kf in spec.path
-                    ),
-                )
-            else:
-                spec = _propagate(spec, hidden, world)
+            spec = carried(spec, role == "kinematic", vel, hidden, world)
         fitted[k] = {t: f.spec() for t, f in fits.items() if f.error < _OTHERS_MAX_ERROR}
         results.append(
             ObjectEstimate(

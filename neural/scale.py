@@ -1,0 +1,61 @@
+"""The metric scale of a track's frame fits: each frame is fitted at some depth (a single frame
+cannot tell a small near body from a large far one), and contact with a support fixes it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from twinsim.neural.refine import FrameFit, scaled
+from twinsim.neural.support import FLOOR, contact_scale
+
+__all__ = ["SIZE_RANGE", "first_contact", "resolve_scale"]
+
+SIZE_RANGE = (0.05, 0.17)  # plausible half extents of a movable body (m)
+
+
+def first_contact(fit: FrameFit, eye: np.ndarray, supports) -> tuple[float, int]:
+    """(scale about the eye, support index) of the first support the fitted body touches when
+    pushed out along its line of sight (it rests on what it meets first); (NaN, -1) if none."""
+    best = (float("nan"), -1)
+    for i, s in enumerate(supports):
+        lam = contact_scale(fit.shape, fit.size, fit.position, fit.orientation, eye, s)
+        if math.isfinite(lam) and not lam >= best[0]:
+            best = (lam, i)
+    return best
+
+
+def resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool, supports=(FLOOR,)):
+    """Scale every frame fit to one metric size (contact with a support where the body is
+    lowest). Returns (fits, {frame: index of the support touched, or -1 when off every one})."""
+    scales = {}
+    for t, f in fits.items():
+        lam, _ = first_contact(f, eye, supports)
+        if math.isfinite(lam):
+            scales[t] = lam * float(np.exp(np.mean(np.log(f.size))))
+    if scales:
+        t_star = min(scales, key=scales.get)
+        ref = scaled(fits[t_star], eye, first_contact(fits[t_star], eye, supports)[0])
+    else:
+        t_star = max(fits)
+        ref = fits[t_star]
+    size = np.asarray(ref.size)
+    if movable:
+        gm = float(np.exp(np.mean(np.log(size))))
+        lo, hi = SIZE_RANGE
+        if gm > hi or gm < lo:
+            size = size * (min(hi, max(lo, gm)) / gm)
+    gm_ref = float(np.exp(np.mean(np.log(size))))
+    out = {}
+    touching = {}
+    for t, f in fits.items():
+        lam = gm_ref / float(np.exp(np.mean(np.log(f.size))))
+        g = scaled(f, eye, lam)
+        out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
+        glam, i = first_contact(g, eye, supports)
+        touching[t] = i if math.isfinite(glam) and abs(glam - 1.0) < 0.06 else -1
+        if touching[t] >= 0:  # in contact: depth from the contact, finer than from size
+            g = scaled(f, eye, first_contact(f, eye, supports[i : i + 1])[0])
+            out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
+    return out, touching
