@@ -33,7 +33,6 @@ from twinsim.neural.refine import (
     FIT_SHAPES,
     FrameFit,
     fit_frame,
-    fit_trajectory,
     lowest_offset,
     pixel_ray,
     project,
@@ -42,6 +41,7 @@ from twinsim.neural.scale import resolve_scale
 from twinsim.neural.starts import initial_fit, slab_start
 from twinsim.neural.support import FLOOR, box_top
 from twinsim.neural.track import Track, track_objects
+from twinsim.neural.trajectory import fit_trajectory
 from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, SceneSpec, WorldSpec
 
 __all__ = [
