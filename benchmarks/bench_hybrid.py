@@ -346,17 +346,11 @@ def _balanced_lines(bv: dict) -> list[str]:
         "| kind | items | hybrid | 95% CI | hybrid gated | copy-last | linear |",
         "|---|---|---|---|---|---|---|",
     ]
-    for k in bv["kinds"]:
-        lo, hi = bv["ci95"][k]
-        out.append(
-            f"| {k} | {bv['items'][k]} | {bv['hybrid'][k]:.3f} | {lo:.2f}-{hi:.2f} | "
-            f"{bv['hybrid_gated'][k]:.3f} | {bv['copy_last'][k]:.3f} | {bv['linear'][k]:.3f} |"
-        )
-    out.append(
-        f"| overall | {sum(bv['items'].values())} | {bv['hybrid']['overall']:.3f} | | "
-        f"{bv['hybrid_gated']['overall']:.3f} | {bv['copy_last']['overall']:.3f} | "
-        f"{bv['linear']['overall']:.3f} |"
-    )
+    from twinsim.neural.voe import voe_rows
+
+    for k, items, acc, ci, gated, copy, lin in voe_rows(bv, "hybrid"):
+        ci_s = f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else ""
+        out.append(f"| {k} | {items} | {acc:.3f} | {ci_s} | {gated:.3f} | {copy:.3f} | {lin:.3f} |")
     return out
 
 

@@ -24,8 +24,17 @@ from tqdm import tqdm
 from twinsim.neural import metrics as M
 from twinsim.neural.clips import render_spec
 from twinsim.neural.config import DEFAULT_FAMILIES
+from twinsim.neural.eval_report import format_table
 from twinsim.neural.footage import load_footage
 from twinsim.neural.predict import WorldModel
+from twinsim.neural.voe import (
+    BALANCED_KINDS,
+    FLOORS,
+    baseline_surprise,
+    item_right,
+    summarise_voe,
+    voe_items,
+)
 
 __all__ = [
     "BALANCED_KINDS",
@@ -44,15 +53,8 @@ __all__ = [
 ]
 
 EVAL_SEED = 2_000_000
-PREDICTORS = ("model", "copy_last", "linear")
+PREDICTORS = ("model", *FLOORS)
 # kind -> the violation that turns a possible scene into its swapped twin (applied at frame 1)
-BALANCED_KINDS = {
-    "vanish/appear": "vanish",
-    "teleport": "teleport",
-    "change_shape": "change_shape",
-    "change_color": "change_color",
-}
-VOE_FAMILIES = ("occlusion", "screen")  # families whose violations happen out of sight
 
 
 @dataclass(frozen=True)
@@ -307,84 +309,6 @@ def permanence(
     return out
 
 
-def _splice_frame(a: np.ndarray, b: np.ndarray, min_run: int = 3) -> int | None:
-    """Middle of the longest run of frames (>= ``min_run``) where ``a`` and ``b`` are identical
-    (the target is out of sight in both), or None."""
-    same = (a == b).all(axis=(1, 2, 3))
-    best, start = (0, -1), None
-    for t, s in enumerate([*same, False]):
-        if s and start is None:
-            start = t
-        elif not s and start is not None:
-            if t - start > best[0]:
-                best = (t - start, start)
-            start = None
-    length, first = best
-    if length < min_run or first == 0:
-        return None
-    return first + length // 2
-
-
-def voe_items(
-    resolution: int,
-    n: int,
-    seed: int,
-    kinds: Iterable[str] = tuple(BALANCED_KINDS),
-    before: int = 24,
-    after: int = 16,
-) -> Iterator[tuple[str, np.ndarray | None]]:
-    """Balanced VoE items, IntPhys-style: per kind and seed, a quadruplet (4, T, R, R, 3) of
-    two possible clips A (the scene) and B (its swapped twin: the object absent, moved,
-    reshaped or recoloured from the first frame on) and two impossible ones spliced from the
-    same frames at a frame f where A and B are identical (the object out of sight):
-    C = A[:f+1] + B[f+1:], D = B[:f+1] + A[f+1:]. Any predictor that does not remember past
-    an occlusion (copy-last, linear) scores the two pairs alike: exactly 0.5. The clips are
-    cut to ``before`` frames before the splice and ``after`` after it (the object is seen
-    before the occlusion and comes out within them). Yields ``(kind, quadruplet)``, or
-    ``(kind, None)`` for a seed without a common hidden stretch.
-    """
-    from twinsim.sim.families import sample_scene
-
-    kinds = list(kinds)
-    for i in range(n):
-        fam = VOE_FAMILIES[i % len(VOE_FAMILIES)]
-        a = render_spec(sample_scene(fam, seed + i), resolution).rgb[1:]
-        for kind in kinds:
-            imp = sample_scene(fam, seed + i, impossible=BALANCED_KINDS[kind])
-            swapped = dataclasses.replace(imp, violation=dataclasses.replace(imp.violation,
-                                                                              frame=1))  # fmt: skip
-            b = render_spec(swapped, resolution).rgb[1:]  # changed from frame 1 on: possible
-            t = min(len(a), len(b))
-            f = _splice_frame(a[:t], b[:t])
-            if f is None:
-                yield kind, None
-                continue
-            c = np.concatenate([a[: f + 1], b[f + 1 : t]])
-            d = np.concatenate([b[: f + 1], a[f + 1 : t]])
-            lo, hi = max(0, f - before), min(t, f + 1 + after)  # around the splice
-            yield kind, np.stack([a[lo:hi], b[lo:hi], c[lo:hi], d[lo:hi]])
-
-
-def baseline_surprise(quad: np.ndarray, skip: int) -> dict[str, np.ndarray]:
-    """Summed one-step squared error of each clip of (4, T, H, W, 3) uint8 ``quad`` for the
-    predictors that ignore physics (copy-last, linear extrapolation), from step ``skip``: (4,)
-    each. They score balanced items 0.5 by construction; measured, not assumed."""
-    x = M.to_unit(quad)
-    copy = ((x[:, 1:] - x[:, :-1]) ** 2).mean(axis=(2, 3, 4))[:, skip - 1 :]
-    pred = np.clip(2 * x[:, 1:-1] - x[:, :-2], 0, 1)
-    lin = ((x[:, 2:] - pred) ** 2).mean(axis=(2, 3, 4))[:, skip - 2 :]
-    return {"copy_last": copy.sum(1), "linear": lin.sum(1)}
-
-
-def item_right(surprise: np.ndarray) -> float:
-    """1 when the impossible clips (2, 3) of a quadruplet are together more surprising than the
-    possible ones (0, 1), 0 when less, 0.5 on a tie (the same frames summed in another order)."""
-    poss, imp = surprise[0] + surprise[1], surprise[2] + surprise[3]
-    if np.isclose(imp, poss, rtol=1e-9, atol=1e-15):
-        return 0.5
-    return 1.0 if imp > poss else 0.0
-
-
 def _surprise(model: WorldModel, quad: np.ndarray) -> dict[str, np.ndarray]:
     """Summed one-step squared error (surprise) of each clip, per predictor: (4,) each."""
     skip = max(2, model.context)  # the first steps have too little history to judge
@@ -442,33 +366,6 @@ def balanced_voe(
             break
     bar.close()
     return summarise_voe(right, gated, "model", skipped)
-
-
-def summarise_voe(
-    right: dict[str, dict[str, list[float]]],
-    gated: dict[str, list[float]],
-    subject: str,
-    skipped: dict[str, int],
-) -> dict[str, Any]:
-    """Balanced VoE results from per-predictor, per-kind item scores ``right`` (1, 0.5 or 0)
-    and the ``subject`` predictor's gated scores: accuracy per kind and overall for every
-    predictor, items per kind, the subject's 95 % Wilson intervals and ``{subject}_gated``."""
-    kinds = list(gated)
-    out: dict[str, Any] = {"kinds": kinds, "skipped": skipped, "families": list(VOE_FAMILIES)}
-    for p, per_kind in right.items():
-        out[p] = {k: float(np.mean(v)) if v else float("nan") for k, v in per_kind.items()}
-        allv = [x for v in per_kind.values() for x in v]
-        out[p]["overall"] = float(np.mean(allv)) if allv else float("nan")
-    out["items"] = {k: len(v) for k, v in right[subject].items()}
-    out["ci95"] = {
-        k: list(M.wilson_interval(sum(v), len(v))) if v else [float("nan")] * 2
-        for k, v in right[subject].items()
-    }
-    g = {k: float(np.mean(v)) if v else float("nan") for k, v in gated.items()}
-    allg = [x for v in gated.values() for x in v]
-    g["overall"] = float(np.mean(allg)) if allg else float("nan")
-    out[f"{subject}_gated"] = g
-    return out
 
 
 def real_footage(
@@ -560,85 +457,3 @@ def evaluate(
         results["prediction_camera_shift"]["camera_shift_m"] = cfg.camera_shift
     results["budget_spent"] = budget.spent()
     return results
-
-
-def _quality_lines(pq: dict[str, Any], title: str, h: int) -> list[str]:
-    lines = []
-    for subset in ("moving", "still"):
-        part = pq.get(subset)
-        if not part:
-            continue
-        n = pq["windows"][subset]
-        lines.append(f"{title}: {n} {subset} windows, PSNR dB / SSIM per step")
-        lines.append("step  model           copy-last       linear")
-        for k in range(len(part["model"]["psnr"])):
-            row = [f"{part[p]['psnr'][k]:6.2f} / {part[p]['ssim'][k]:.3f}" for p in PREDICTORS]
-            lines.append(f"{k + 1:4d}  " + "  ".join(row))
-        m = {p: float(np.mean(part[p]["psnr"][:h])) for p in PREDICTORS}
-        pl = {p: part[p]["psnr_pooled_all"] for p in PREDICTORS}
-        lines.append(
-            f"  mean over steps 1..{h}: model {m['model']:.2f}, copy-last {m['copy_last']:.2f} "
-            f"({m['model'] - m['copy_last']:+.2f} dB), linear {m['linear']:.2f}"
-        )
-        lines.append(
-            f"  pooled MSE, steps 1..{h}: model {pl['model']:.2f}, copy-last "
-            f"{pl['copy_last']:.2f} ({pl['model'] - pl['copy_last']:+.2f} dB), "
-            f"linear {pl['linear']:.2f}"
-        )
-        if subset == "moving":
-            ahead = sum(
-                part["model"]["psnr"][k] > part["copy_last"]["psnr"][k]
-                for k in range(len(part["model"]["psnr"]))
-            )
-            lines.append(f"  model ahead of copy-last at {ahead} of {h} steps")
-    return lines
-
-
-def format_table(results: dict[str, Any]) -> str:
-    """Plain-text tables of :func:`evaluate` results."""
-    lines = []
-    pq = results.get("prediction")
-    if pq:
-        lines += _quality_lines(pq, "prediction", len(pq.get("moving", pq.get("still", {}))
-                                                      .get("model", {}).get("psnr", [])))  # fmt: skip
-    cs = results.get("prediction_camera_shift")
-    if cs:
-        title = f"prediction, cameras shifted {cs['camera_shift_m']} m (out of training range)"
-        lines += _quality_lines(cs, title, len(cs.get("moving", {}).get("model", {})
-                                              .get("psnr", [])))  # fmt: skip
-    pm = results.get("permanence")
-    if pm:
-        lines.append(
-            f"object permanence ({pm['scenes']} scenes, {pm['skipped']} skipped; chance 0.5): "
-            f"model {pm['model']:.3f} (gated by the occluder's motion: {pm['model_gated']:.3f}, "
-            f"gate passed {pm['gate_passed']}), copy-last {pm['copy_last']:.3f}, "
-            f"linear {pm['linear']:.3f}"
-        )
-    vo = results.get("voe")
-    if vo:
-        lines.append(
-            "violation of expectation, balanced (IntPhys-style quadruplets from "
-            f"{', '.join(vo['families'])}; copy-last and linear score 0.5 by construction)"
-        )
-        lines.append("kind            items  model  95% interval  gated  copy-last  linear")
-        for k in [*vo["kinds"], "overall"]:
-            items = vo["items"].get(k, sum(vo["items"].values()))
-            ci = vo["ci95"].get(k)
-            ci_s = f"{ci[0]:.2f}..{ci[1]:.2f}" if ci else "          "
-            lines.append(
-                f"{k:14s}  {items:5d}  {vo['model'][k]:.3f}  {ci_s:12s}  "
-                f"{vo['model_gated'][k]:.3f}  {vo['copy_last'][k]:.3f}      {vo['linear'][k]:.3f}"
-            )
-    rf = results.get("real")
-    if rf and rf.get("clips"):
-        lines.append(f"real footage ({rf['clips']} held-out windows: {', '.join(rf['held_out'])})")
-        lines.append("step  model   copy-last  linear   | pooled MSE: model  copy-last")
-        for k in range(len(rf["model"])):
-            lines.append(
-                f"{k + 1:4d}  {rf['model'][k]:6.2f}  {rf['copy_last'][k]:9.2f}  "
-                f"{rf['linear'][k]:6.2f}   | {rf['model_pooled'][k]:17.2f}  "
-                f"{rf['copy_last_pooled'][k]:9.2f}"
-            )
-    if results.get("budget_spent"):
-        lines.append("NOTE: the --minutes budget ran out; later stages were cut short or skipped")
-    return "\n".join(lines)

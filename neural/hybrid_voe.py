@@ -25,19 +25,20 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 from twinsim.neural import metrics as M
-from twinsim.neural.evaluate import (
+from twinsim.neural.hybrid import expected_rollout, surprise_table
+from twinsim.neural.voe import (
     BALANCED_KINDS,
+    FLOORS,
     VOE_FAMILIES,
     baseline_surprise,
     item_right,
     summarise_voe,
     voe_items,
 )
-from twinsim.neural.hybrid import expected_rollout, surprise_table
 
 __all__ = ["hybrid_balanced_voe", "score_item"]
 
-_PREDICTORS = ("hybrid", "copy_last", "linear")
+_PREDICTORS = ("hybrid", *FLOORS)
 
 
 def _shared_prefix(a: np.ndarray, b: np.ndarray) -> int:
