@@ -10,7 +10,14 @@ import dataclasses
 
 import numpy as np
 from scipy.spatial.transform import Rotation
-from twinsim.neural.kinematics import FPS, G, across_sight, fit_arc, motion_fit
+from twinsim.neural.kinematics import (
+    FPS,
+    G,
+    across_sight,
+    constant_acceleration,
+    fit_arc,
+    motion_fit,
+)
 from twinsim.neural.refine import FrameFit, lowest_offset, project, scaled
 from twinsim.neural.track import Track
 from twinsim.sim.spec import Keyframe
@@ -70,10 +77,7 @@ def supported_motion(times: np.ndarray, pos: np.ndarray, eye: np.ndarray):
     """(position, velocity, acceleration) at the last time of a constant-acceleration fit to
     ``pos`` (N, 3), across the line of sight only (depths from apparent size are too noisy to
     differentiate twice), or None when it is a fall (vertical acceleration below -0.7 g)."""
-    t = times - times[-1]
-    A = np.stack([np.ones_like(t), t, 0.5 * t**2], 1)
-    coef, *_ = np.linalg.lstsq(A, pos, rcond=None)
-    p, v, a = coef
+    p, v, a = constant_acceleration(times, pos)
     v, a = across_sight(v, p, eye), across_sight(a, p, eye)
     if a[2] < -0.7 * G:
         return None

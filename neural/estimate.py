@@ -28,7 +28,7 @@ from twinsim.neural.cues import (
     on_arc,
     supported_motion,
 )
-from twinsim.neural.kinematics import FPS, across_sight, motion_fit
+from twinsim.neural.kinematics import FPS, across_sight, constant_acceleration, motion_fit
 from twinsim.neural.refine import (
     FIT_SHAPES,
     FrameFit,
@@ -396,14 +396,8 @@ def estimate_scene(
         if slope is not None and len(ts) >= 3:
             # rolling or sliding down: constant acceleration along the slope (the engine, given
             # the slope, carries it on)
-            coef, *_ = np.linalg.lstsq(
-                np.stack(
-                    [np.ones_like(times), times - times[-1], 0.5 * (times - times[-1]) ** 2], 1
-                ),
-                pos,
-                rcond=None,
-            )
-            p_end, vel = coef[0], slope.along(coef[1])
+            p_end, vel, _ = constant_acceleration(times, pos)
+            vel = slope.along(vel)
         if off_floor and not flying and not contacts:
             # moving off the floor, but not falling freely: carried by something the estimate
             # does not explain (a ramp fitted badly): extrapolate what was seen

@@ -13,7 +13,14 @@ import math
 
 import numpy as np
 
-__all__ = ["FPS", "G", "across_sight", "fit_arc", "motion_fit"]
+__all__ = [
+    "FPS",
+    "G",
+    "across_sight",
+    "constant_acceleration",
+    "fit_arc",
+    "motion_fit",
+]
 
 G = 9.81
 FPS = 24.0  # the engine's default frame rate, which the estimator assumes
@@ -32,6 +39,17 @@ def across_sight(
         ray[2] = 0.0
     ray = ray / np.linalg.norm(ray)
     return np.asarray(vec, float) - ray * float(ray @ vec)
+
+
+def constant_acceleration(
+    times: np.ndarray, pos: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(position, velocity, acceleration) at the last time of a least-squares constant
+    acceleration fit to ``pos`` (N, 3) at ``times`` (N,) s."""
+    t = times - times[-1]
+    A = np.stack([np.ones_like(t), t, 0.5 * t**2], 1)
+    coef, *_ = np.linalg.lstsq(A, pos, rcond=None)
+    return coef[0], coef[1], coef[2]
 
 
 def motion_fit(

@@ -4,7 +4,7 @@ rendering candidates with the engine and minimising the pixel error (Nelder–Me
 A single frame cannot tell a small near object from a large far one (the silhouette is the
 same when the object is scaled about the camera eye, and the scenes have no shadows), so each
 frame is fitted at a fixed depth and the scale is resolved per track afterwards by physics: at
-rest or sliding, a body touches the floor (see :func:`grounded_scale`).
+rest or sliding, a body touches the floor (see :func:`twinsim.neural.support.contact_scale`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.spatial.transform import Rotation
 from twinsim.neural.canvas import Canvas
-from twinsim.neural.support import FLOOR, contact_scale, lowest_offset
+from twinsim.neural.support import lowest_offset
 from twinsim.sim.render.camera import CameraPose
 from twinsim.sim.spec import ObjectSpec
 
@@ -24,7 +24,6 @@ __all__ = [
     "FIT_SHAPES",
     "FrameFit",
     "fit_frame",
-    "grounded_scale",
     "lowest_offset",
     "pixel_ray",
     "project",
@@ -106,12 +105,6 @@ def scaled(fit: FrameFit, eye: np.ndarray, lam: float) -> FrameFit:
     """The fit scaled by ``lam`` about the camera eye (the same image, a different depth)."""
     pos = eye + lam * (fit.position - eye)
     return replace(fit, position=pos, size=tuple(s * lam for s in fit.size))
-
-
-def grounded_scale(fit: FrameFit, eye: np.ndarray) -> float:
-    """The scale about the eye at which the fitted body's lowest point touches the floor z = 0
-    (NaN when the body is above the camera)."""
-    return contact_scale(fit.shape, fit.size, fit.position, fit.orientation, eye, FLOOR)
 
 
 def _decode(
