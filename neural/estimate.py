@@ -37,7 +37,7 @@ from twinsim.neural.refine import (
     pixel_ray,
     project,
 )
-from twinsim.neural.scale import resolve_scale
+from twinsim.neural.scale import near_contact, resolve_scale
 from twinsim.neural.starts import initial_fit, slab_start
 from twinsim.neural.support import FLOOR, box_top
 from twinsim.neural.track import Track, track_objects
@@ -387,7 +387,14 @@ def estimate_scene(
         off_floor = airborne and movable and moved and len(ts) >= _ARC_MIN_FRAMES
         flying = False
         if off_floor:  # free flight fixes the scale that floor contact could not
-            fits, flying = on_arc(fits, ts, times, est.canvas.pose, est.eye)
+            arc, flying = on_arc(fits, ts, times, est.canvas.pose, est.eye)
+            # a rigid body keeps its size: an arc that lifts a frame seen on a support off
+            # it (a toppling box, pivoting on its edge, is no projectile) is the wrong ruler
+            on_support = [ts[-1]] if grounded[ts[-1]] else []
+            if flying and not all(near_contact(arc[t], est.eye, supports) for t in on_support):
+                flying = False
+            else:
+                fits = arc
         pos = np.stack([fits[t].position for t in ts])
         t_last = ts[-1]
         fit = fits[t_last]

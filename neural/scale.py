@@ -10,7 +10,7 @@ import numpy as np
 from twinsim.neural.refine import FrameFit, scaled
 from twinsim.neural.support import FLOOR, contact_scale
 
-__all__ = ["SIZE_RANGE", "first_contact", "resolve_scale"]
+__all__ = ["SIZE_RANGE", "first_contact", "near_contact", "resolve_scale"]
 
 SIZE_RANGE = (0.05, 0.17)  # plausible half extents of a movable body (m)
 
@@ -24,6 +24,13 @@ def first_contact(fit: FrameFit, eye: np.ndarray, supports) -> tuple[float, int]
         if math.isfinite(lam) and not lam >= best[0]:
             best = (lam, i)
     return best
+
+
+def near_contact(fit: FrameFit, eye: np.ndarray, supports, tolerance: float = 0.15) -> bool:
+    """The fitted body touches a support once moved along its line of sight by at most
+    ``tolerance`` of its depth."""
+    lam, _ = first_contact(fit, eye, supports)
+    return math.isfinite(lam) and abs(lam - 1.0) < tolerance
 
 
 def resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool, supports=(FLOOR,)):

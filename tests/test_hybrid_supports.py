@@ -119,3 +119,32 @@ def test_a_body_that_landed_is_on_the_floor_not_in_flight():
     assert abs(found.position[2] - 0.1) < 0.02
     assert abs(found.linear_velocity[1]) < 0.15  # nothing invented along the line of sight
     assert abs(found.linear_velocity[0] - v_true[0]) < 0.3
+
+
+def test_near_contact_tells_a_resting_body_from_a_lifted_one():
+    from twinsim.neural.refine import FrameFit, scaled
+    from twinsim.neural.scale import near_contact
+
+    eye = np.asarray(camera_pose_at(default_camera(), 0.0).eye)
+    resting = FrameFit(
+        "sphere", (0.06,), (1.0, 0.0, 0.0, 1.0), np.array([0.1, 0.2, 0.06]),
+        np.array([0.0, 0.0, 0.0, 1.0]), 0.0, 0,
+    )  # fmt: skip
+    assert near_contact(resting, eye, [FLOOR])
+    assert near_contact(scaled(resting, eye, 0.9), eye, [FLOOR])  # 10 % off: within 15 %
+    assert not near_contact(scaled(resting, eye, 0.6), eye, [FLOOR])  # hovering near the eye
+
+
+def test_a_body_toppling_on_the_floor_keeps_its_size():
+    """A pushed cylinder tipping over (its edge on the floor, its centre dropping faster than
+    nothing but gravity could) is no projectile: the ballistic arc's scale, which made it a
+    small body half a metre nearer the camera, is refused because the last frame saw it on the
+    floor."""
+    from twinsim.sim import sample_scene
+
+    spec = sample_scene("push", 2_000_002)
+    ro = simulate(spec, labels=("rgb", "objects"))
+    est = estimate_scene(ro.rgb[:23], camera=spec.cameras[0])
+    (body,) = [o.spec for o in est.objects if o.spec.shape == "cylinder"]
+    assert body.size == pytest.approx(spec.objects[0].size, rel=0.2)
+    assert np.linalg.norm(np.subtract(body.position, ro.objects[0].position[22])) < 0.25
