@@ -135,7 +135,7 @@ def run(args) -> dict:
 def _permanence(args, pixel) -> dict:
     from twinsim.neural import metrics as M
     from twinsim.neural import predict_hybrid
-    from twinsim.neural.evaluate import _occlusion_window
+    from twinsim.neural.eval_permanence import occlusion_window
     from twinsim.sim import sample_scene, simulate
 
     kept = {"hybrid": [], "pixel": [], "copy_last": []}
@@ -145,7 +145,7 @@ def _permanence(args, pixel) -> dict:
         poss = simulate(
             spec_v.possible_twin(), labels=("rgb", "segmentation", "objects", "visibility")
         )
-        win = _occlusion_window(poss, body, spec_v.violation.frame)
+        win = occlusion_window(poss, body, spec_v.violation.frame)
         if win is None:
             continue
         c, r = win
