@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
+from _hybrid_report import results_table
 
 FAMILIES = ("drop", "collide", "ramp", "projectile", "push", "occlusion")
 # context end frame per family: inside the motion (drop and projectile from the start, push
@@ -135,7 +136,7 @@ def run(args) -> dict:
 def _permanence(args, pixel) -> dict:
     from twinsim.neural import metrics as M
     from twinsim.neural import predict_hybrid
-    from twinsim.neural.evaluate import _occlusion_window
+    from twinsim.neural.eval_permanence import occlusion_window
     from twinsim.sim import sample_scene, simulate
 
     kept = {"hybrid": [], "pixel": [], "copy_last": []}
@@ -145,7 +146,7 @@ def _permanence(args, pixel) -> dict:
         poss = simulate(
             spec_v.possible_twin(), labels=("rgb", "segmentation", "objects", "visibility")
         )
-        win = _occlusion_window(poss, body, spec_v.violation.frame)
+        win = occlusion_window(poss, body, spec_v.violation.frame)
         if win is None:
             continue
         c, r = win
@@ -266,94 +267,6 @@ def _footage(args, pixel) -> dict:
     }
 
 
-def _table(res: dict) -> str:
-    rows = []
-    for fam, f in res["families"].items():
-        if not f.get("windows"):
-            rows.append([fam, 0, *["-"] * 10])
-            continue
-        m = {n: float(np.mean(f[n])) for n in ("hybrid", "render", "pixel", "copy_last")}
-        rows.append(
-            [
-                fam,
-                f["windows"],
-                m["hybrid"],
-                m["render"],
-                m["pixel"],
-                m["copy_last"],
-                m["hybrid"] - max(m["pixel"], m["copy_last"]),
-                f["pos_mm"],
-                f["vel_cms"],
-                f["class_acc"],
-                f["traj_cm"],
-                f["uncertainty"],
-            ]
-        )
-    t = _common.markdown_table(
-        [
-            "family",
-            "windows",
-            "hybrid dB",
-            "render-only dB",
-            "pixel model dB",
-            "copy-last dB",
-            "hybrid - best baseline",
-            "pos err mm (median)",
-            "vel err cm/s",
-            "shape acc",
-            "12-step traj err cm",
-            "uncertainty",
-        ],
-        rows,
-    )
-    steps = [
-        "| step | " + " | ".join(str(s + 1) for s in range(HORIZON)) + " |",
-        "|---" * (HORIZON + 1) + "|",
-    ]
-    for name in ("hybrid", "pixel", "copy_last"):
-        per = [res["families"][f][name] for f in res["families"] if name in res["families"][f]]
-        if per:
-            steps.append(f"| {name} | " + " | ".join(f"{x:.1f}" for x in np.mean(per, 0)) + " |")
-    pm, vo, oor, ft = res["permanence"], res["voe"], res["out_of_range"], res["footage"]
-    extra = [
-        "",
-        "PSNR per step (mean over families):",
-        "",
-        *steps,
-        "",
-        f"- object permanence ({pm['scenes']} occlusion scenes; chance 0.5): hybrid {pm['hybrid']:.3f}, "
-        f"pixel model {pm['pixel']:.3f}, copy-last {pm['copy_last']:.3f}",
-        f"- physics-surprise VoE (pairs per kind {vo['pairs']}): per kind "
-        + ", ".join(f"{k} {v:.2f}" for k, v in vo["per_kind"].items())
-        + f"; balanced {vo['balanced']:.3f}",
-        *_balanced_lines(res.get("balanced_voe") or {}),
-        "- out-of-range (camera +0.5/-0.6/+0.5 m, fov 65, pastel colours; mean PSNR 12 steps): "
-        + ", ".join(f"{k} {v:.2f}" for k, v in oor.items()),
-        "- real footage (held-out clips, default camera, 8 steps): "
-        + json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in ft.items()}),
-    ]
-    return t + "\n" + "\n".join(extra)
-
-
-def _balanced_lines(bv: dict) -> list[str]:
-    if not bv:
-        return []
-    out = [
-        "",
-        f"Balanced VoE on the pixel model's items ({', '.join(bv['families'])}; an item is right "
-        "when its two impossible clips surprise more than its two possible ones):",
-        "",
-        "| kind | items | hybrid | 95% CI | hybrid gated | copy-last | linear |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    from twinsim.neural.voe import voe_rows
-
-    for k, items, acc, ci, gated, copy, lin in voe_rows(bv, "hybrid"):
-        ci_s = f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else ""
-        out.append(f"| {k} | {items} | {acc:.3f} | {ci_s} | {gated:.3f} | {copy:.3f} | {lin:.3f} |")
-    return out
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", type=int, default=2, help="held-out scenes per family")
@@ -382,7 +295,7 @@ def main() -> int:
     args = ap.parse_args()
     t0 = time.time()
     res = run(args)
-    table = _table(res)
+    table = results_table(res, HORIZON)
     print(table)
     if res["sheet"]:
         import imageio.v2 as imageio

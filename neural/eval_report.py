@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from twinsim.neural.voe import FLOORS, voe_rows
+from twinsim.neural.eval_common import PREDICTORS
+from twinsim.neural.voe import voe_rows
 
 __all__ = ["format_table"]
-
-PREDICTORS = ("model", *FLOORS)
 
 
 def _quality_lines(pq: dict[str, Any], title: str, h: int) -> list[str]:

@@ -38,6 +38,8 @@ __all__ = [
     "light",
     "quat_axis_angle",
     "quat_euler",
+    "quat_multiply",
+    "quat_rotate",
     "rnd",
     "sky_free_pitch",
     "world",
@@ -218,6 +220,25 @@ def quat_euler(roll: float, pitch: float, yaw: float) -> tuple[float, ...]:
         cr * cp * cy + sr * sp * sy,
     )
     return tuple(rnd(v, 6) for v in q)
+
+
+def quat_multiply(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    """The product ``a * b`` of quaternions (x, y, z, w): rotate by ``b``, then by ``a``."""
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    )
+
+
+def quat_rotate(q: tuple[float, ...], v: np.ndarray) -> np.ndarray:
+    """``v`` rotated by the unit quaternion ``q`` (x, y, z, w)."""
+    x, y, z, w = q
+    u = np.array([x, y, z])
+    return v + 2 * np.cross(u, np.cross(u, v) + w * v)
 
 
 def half_height(shape: str, size: tuple[float, ...]) -> float:

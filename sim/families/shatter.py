@@ -1,9 +1,10 @@
 """Shatter: an empty pre-fractured glass slips from a hand, falls and shatters into shards.
 
-The glass is :func:`twinsim.sim.families.glass.glass_body` without juice: a base and 14-27 wall
-panels held by brittle joints that break when they must transmit more than
-``glass.BREAK_FORCE_PER_KG`` N per kg of glass; a fall from 0.5 m and more tears it into 15+
-shards, none keeping a third of the glass, while a set-down from a few millimetres leaves it whole.
+The glass is :func:`twinsim.sim.families.glass_parts.glass_body` without juice: a base and
+14-27 wall panels held by brittle joints that break when they must transmit more than
+``glass_parts.BREAK_FORCE_PER_KG`` N per kg of glass; a fall from 0.5 m and more tears it into
+15+ shards, none keeping a third of the glass, while a set-down from a few millimetres leaves it
+whole.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from twinsim.sim.families._common import (
     world,
 )
 from twinsim.sim.families._settle import settle
-from twinsim.sim.families.glass import BREAK_FORCE_PER_KG, glass_body
+from twinsim.sim.families.glass_parts import BREAK_FORCE_PER_KG, glass_body
 from twinsim.sim.families.stories import rotation
 from twinsim.sim.spec import CameraSpec, ObjectSpec, SceneSpec
 

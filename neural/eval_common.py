@@ -1,0 +1,23 @@
+"""What every stage of ``twinsim eval`` shares: the predictors it scores and the run's deadline."""
+
+from __future__ import annotations
+
+import time
+
+from twinsim.neural.voe import FLOORS
+
+__all__ = ["PREDICTORS", "Budget"]
+
+# the world model and the floors every score is reported beside (copy-last, linear)
+PREDICTORS = ("model", *FLOORS)
+
+
+class Budget:
+    """The deadline of a whole evaluation run (``minutes`` None: no deadline)."""
+
+    def __init__(self, minutes: float | None) -> None:
+        self.end = None if minutes is None else time.time() + minutes * 60
+
+    def spent(self) -> bool:
+        """True once the deadline has passed."""
+        return self.end is not None and time.time() > self.end

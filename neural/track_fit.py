@@ -1,0 +1,182 @@
+"""Per-frame fits of tracked objects, for :func:`twinsim.neural.estimate.estimate_scene`.
+
+For one track: the shape class (the perception network's or the lowest pixel error's), a full
+pose/size fit by rendering at its last clear frame, then the earlier frames fitted back from it
+at that size (:mod:`twinsim.neural.refine`), each with the other tracks' pixels left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+from twinsim.neural.canvas import Canvas
+from twinsim.neural.refine import FIT_SHAPES, FrameFit, fit_frame, pixel_ray, project
+from twinsim.neural.starts import initial_fit, slab_start
+from twinsim.neural.track import Track
+from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, WorldSpec
+
+if TYPE_CHECKING:
+    from twinsim.neural.estimate import EstimateConfig
+
+__all__ = ["TrackFitter", "clear_frames"]
+
+# extra starting orientations for a track's first fit, per shape class (fit_frame tries each)
+_Q_STARTS = {
+    "box": (Rotation.from_euler("xyz", [35, 25, 40], degrees=True).as_quat(),),  # tumbling
+    "cylinder": (Rotation.from_euler("x", 90, degrees=True).as_quat(),),  # lying, axis along y
+}
+
+
+def _shift_to(fit: FrameFit, pose, uv_new) -> FrameFit:
+    """The fit moved, at its camera depth, so that it projects to pixel ``uv_new``."""
+    _, depth = project(pose, fit.position)
+    pos = np.asarray(pose.eye) + depth * pixel_ray(pose, *uv_new)
+    return dataclasses.replace(fit, position=pos)
+
+
+class TrackFitter:
+    """Fits tracked objects frame by frame by rendering them on one canvas.
+
+    ``tracks`` are every object's pixel tracks, in the order their indices ``k`` refer to; the
+    other tracks' pixels are left out of each fit's error (:meth:`ignore`).
+    """
+
+    def __init__(
+        self,
+        frames: np.ndarray,
+        camera: CameraSpec,
+        cfg: EstimateConfig,
+        classifier,
+        tracks: list[Track],
+    ) -> None:
+        self.frames, self.cfg, self.classifier = frames, cfg, classifier
+        self.tracks = tracks
+        self.camera = camera
+        self.light = LightSpec(shadows=False)
+        self.canvas = Canvas(camera, self.light, WorldSpec())
+        self.eye = np.asarray(self.canvas.pose.eye)
+
+    def calibrate_floor(self, floor_rgb: np.ndarray) -> tuple[float, ...]:
+        """Set the canvas floor's colour so that it renders as the observed ``floor_rgb``;
+        returns that colour (RGBA)."""
+        base = np.asarray(WorldSpec().floor_color[:3])
+        rgb, _ = self.canvas.render([])
+        h = rgb.shape[0]
+        rendered = np.median(rgb[h // 2 :].reshape(-1, 3), 0).astype(float)
+        color = np.clip(base * floor_rgb / np.maximum(rendered, 1.0), 0, 1)
+        self.canvas.set_floor_color(color)
+        return (*map(float, color), 1.0)
+
+    def fit_track(self, k: int, tr: Track, others: dict[int, dict[int, ObjectSpec]]):
+        """Fits of track ``k`` at its last ``window`` visible frames: {frame: FrameFit}."""
+        frames = clear_frames(tr, self.cfg.window)
+        t_ref = frames[-1]
+        blob = tr.blobs[t_ref]
+        color0 = (*[float(min(1.0, c / 255 / 0.85)) for c in blob.color], 1.0)
+        probs = None
+        shapes = FIT_SHAPES
+        if self.classifier is not None:
+            probs = self.classifier(self.frames[t_ref], blob)
+            best = max(probs, key=probs.get)
+            shapes = (
+                (best,)
+                if probs[best] >= 0.8
+                else tuple(s for s, _ in sorted(probs.items(), key=lambda kv: -kv[1])[:2])
+            )
+        fits: dict[str, FrameFit] = {}
+        for shape in shapes:
+            if fits and min(f.error for f in fits.values()) < 1.5:
+                break  # a near-exact fit: the simpler class already explains the pixels
+            start, depth = initial_fit(self.canvas.pose, blob, shape, color0)
+            slab = slab_start(self.canvas.pose, blob, color0, depth) if shape == "box" else None
+            objs = self.others(others, t_ref, k)
+            fits[shape] = fit_frame(
+                self.canvas,
+                self.frames[t_ref],
+                objs,
+                k,
+                start,
+                depth,
+                2 * self.cfg.max_evals,
+                _Q_STARTS.get(shape, ()),
+                mask=blob.mask,
+                ignore=self.ignore(t_ref, k),
+                alternatives=() if slab is None else (slab,),
+            )
+        errs = {s: f.error for s, f in fits.items()}
+        shape = min(errs, key=errs.get)
+        if probs is None:
+            w = {s: math.exp(-(e - errs[shape]) / 3.0) for s, e in errs.items()}
+            z = sum(w.values())
+            probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
+        out = {t_ref: fits[shape]}
+        self.fit_back(k, tr, frames[:-1], out)
+        return out, probs
+
+    def fit_back(self, k: int, tr: Track, frames: list[int], out: dict[int, FrameFit]) -> None:
+        """Fit ``frames`` (each earlier than every frame in ``out``), latest first, each starting
+        from the fit of the frame after it, at that fit's size; adds them to ``out``."""
+        prev_t = min(out)
+        prev = out[prev_t]
+        for t in sorted(frames, reverse=True):
+            b = tr.blobs[t]
+            same = np.array_equal(b.mask, tr.blobs[prev_t].mask)
+            prev_t = t
+            if same:
+                out[t] = prev  # identical pixels: the same state (no fitting noise at rest)
+                continue
+            start = _shift_to(prev, self.canvas.pose, b.centroid)
+            _, depth = project(self.canvas.pose, start.position)
+            prev = fit_frame(
+                self.canvas,
+                self.frames[t],
+                self.others({}, t, k),
+                k,
+                start,
+                depth,
+                self.cfg.max_evals,
+                fixed_size=True,
+                mask=b.mask,
+                ignore=self.ignore(t, k),
+            )
+            out[t] = prev
+
+    def pixels_moved(self, k: int, tr: Track, ts: list[int]) -> bool:
+        """Whether the object's pixels change between consecutive frames of ``ts``, leaving out
+        pixels another object covers in either frame (a ball rolling over a still ramp changes
+        the ramp's blob, not the ramp)."""
+        for a, b in itertools.pairwise(ts):
+            free = ~(self.ignore(a, k) | self.ignore(b, k))
+            if ((tr.blobs[a].mask ^ tr.blobs[b].mask) & free).sum() > 1:
+                return True
+        return False
+
+    def ignore(self, t: int, k: int) -> np.ndarray:
+        """Pixels of every other track's blob at frame ``t``."""
+        m = np.zeros(self.frames.shape[1:3], bool)
+        for j, tr in enumerate(self.tracks):
+            if j != k and tr.blobs[t] is not None:
+                m |= tr.blobs[t].mask
+        return m
+
+    def others(self, others, t, k) -> list[ObjectSpec | None]:
+        """Objects drawn beside track ``k``'s candidate: none; the other tracks' pixels are
+        left out of the error instead (robust to their misfits, amodal behind them)."""
+        return [None] * (k + 1)
+
+
+def clear_frames(tr: Track, window: int) -> list[int]:
+    """The last ``window`` frames where the object is seen whole: its area is at least 3/4 of
+    its largest recent area (a body sliding behind a wall is fitted before it went in). A body
+    cut by the image edge (coming into view) is fitted in its last frames cut by the edge: its
+    area then says how much of it is in view, not whether it is covered."""
+    vis = np.flatnonzero(tr.visible)
+    recent = vis[-24:]
+    big = max(tr.blobs[t].area for t in recent)
+    clear = [int(t) for t in recent if tr.blobs[t].area >= 0.75 * big]
+    return clear[-window:] if clear else [int(vis[-1])]
