@@ -240,10 +240,17 @@ def estimate_scene(
         flying = False
         if off_floor:  # free flight fixes the scale that floor contact could not
             arc, flying = on_arc(fits, ts, times, est.canvas.pose, est.eye)
-            # a rigid body keeps its size: an arc that lifts a frame seen on a support off
-            # it (a toppling box, pivoting on its edge, is no projectile) is the wrong ruler
-            on_support = [ts[-1]] if grounded[ts[-1]] else []
-            if flying and not all(near_contact(arc[t], est.eye, supports) for t in on_support):
+            # A rigid body keeps its size: seen on a support at both ends of the window, an
+            # arc that lifts either end off it (a toppling box pivots on its edge: no
+            # projectile) is the wrong ruler. One grounded frame proves nothing: the contact
+            # scale puts the lowest frame on the floor by construction.
+            ends = (ts[0], ts[-1])
+            bracketed = all(grounded[t] for t in ends)
+            if (
+                flying
+                and bracketed
+                and not all(near_contact(arc[t], est.eye, supports) for t in ends)
+            ):
                 flying = False
             else:
                 fits = arc
