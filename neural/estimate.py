@@ -50,7 +50,6 @@ _SCENERY_SATURATION = 0.22  # max - min of RGB below which a body is taken for s
 _OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render
 _DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
 _ARC_MIN_FRAMES = 4  # an arc through fewer pixel positions does not fix the scale
-_Q_UPRIGHT = np.array([0.0, 0.0, 0.0, 1.0])
 
 
 def default_camera(height: int = 64, width: int = 64) -> CameraSpec:
@@ -404,8 +403,3 @@ def _bundled_classifier():
         except FileNotFoundError:
             _CLASSIFIER.append(None)
     return _CLASSIFIER[0]
-
-
-def lowest_point(o: ObjectSpec) -> float:
-    """z of the body's lowest point (m)."""
-    return float(o.position[2] - lowest_offset(o.shape, o.size, np.asarray(o.orientation)))
