@@ -28,7 +28,7 @@ from twinsim.neural.cues import (
 )
 from twinsim.neural.kinematics import FPS, across_sight, constant_acceleration, motion_fit
 from twinsim.neural.refine import lowest_offset
-from twinsim.neural.scale import near_contact, resolve_scale
+from twinsim.neural.scale import resolve_scale, touched_support
 from twinsim.neural.support import FLOOR, box_top
 from twinsim.neural.track import Track, track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
@@ -245,11 +245,8 @@ def estimate_scene(
             # scale puts the lowest frame on the floor by construction.
             ends = (ts[0], ts[-1])
             bracketed = all(grounded[t] for t in ends)
-            if (
-                flying
-                and bracketed
-                and not all(near_contact(arc[t], est.eye, supports) for t in ends)
-            ):
+            lifted = any(touched_support(arc[t], est.eye, supports, 0.15) < 0 for t in ends)
+            if flying and bracketed and lifted:
                 flying = False
             else:
                 fits = arc

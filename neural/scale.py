@@ -10,7 +10,7 @@ import numpy as np
 from twinsim.neural.refine import FrameFit, scaled
 from twinsim.neural.support import FLOOR, contact_scale
 
-__all__ = ["SIZE_RANGE", "first_contact", "near_contact", "resolve_scale"]
+__all__ = ["SIZE_RANGE", "first_contact", "resolve_scale", "touched_support"]
 
 SIZE_RANGE = (0.05, 0.17)  # plausible half extents of a movable body (m)
 
@@ -26,11 +26,11 @@ def first_contact(fit: FrameFit, eye: np.ndarray, supports) -> tuple[float, int]
     return best
 
 
-def near_contact(fit: FrameFit, eye: np.ndarray, supports, tolerance: float = 0.15) -> bool:
-    """The fitted body touches a support once moved along its line of sight by at most
-    ``tolerance`` of its depth."""
-    lam, _ = first_contact(fit, eye, supports)
-    return math.isfinite(lam) and abs(lam - 1.0) < tolerance
+def touched_support(fit: FrameFit, eye: np.ndarray, supports, tolerance: float = 0.06) -> int:
+    """Index of the support the fitted body touches once moved along its line of sight by at
+    most ``tolerance`` of its depth, or -1 when it is off every one."""
+    lam, i = first_contact(fit, eye, supports)
+    return i if math.isfinite(lam) and abs(lam - 1.0) < tolerance else -1
 
 
 def resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool, supports=(FLOOR,)):
@@ -60,9 +60,8 @@ def resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool, sup
         lam = gm_ref / float(np.exp(np.mean(np.log(f.size))))
         g = scaled(f, eye, lam)
         out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
-        glam, i = first_contact(g, eye, supports)
-        touching[t] = i if math.isfinite(glam) and abs(glam - 1.0) < 0.06 else -1
-        if touching[t] >= 0:  # in contact: depth from the contact, finer than from size
+        i = touching[t] = touched_support(g, eye, supports)
+        if i >= 0:  # in contact: depth from the contact, finer than from size
             g = scaled(f, eye, first_contact(f, eye, supports[i : i + 1])[0])
             out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
     return out, touching

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 from twinsim.neural.estimate import default_camera, estimate_scene
+from twinsim.neural.refine import FrameFit, scaled
+from twinsim.neural.scale import touched_support
 from twinsim.neural.support import FLOOR, box_top, contact_scale
-from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, simulate
+from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 from twinsim.sim.render.camera import camera_pose_at
 from twinsim.sim.spec import LightSpec
 
@@ -24,6 +26,16 @@ _RAMP = ObjectSpec(
     position=(-0.2, 0.0, 0.4 * math.sin(_TILT) - 0.02 * math.cos(_TILT)),
     orientation=tuple(Rotation.from_rotvec((0.0, _TILT, 0.0)).as_quat()),
 )
+
+
+def _scene(objects, duration: float) -> SceneSpec:
+    """The bodies under the families' default camera and light, without shadows."""
+    return SceneSpec(
+        objects=tuple(objects),
+        cameras=(default_camera(),),
+        light=LightSpec(shadows=False),
+        world=WorldSpec(duration=duration),
+    )
 
 
 def _ramp_top():
@@ -67,12 +79,7 @@ def test_a_ball_on_a_ramp_is_estimated_on_the_ramp_not_on_the_floor_behind_it():
         color=(0.1, 0.6, 0.2, 1.0),
         position=tuple(_on_ramp(0.1, 0.15)),
     )
-    spec = SceneSpec(
-        objects=(_RAMP, ball),
-        cameras=(default_camera(),),
-        light=LightSpec(shadows=False),
-        world=WorldSpec(duration=6 / 24),
-    )
+    spec = _scene((_RAMP, ball), duration=6 / 24)
     ro = simulate(spec, labels=("rgb", "objects"))
     est = estimate_scene(ro.rgb, camera=spec.cameras[0])
     by_shape = {o.spec.shape: o for o in est.objects}
@@ -102,12 +109,7 @@ def test_a_body_that_landed_is_on_the_floor_not_in_flight():
         position=(-0.3, 0.0, 0.45),
         linear_velocity=(0.6, 0.0, 0.0),
     )
-    spec = SceneSpec(
-        objects=(ball,),
-        cameras=(default_camera(),),
-        light=LightSpec(shadows=False),
-        world=WorldSpec(duration=1.0),
-    )
+    spec = _scene((ball,), duration=1.0)
     ro = simulate(spec, labels=("rgb", "objects"))
     z = ro.objects[0].position[:, 2]
     landed = int(np.flatnonzero(z < 0.1 + 1e-3)[0])
@@ -121,27 +123,22 @@ def test_a_body_that_landed_is_on_the_floor_not_in_flight():
     assert abs(found.linear_velocity[0] - v_true[0]) < 0.3
 
 
-def test_near_contact_tells_a_resting_body_from_a_lifted_one():
-    from twinsim.neural.refine import FrameFit, scaled
-    from twinsim.neural.scale import near_contact
-
+def test_touched_support_tells_a_resting_body_from_a_lifted_one():
     eye = np.asarray(camera_pose_at(default_camera(), 0.0).eye)
     resting = FrameFit(
         "sphere", (0.06,), (1.0, 0.0, 0.0, 1.0), np.array([0.1, 0.2, 0.06]),
         np.array([0.0, 0.0, 0.0, 1.0]), 0.0, 0,
     )  # fmt: skip
-    assert near_contact(resting, eye, [FLOOR])
-    assert near_contact(scaled(resting, eye, 0.9), eye, [FLOOR])  # 10 % off: within 15 %
-    assert not near_contact(scaled(resting, eye, 0.6), eye, [FLOOR])  # hovering near the eye
+    assert touched_support(resting, eye, [FLOOR]) == 0
+    assert touched_support(scaled(resting, eye, 0.9), eye, [FLOOR], 0.15) == 0  # within 15 %
+    assert touched_support(scaled(resting, eye, 0.9), eye, [FLOOR]) == -1  # not within 6 %
+    assert touched_support(scaled(resting, eye, 0.6), eye, [FLOOR], 0.15) == -1  # hovering
 
 
 def test_a_body_toppling_on_the_floor_keeps_its_size():
-    """A pushed cylinder tipping over (its edge on the floor, its centre dropping faster than
-    nothing but gravity could) is no projectile: the ballistic arc's scale, which made it a
-    small body half a metre nearer the camera, is refused because the last frame saw it on the
-    floor."""
-    from twinsim.sim import sample_scene
-
+    """A pushed cylinder tipping over (its edge on the floor) is no projectile: the ballistic
+    arc's scale, which made it a body of half its size 0.7 m nearer the camera, is refused
+    because the frames at both ends of its window saw it on the floor."""
     spec = sample_scene("push", 2_000_002)
     ro = simulate(spec, labels=("rgb", "objects"))
     est = estimate_scene(ro.rgb[:23], camera=spec.cameras[0])
