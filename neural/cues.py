@@ -19,6 +19,7 @@ from twinsim.neural.kinematics import (
     motion_fit,
 )
 from twinsim.neural.refine import FrameFit, lowest_offset, project, scaled
+from twinsim.neural.support import typical_half
 from twinsim.neural.track import Track
 from twinsim.sim.spec import Keyframe
 
@@ -60,7 +61,7 @@ def on_arc(fits: dict[int, FrameFit], ts: list[int], times: np.ndarray, pose, ey
         g = scaled(fits[t], eye, lam)
         out[t] = dataclasses.replace(g, position=pt)
     f = out[ts[-1]]
-    gm = float(np.exp(np.mean(np.log(f.size))))
+    gm = typical_half(f.shape, f.size)
     low = min(
         float(out[t].position[2]) - lowest_offset(f.shape, f.size, out[t].orientation) for t in ts
     )
@@ -111,7 +112,15 @@ def edge_velocity(tr: Track, width: int, pose, position: np.ndarray) -> np.ndarr
     ts = [t for t in vis if cut(tr.blobs[t])]
     if len(ts) < 3:
         return None
-    u = np.array([tr.blobs[t].bbox[edge] for t in ts], float)
+    # the edge's column in the row through the body's centre, whose depth scales the speed (the
+    # bbox's edge is set by the end of the edge nearest the image centre: a deeper point that
+    # moves fewer pixels per frame when the camera looks down)
+    (_, v_c), _ = project(pose, position)
+    cols = {t: _edge_column(tr.blobs[t], edge, v_c) for t in ts}
+    ts = [t for t in ts if cols[t] is not None]
+    if len(ts) < 3:
+        return None
+    u = np.array([cols[t] for t in ts], float)
     slope, icpt = np.polyfit(np.array(ts, float), u, 1)  # px per frame
     resid = u - (slope * np.array(ts) + icpt)
     if abs(slope) < _EDGE_MIN_PX or np.abs(resid).max() > 1.5:
@@ -121,6 +130,15 @@ def edge_velocity(tr: Track, width: int, pose, position: np.ndarray) -> np.ndarr
     right[2] = 0.0
     right /= max(float(np.linalg.norm(right)), 1e-9)
     return right * slope * FPS * depth / float(pose.K[0, 0])
+
+
+def _edge_column(blob, edge: int, v: float) -> float | None:
+    """The blob's left (``edge`` 0) or right (2, one past the last pixel) edge in row ``v``, or
+    None when the blob does not reach that row (only a corner of the body is in view yet)."""
+    cols = np.flatnonzero(blob.mask[int(v)]) if 0 <= v < blob.mask.shape[0] else ()
+    if len(cols) == 0:
+        return None
+    return float(cols.min() if edge == 0 else cols.max() + 1)
 
 
 def entering(blob, pose, position: np.ndarray, velocity: np.ndarray, width: int) -> bool:
@@ -134,17 +152,22 @@ def entering(blob, pose, position: np.ndarray, velocity: np.ndarray, width: int)
     return (u0 == 0 and du > 0.5) or (u1 >= width and du < -0.5)
 
 
-def completed(fit: FrameFit, position: np.ndarray, velocity: np.ndarray):
-    """A box coming into view, lengthened behind its leading edge to ``_ENTERING_HALF``
-    along the box axis nearest its motion (the part still outside the view is unseen)."""
+def completed(fit: FrameFit, position: np.ndarray, velocity: np.ndarray, blob, pose):
+    """A box coming into view (``blob`` its pixels), its length behind its leading edge set to
+    ``_ENTERING_HALF`` (or the half length in view, if more) along the box axis nearest its
+    motion: the part still outside the view is unseen, and a fit may have stretched it either
+    way."""
+    u0, _, u1, _ = blob.bbox
+    in_view = 0.5 * (u1 - u0) * project(pose, position)[1] / float(pose.K[0, 0])
     R = Rotation.from_quat(fit.orientation).as_matrix()
     v = velocity / max(float(np.linalg.norm(velocity)), 1e-9)
     i = int(np.argmax(np.abs(R.T @ v)))
     half = float(fit.size[i])
-    if half >= _ENTERING_HALF:
+    target = max(_ENTERING_HALF, in_view)
+    if abs(half - target) < 1e-9:
         return fit, position
     axis = R[:, i] * np.sign(R[:, i] @ v)
     size = list(fit.size)
-    size[i] = _ENTERING_HALF
-    pos = np.asarray(position) - (_ENTERING_HALF - half) * axis
+    size[i] = target
+    pos = np.asarray(position) - (target - half) * axis
     return dataclasses.replace(fit, size=tuple(size), position=pos), pos

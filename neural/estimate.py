@@ -29,7 +29,7 @@ from twinsim.neural.cues import (
 from twinsim.neural.kinematics import FPS, across_sight, constant_acceleration, motion_fit
 from twinsim.neural.refine import lowest_offset
 from twinsim.neural.scale import resolve_scale, touched_support
-from twinsim.neural.support import FLOOR, box_top
+from twinsim.neural.support import FLOOR, box_top, half_extents
 from twinsim.neural.track import Track, track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
 from twinsim.neural.trajectory import fit_trajectory
@@ -291,8 +291,7 @@ def estimate_scene(
             fit = fits[t_last]
             if len(ts) < _DEPTH_MIN_FRAMES:  # as above: the refit does not know depth better
                 vel = across_sight(vel, p_end, est.eye, level=not airborne)
-        half = fit.size if fit.shape != "cylinder" else (fit.size[0], fit.size[1] / 2)
-        big = max(half) > 0.25
+        big = max(half_extents(fit.shape, fit.size)) > 0.25
         if scenery_look:  # scenery cut by the image side: its one visible edge says how it moves
             edge = edge_velocity(tr, W, est.canvas.pose, fit.position)
             if edge is not None:
@@ -312,7 +311,7 @@ def estimate_scene(
         truncated = role == "kinematic" and fit.shape == "box"
         truncated = truncated and entering(tr.blobs[t_last], est.canvas.pose, p_now, vel, W)
         if truncated:
-            fit, p_now = completed(fit, p_now, vel)
+            fit, p_now = completed(fit, p_now, vel, tr.blobs[t_last], est.canvas.pose)
         if role == "dynamic" and not airborne and slope is None:
             vel[2] = 0.0
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt

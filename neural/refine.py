@@ -133,7 +133,8 @@ def _decode(
 class _Start:
     """Where one run of the frame fit starts: log sizes, pixel offset of the centre, the
     orientation, the colour it is drawn in, whether the cube prior applies, and whether it is a slab (rotated in its own
-    frame, its long side kept level)."""
+    frame, its long side kept level), and whether it is an upright alternative (it turns about the vertical only:
+    a wall running out of view would otherwise tilt its unseen end below the floor)."""
 
     log_size: np.ndarray
     offset: np.ndarray
@@ -141,6 +142,7 @@ class _Start:
     color: tuple[float, float, float, float]
     cube_prior: bool
     slab: bool = False
+    upright: bool = False
 
 
 def fit_frame(
@@ -287,6 +289,7 @@ def fit_frame(
                 alt_color,
                 cube_prior=False,
                 slab=True,
+                upright=abs(Rotation.from_quat(alt.orientation).as_matrix()[2, 2]) > 0.999,
             )
         )
     best: tuple[float, np.ndarray, _Start] | None = None
@@ -303,7 +306,8 @@ def fit_frame(
             theta0 = np.concatenate([theta0, np.zeros(3)])
             steps = [*steps, _STEP_ROT, _STEP_ROT, _STEP_ROT]
             if cur.slab:  # tilt about its side and turn about its normal; the side stays level
-                theta, fx = optimise(theta0, steps, [*range(n), n + 1, n + 2], max_evals)
+                turns = [n + 2] if cur.upright else [n + 1, n + 2]
+                theta, fx = optimise(theta0, steps, [*range(n), *turns], max_evals)
             else:
                 if n_start == 0:  # upright first (yaw only): most bodies rest on a face
                     theta0, _ = optimise(theta0, steps, [*range(n), n + 2], max_evals)

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 from twinsim.neural.refine import FrameFit, scaled
-from twinsim.neural.support import FLOOR, contact_scale
+from twinsim.neural.support import FLOOR, contact_scale, typical_half
 
 __all__ = ["SIZE_RANGE", "first_contact", "resolve_scale", "touched_support"]
 
@@ -42,14 +42,18 @@ def resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool, sup
         if math.isfinite(lam):
             scales[t] = lam * float(np.exp(np.mean(np.log(f.size))))
     if scales:
-        t_star = min(scales, key=scales.get)
+        # A movable body is smallest where it really touches (elsewhere it may be in the air).
+        # Scenery stands on its support in every frame: its ruler is the last frame, the one
+        # fitted from its own blob (earlier ones start from it; a wall coming into view is a
+        # sliver there, whose fit may turn it to any depth).
+        t_star = min(scales, key=scales.get) if movable else max(scales)
         ref = scaled(fits[t_star], eye, first_contact(fits[t_star], eye, supports)[0])
     else:
         t_star = max(fits)
         ref = fits[t_star]
     size = np.asarray(ref.size)
     if movable:
-        gm = float(np.exp(np.mean(np.log(size))))
+        gm = typical_half(ref.shape, size)
         lo, hi = SIZE_RANGE
         if gm > hi or gm < lo:
             size = size * (min(hi, max(lo, gm)) / gm)

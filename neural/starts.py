@@ -2,7 +2,8 @@
 
 Nelder–Mead over a rasterised error only finds the basin it starts in, so the start matters:
 a body is first assumed resting upright on the floor below its lowest pixel; an elongated,
-tilted blob also gets a tilted slab (a ramp), which no upright start reaches.
+tilted blob also gets a tilted slab (a ramp), and a scenery-sized blob a thin upright wall
+facing the camera, which no near-cubic start reaches.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from twinsim.neural.proposals import Blob
 from twinsim.neural.refine import FrameFit, pixel_ray
 from twinsim.sim.render.camera import CameraPose
 
-__all__ = ["initial_fit", "slab_start"]
+__all__ = ["initial_fit", "slab_start", "wall_start"]
 
 _SLAB_ELONGATION = 2.0  # long / short image axis at least this for a slab start
 _SLAB_TILT_DEG = (8.0, 70.0)  # image angle of the long axis from horizontal
+# A blob at least this wide or tall (half extent, m, on the floor) may be scenery: the families' walls and
+# screens are 0.3-0.45 m; their bodies at most about 0.15 m.
+_WALL_MIN_HALF = 0.2
+_WALL_HALF_THICKNESS = 0.03
 
 
 def _floor_depth(pose: CameraPose, u: float, v: float) -> float:
@@ -91,3 +96,51 @@ def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | 
     short = float(np.linalg.norm(across)) / 2
     size = (length, max(0.5 * length, short), 0.25 * short)
     return FrameFit("box", size, color, at(centre), q, float("inf"), 0)
+
+
+def wall_start(pose: CameraPose, blob: Blob, color, width: int) -> FrameFit | None:
+    """A thin upright box facing the camera, as wide as the blob, its front face on the floor
+    line of the blob's lowest row and reaching up to its top row (a wall or screen); None when the blob is narrower than
+    scenery. A blob cut by the image side (``width`` px wide) gets a wall that goes on beyond
+    that side, so only its free end has to be fitted.
+
+    Only its top face shows how deep a box is, and a wall seen from about its height shows almost
+    none, so the near-cube prior makes such a wall a deep block; this start lets the pixels judge.
+    """
+    u0, v0, u1, v1 = blob.bbox
+    u, _ = blob.centroid
+    depth = _floor_depth(pose, u, v1 - 0.5)
+    f = pose.K[0, 0]
+    if max(u1 - u0, v1 - v0) * depth / f < 2 * _WALL_MIN_HALF:  # (a wall coming in is cut)
+        return None
+    rot = pose.world_to_camera[:3, :3]
+    right = np.array([rot[0, 0], rot[0, 1], 0.0])
+    if np.linalg.norm(right) < 1e-6:  # looking straight down: no facing direction
+        return None
+    right /= np.linalg.norm(right)
+    up = np.array([0.0, 0.0, 1.0])
+    facing = np.cross(up, right)  # away from the camera, level
+    eye = np.asarray(pose.eye)
+    left, right_end = float(u0), float(u1)
+    beyond = right_end - left + 8.0  # px a cut wall goes on past the side (fitting trims it)
+    if u0 == 0:
+        left = -beyond
+    if u1 >= width:
+        right_end = width + beyond
+    ends = [
+        eye + _floor_depth(pose, c, v1 - 0.5) * pixel_ray(pose, c, v1 - 0.5)
+        for c in (left, right_end)
+    ]
+    base = 0.5 * (ends[0] + ends[1])
+    half_w = 0.5 * float(abs((ends[1] - ends[0]) @ right))
+    ray = pixel_ray(pose, u, v0 + 0.5)  # the top edge, on the front face's plane
+    denom = float(facing @ ray)
+    if denom <= 1e-6:
+        return None
+    height = float((eye + (facing @ (base - eye)) / denom * ray)[2])
+    if height <= 0.0:
+        return None
+    pos = base + _WALL_HALF_THICKNESS * facing + np.array([0.0, 0.0, height / 2])
+    size = (half_w, _WALL_HALF_THICKNESS, height / 2)
+    q = Rotation.from_matrix(np.stack([right, facing, up], 1)).as_quat()
+    return FrameFit("box", size, color, pos, q, float("inf"), 0)

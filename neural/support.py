@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-__all__ = ["FLOOR", "Support", "box_top", "contact_scale", "lowest_offset", "support_offset"]
+__all__ = [
+    "FLOOR",
+    "Support",
+    "box_top",
+    "contact_scale",
+    "half_extents",
+    "lowest_offset",
+    "support_offset",
+    "typical_half",
+]
 
 _MIN_FACE_HALF = 0.08  # a top face narrower than this (a wall's) is not a support (m)
 _FOOTPRINT_MARGIN = 1.1  # contact may overhang a face's edge by 10 %
@@ -66,6 +75,16 @@ def support_offset(shape: str, size, quat: np.ndarray, normal=(0.0, 0.0, 1.0)) -
     if shape == "capsule":
         return r + a * half
     return r * math.sqrt(max(0.0, 1 - a * a)) + a * half
+
+
+def half_extents(shape: str, size) -> tuple[float, ...]:
+    """A body's half extents (m): a cylinder's ``size`` is (radius, full height)."""
+    return (size[0], size[1] / 2) if shape == "cylinder" else tuple(size)
+
+
+def typical_half(shape: str, size) -> float:
+    """The geometric mean of a body's half extents (m): one number for how big it is."""
+    return float(np.exp(np.mean(np.log(half_extents(shape, size)))))
 
 
 def lowest_offset(shape: str, size, quat: np.ndarray) -> float:

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.refine import FIT_SHAPES, FrameFit, fit_frame, pixel_ray, project
-from twinsim.neural.starts import initial_fit, slab_start
+from twinsim.neural.starts import initial_fit, slab_start, wall_start
 from twinsim.neural.track import Track
 from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, WorldSpec
 
@@ -93,7 +93,12 @@ class TrackFitter:
             if fits and min(f.error for f in fits.values()) < 1.5:
                 break  # a near-exact fit: the simpler class already explains the pixels
             start, depth = initial_fit(self.canvas.pose, blob, shape, color0)
-            slab = slab_start(self.canvas.pose, blob, color0, depth) if shape == "box" else None
+            alts = ()
+            if shape == "box":
+                alts = (
+                    slab_start(self.canvas.pose, blob, color0, depth),
+                    wall_start(self.canvas.pose, blob, color0, self.frames[t_ref].shape[1]),
+                )
             objs = self.others(others, t_ref, k)
             fits[shape] = fit_frame(
                 self.canvas,
@@ -106,7 +111,7 @@ class TrackFitter:
                 _Q_STARTS.get(shape, ()),
                 mask=blob.mask,
                 ignore=self.ignore(t_ref, k),
-                alternatives=() if slab is None else (slab,),
+                alternatives=tuple(a for a in alts if a is not None),
             )
         errs = {s: f.error for s, f in fits.items()}
         shape = min(errs, key=errs.get)

@@ -10,8 +10,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 from twinsim.neural.estimate import default_camera, estimate_scene
 from twinsim.neural.refine import FrameFit, scaled
-from twinsim.neural.scale import touched_support
-from twinsim.neural.support import FLOOR, box_top, contact_scale
+from twinsim.neural.scale import SIZE_RANGE, resolve_scale, touched_support
+from twinsim.neural.support import FLOOR, box_top, contact_scale, typical_half
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 from twinsim.sim.render.camera import camera_pose_at
 from twinsim.sim.spec import LightSpec
@@ -145,3 +145,20 @@ def test_a_body_toppling_on_the_floor_keeps_its_size():
     (body,) = [o.spec for o in est.objects if o.spec.shape == "cylinder"]
     assert body.size == pytest.approx(spec.objects[0].size, rel=0.2)
     assert np.linalg.norm(np.subtract(body.position, ro.objects[0].position[22])) < 0.25
+
+
+def test_a_tall_cylinder_keeps_the_size_its_floor_contact_gives():
+    # A cylinder's size is (radius, full height): taken as half extents, this 0.33 m tall one
+    # (half extents 0.12 and 0.165, inside the clamp) looked 0.2 m and was shrunk to float
+    # above the floor, where the engine dropped it.
+    eye = np.asarray(camera_pose_at(default_camera(), 0.0).eye)
+    size = (0.12, 0.33)
+    assert SIZE_RANGE[0] < typical_half("cylinder", size) < SIZE_RANGE[1]
+    on_floor = np.array([0.1, 0.15, 0.165])
+    quat = np.array([0.0, 0.0, 0.0, 1.0])
+    near = eye + 0.5 * (on_floor - eye)  # fitted at half the distance, so half the size
+    fit = FrameFit("cylinder", (0.06, 0.165), (0.5, 0.2, 0.8, 1.0), near, quat, 1.0, 0)
+    out, touching = resolve_scale({0: fit}, eye, movable=True)
+    assert touching[0] == 0
+    np.testing.assert_allclose(out[0].size, size, rtol=1e-6)
+    np.testing.assert_allclose(out[0].position, on_floor, atol=1e-6)
