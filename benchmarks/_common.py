@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from twinsim.sim.fileio import write_text
 
 if TYPE_CHECKING:
@@ -93,6 +94,12 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+dirty" if dirty else "")
+
+
+def spread(values: Sequence[float], digits: int = 0) -> str:
+    """'median (min-max)' of repeated timings (one timing on a shared VM varies by ~15 %)."""
+    v = np.asarray(values, float)
+    return f"{np.median(v):.{digits}f} ({v.min():.{digits}f}-{v.max():.{digits}f})"
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -66,11 +66,6 @@ def throughput(
     return out
 
 
-def _spread(values: list[float]) -> str:
-    """'median (min-max)' of a list of frames/s."""
-    return f"{np.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
-
-
 def _ratio(tp: dict[str, list[float]], key: str) -> str:
     """Median of the per-round ratios model / engine (each round timed both back to back)."""
     return f"{np.median(np.divide(tp[key], tp['engine_fps'])):.2f}"
@@ -129,9 +124,9 @@ def main() -> int:
         "",
         f"throughput at {model.resolution}x{model.resolution}, median (min-max) of "
         f"{len(tp['engine_fps'])} interleaved rounds: engine + TinyRenderer, labelled (rgb, "
-        f"depth, segmentation) {_spread(tp['engine_fps'])} frames/s; model batch 1 "
-        f"{_spread(tp['model_fps_b1'])} frames/s ({_ratio(tp, 'model_fps_b1')}x engine), "
-        f"batch 32 {_spread(tp['model_fps_b32'])} frames/s ({_ratio(tp, 'model_fps_b32')}x "
+        f"depth, segmentation) {_common.spread(tp['engine_fps'])} frames/s; model batch 1 "
+        f"{_common.spread(tp['model_fps_b1'])} frames/s ({_ratio(tp, 'model_fps_b1')}x engine), "
+        f"batch 32 {_common.spread(tp['model_fps_b32'])} frames/s ({_ratio(tp, 'model_fps_b32')}x "
         "engine)",
     ]
     if res:

@@ -28,7 +28,7 @@ from twinsim.neural.cues import (
 )
 from twinsim.neural.kinematics import FPS, across_sight, constant_acceleration, motion_fit
 from twinsim.neural.refine import lowest_offset
-from twinsim.neural.scale import resolve_scale, touched_support
+from twinsim.neural.scale import resolve_scale, touched_support, trusted_tail
 from twinsim.neural.support import FLOOR, box_top, half_extents
 from twinsim.neural.track import Track, track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
@@ -109,7 +109,8 @@ class ObjectEstimate:
         position_sigma: (m) residual scatter of the track about its motion model.
         velocity_sigma: (m/s) standard error of the fitted velocity.
         frames_hidden: frames since last seen whole (0 = fully visible in the last frame;
-            a partly covered object counts from its last clear sighting).
+            a partly covered object counts from its last clear sighting, a misfit tail off
+            every support from its last trusted frame: ``scale.trusted_tail``).
         truncated: the body is coming into view and was lengthened behind the image edge
             (its true length is unseen; counts 0.5 towards the uncertainty).
         track: the pixel track (per-frame blobs).
@@ -218,6 +219,8 @@ def estimate_scene(
             if more:
                 est.fit_back(k, tr, more, raw)
                 fits, touching = resolve_scale(raw, est.eye, movable, supports)
+        if movable:
+            fits, touching = trusted_tail(fits, touching)
         ts = sorted(fits)
         grounded = {t: touching[t] >= 0 for t in ts}
         # resting on a slope in every fitted frame (a ball on a ramp): it moves along the slope

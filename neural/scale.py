@@ -10,9 +10,10 @@ import numpy as np
 from twinsim.neural.refine import FrameFit, scaled
 from twinsim.neural.support import FLOOR, contact_scale, typical_half
 
-__all__ = ["SIZE_RANGE", "first_contact", "resolve_scale", "touched_support"]
+__all__ = ["SIZE_RANGE", "first_contact", "resolve_scale", "touched_support", "trusted_tail"]
 
 SIZE_RANGE = (0.05, 0.17)  # plausible half extents of a movable body (m)
+_MISFIT = 10.0  # mean grey-level error of a frame fit that no longer explains the blob
 
 
 def first_contact(fit: FrameFit, eye: np.ndarray, supports) -> tuple[float, int]:
@@ -69,3 +70,20 @@ def resolve_scale(fits: dict[int, FrameFit], eye: np.ndarray, movable: bool, sup
             g = scaled(f, eye, first_contact(f, eye, supports[i : i + 1])[0])
             out[t] = dataclasses.replace(g, size=tuple(map(float, size)))
     return out, touching
+
+
+def trusted_tail(fits: dict[int, FrameFit], touching: dict[int, int]):
+    """``fits`` and ``touching`` without the frames after the last one on a support that are
+    off every support *and* misfit (mean error above ``_MISFIT`` grey levels and above every
+    grounded frame's): a box knocked into a tumble is fitted badly, and the bad fit, not
+    the box, leaves the floor. The body is then carried from its last trusted frame."""
+    ts = sorted(fits)
+    grounded = [t for t in ts if touching[t] >= 0]
+    if not grounded or grounded[-1] == ts[-1]:
+        return fits, touching
+    tail = [t for t in ts if t > grounded[-1]]
+    worst_grounded = max(fits[t].error for t in grounded)
+    if not all(fits[t].error > max(_MISFIT, worst_grounded) for t in tail):
+        return fits, touching
+    keep = [t for t in ts if t <= grounded[-1]]
+    return {t: fits[t] for t in keep}, {t: touching[t] for t in keep}

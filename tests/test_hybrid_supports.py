@@ -10,7 +10,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 from twinsim.neural.estimate import default_camera, estimate_scene
 from twinsim.neural.refine import FrameFit, scaled
-from twinsim.neural.scale import SIZE_RANGE, resolve_scale, touched_support
+from twinsim.neural.scale import SIZE_RANGE, resolve_scale, touched_support, trusted_tail
 from twinsim.neural.support import FLOOR, box_top, contact_scale, typical_half
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 from twinsim.sim.render.camera import camera_pose_at
@@ -162,3 +162,29 @@ def test_a_tall_cylinder_keeps_the_size_its_floor_contact_gives():
     assert touching[0] == 0
     np.testing.assert_allclose(out[0].size, size, rtol=1e-6)
     np.testing.assert_allclose(out[0].position, on_floor, atol=1e-6)
+
+
+def _fits(errors: dict[int, float]) -> dict[int, FrameFit]:
+    q = np.array([0.0, 0.0, 0.0, 1.0])
+    return {
+        t: FrameFit("box", (0.1, 0.1, 0.1), (0.5, 0.2, 0.8, 1.0), np.zeros(3), q, e, 0)
+        for t, e in errors.items()
+    }
+
+
+def test_a_misfit_tail_off_the_floor_is_not_trusted_and_a_fitted_one_is():
+    # A box knocked into a tumble (collide seed 2 000 009) was fitted 12 grey levels off in the
+    # last frame, a frame that put it 20 cm up: the engine dropped it from there.
+    fits = _fits({7: 0.3, 8: 0.3, 9: 4.7, 10: 12.0})
+    touching = {7: 0, 8: 0, 9: 0, 10: -1}
+    kept, kept_touching = trusted_tail(fits, touching)
+    assert sorted(kept) == [7, 8, 9] and sorted(kept_touching) == [7, 8, 9]
+    # fitted as well as on the floor: a real lift-off (a bounce, a topple) stays
+    fits = _fits({7: 6.5, 8: 17.9, 9: 10.7, 10: 15.9})
+    assert sorted(trusted_tail(fits, {7: 0, 8: 0, 9: -1, 10: -1})[0]) == [7, 8, 9, 10]
+    # a well-fitted frame off the floor: in the air, not misfit
+    fits = _fits({7: 0.3, 8: 0.3, 9: 2.0})
+    assert sorted(trusted_tail(fits, {7: 0, 8: 0, 9: -1})[0]) == [7, 8, 9]
+    # never on a support in the window (a throw): nothing to fall back on
+    fits = _fits({7: 14.0, 8: 15.0})
+    assert sorted(trusted_tail(fits, {7: -1, 8: -1})[0]) == [7, 8]
