@@ -132,9 +132,10 @@ def _decode(
 @dataclass(frozen=True)
 class _Start:
     """Where one run of the frame fit starts: log sizes, pixel offset of the centre, the
-    orientation, the colour it is drawn in, whether the cube prior applies, and whether it is a slab (rotated in its own
-    frame, its long side kept level), and whether it is an upright alternative (it turns about the vertical only:
-    a wall running out of view would otherwise tilt its unseen end below the floor)."""
+    orientation, the colour it is drawn in, whether the cube prior applies, whether it is a slab
+    (rotated in its own frame, its long side kept level), and whether it is an upright
+    alternative (it turns about the vertical only: a wall running out of view would otherwise
+    tilt its unseen end below the floor)."""
 
     log_size: np.ndarray
     offset: np.ndarray

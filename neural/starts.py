@@ -20,8 +20,8 @@ __all__ = ["initial_fit", "slab_start", "wall_start"]
 
 _SLAB_ELONGATION = 2.0  # long / short image axis at least this for a slab start
 _SLAB_TILT_DEG = (8.0, 70.0)  # image angle of the long axis from horizontal
-# A blob at least this wide or tall (half extent, m, on the floor) may be scenery: the families' walls and
-# screens are 0.3-0.45 m; their bodies at most about 0.15 m.
+# A blob at least this wide or tall (half extent, m, on the floor) may be scenery: the families'
+# walls and screens are 0.3-0.45 m; their bodies at most about 0.15 m.
 _WALL_MIN_HALF = 0.2
 _WALL_HALF_THICKNESS = 0.03
 
@@ -100,9 +100,9 @@ def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | 
 
 def wall_start(pose: CameraPose, blob: Blob, color, width: int) -> FrameFit | None:
     """A thin upright box facing the camera, as wide as the blob, its front face on the floor
-    line of the blob's lowest row and reaching up to its top row (a wall or screen); None when the blob is narrower than
-    scenery. A blob cut by the image side (``width`` px wide) gets a wall that goes on beyond
-    that side, so only its free end has to be fitted.
+    line of the blob's lowest row and reaching up to its top row (a wall or screen); None when
+    the blob is narrower than scenery. A blob cut by the image side (``width`` px wide) gets a
+    wall that goes on beyond that side, so only its free end has to be fitted.
 
     Only its top face shows how deep a box is, and a wall seen from about its height shows almost
     none, so the near-cube prior makes such a wall a deep block; this start lets the pixels judge.
