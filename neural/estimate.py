@@ -23,16 +23,13 @@ from twinsim.neural.cues import (
     edge_velocity,
     entering,
     extrapolated_path,
-    on_arc,
-    supported_motion,
 )
-from twinsim.neural.kinematics import FPS, across_sight, constant_acceleration, motion_fit
 from twinsim.neural.refine import lowest_offset
-from twinsim.neural.scale import resolve_scale, touched_support, trusted_tail
+from twinsim.neural.scale import resolve_scale, trusted_tail
 from twinsim.neural.support import FLOOR, box_top, half_extents
 from twinsim.neural.track import Track, track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
-from twinsim.neural.trajectory import fit_trajectory
+from twinsim.neural.track_motion import track_motion
 from twinsim.sim.spec import CameraSpec, ObjectSpec, SceneSpec, WorldSpec
 
 __all__ = [
@@ -48,8 +45,6 @@ __all__ = [
 DEFAULT_CAMERA = CameraSpec(eye=(0.0, -1.8, 0.92), target=(0.0, 0.0, 0.3), fov=50.0)
 _SCENERY_SATURATION = 0.22  # max - min of RGB below which a body is taken for scenery
 _OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render
-_DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
-_ARC_MIN_FRAMES = 4  # an arc through fewer pixel positions does not fix the scale
 
 
 def default_camera(height: int = 64, width: int = 64) -> CameraSpec:
@@ -115,6 +110,8 @@ class ObjectEstimate:
             (its true length is unseen; counts 0.5 towards the uncertainty).
         track: the pixel track (per-frame blobs).
         positions: {frame: (3,) estimated world position} for the fitted frames.
+        restitution: against the floor (body x floor), measured from a landing seen in the
+            clip (:mod:`twinsim.neural.bounce`); None where it is assumed.
     """
 
     spec: ObjectSpec
@@ -127,6 +124,7 @@ class ObjectEstimate:
     track: Track = field(repr=False)
     truncated: bool = False
     positions: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    restitution: float | None = None
 
     @property
     def uncertainty(self) -> float:
@@ -221,79 +219,11 @@ def estimate_scene(
                 fits, touching = resolve_scale(raw, est.eye, movable, supports)
         if movable:
             fits, touching = trusted_tail(fits, touching)
-        ts = sorted(fits)
-        grounded = {t: touching[t] >= 0 for t in ts}
-        # resting on a slope in every fitted frame (a ball on a ramp): it moves along the slope
-        slope = supports[touching[ts[-1]]] if all(grounded.values()) else None
-        slope = slope if slope is not None and slope.tilted else None
-        # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
-        # last floor contact on (a bounce inside the window would break either model).
-        airborne = not all(grounded[t] for t in ts)
-        contacts = [i for i, t in enumerate(ts[:-1]) if grounded[t]]
-        if airborne and contacts:
-            ts = ts[contacts[-1] :]
-            # landed: on the floor in every frame since the last contact (a body that fell and
-            # now rolls or slides is not in flight, and two frames make no arc)
-            airborne = not all(grounded[t] for t in ts)
-        times = np.array(ts, float) / FPS
-        moved = est.pixels_moved(k, tr, ts)
-
-        off_floor = airborne and movable and moved and len(ts) >= _ARC_MIN_FRAMES
-        flying = False
-        if off_floor:  # free flight fixes the scale that floor contact could not
-            arc, flying = on_arc(fits, ts, times, est.canvas.pose, est.eye)
-            # A rigid body keeps its size: seen on a support at both ends of the window, an
-            # arc that lifts either end off it (a toppling box pivots on its edge: no
-            # projectile) is the wrong ruler. One grounded frame proves nothing: the contact
-            # scale puts the lowest frame on the floor by construction.
-            ends = (ts[0], ts[-1])
-            bracketed = all(grounded[t] for t in ends)
-            lifted = any(touched_support(arc[t], est.eye, supports, 0.15) < 0 for t in ends)
-            if flying and bracketed and lifted:
-                flying = False
-            else:
-                fits = arc
-        pos = np.stack([fits[t].position for t in ts])
+        m = track_motion(est, k, tr, fits, touching, supports, fitted, movable, cfg)
+        fits, ts, fit, p_end, vel = m.fits, m.ts, m.fit, m.position, m.velocity
+        sig, v_se, moved, airborne = m.sigma, m.velocity_se, m.moved, m.airborne
+        slope, accel = m.slope, m.accel
         t_last = ts[-1]
-        fit = fits[t_last]
-        p_end, vel, sig, v_se = motion_fit(times, pos, airborne)
-        accel = None
-        if slope is not None and len(ts) >= 3:
-            # rolling or sliding down: constant acceleration along the slope (the engine, given
-            # the slope, carries it on)
-            p_end, vel, _ = constant_acceleration(times, pos)
-            vel = slope.along(vel)
-        if off_floor and not flying and not contacts:
-            # moving off the floor, but not falling freely: carried by something the estimate
-            # does not explain (a ramp fitted badly): extrapolate what was seen
-            supported = supported_motion(times, pos, est.eye)
-            if supported is not None:
-                p_end, vel, accel = supported
-        if len(ts) < _DEPTH_MIN_FRAMES:
-            # two or three depths from apparent size (+-20 % each) do not give a speed along the
-            # line of sight: keep the motion across it
-            vel = across_sight(vel, fit.position, est.eye, level=not airborne)
-        enough = len(ts) >= (_DEPTH_MIN_FRAMES if airborne else 2)
-        if moved and not scenery_look and enough and accel is None and slope is None:
-            p_end, vel, _ = fit_trajectory(
-                est.canvas,
-                {t: frames[t] for t in ts},
-                {t: est.others(fitted, t, k) for t in ts},
-                k,
-                fit.spec(),
-                {t: fits[t].orientation for t in ts},
-                t_last,
-                p_end,
-                vel,
-                not airborne,
-                FPS,
-                max_evals=cfg.trajectory_evals,
-                ignore={t: est.ignore(t, k) for t in ts},
-            )
-            fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
-            fit = fits[t_last]
-            if len(ts) < _DEPTH_MIN_FRAMES:  # as above: the refit does not know depth better
-                vel = across_sight(vel, p_end, est.eye, level=not airborne)
         big = max(half_extents(fit.shape, fit.size)) > 0.25
         if scenery_look:  # scenery cut by the image side: its one visible edge says how it moves
             edge = edge_velocity(tr, W, est.canvas.pose, fit.position)
@@ -330,7 +260,11 @@ def estimate_scene(
             orientation=tuple(float(q) for q in fit.orientation / np.linalg.norm(fit.orientation)),
         )
         if role == "dynamic":
-            ang = angular_velocity(fits, fit.shape, fit.size, vel, not airborne)
+            ang = (
+                m.spin
+                if m.spin is not None
+                else angular_velocity(fits, fit.shape, fit.size, vel, not airborne)
+            )
             spec = ObjectSpec(
                 **common,
                 mass=cfg.mass,
@@ -367,8 +301,10 @@ def estimate_scene(
                 truncated=truncated,
                 track=tr,
                 positions={t: fits[t].position for t in ts},
+                restitution=m.restitution,
             )
         )
+    world = _bounciness(world, results, cfg)
     spec = SceneSpec(
         objects=tuple(o.spec for o in results),
         cameras=(cam,),
@@ -378,6 +314,22 @@ def estimate_scene(
     unexplained = _unexplained(est.canvas, frames[-1], spec, bd)
     est.canvas.close()
     return SceneEstimate(spec, results, given, unexplained, floor_color)
+
+
+def _bounciness(world: WorldSpec, results: list[ObjectEstimate], cfg: EstimateConfig):
+    """The world with its floor as bouncy as the bounciest measured body, and every dynamic
+    body's restitution set so that its product with the floor's (what Bullet applies) is the
+    measured one, or the assumed ``cfg.restitution`` x the default floor's."""
+    measured = [o.restitution for o in results if o.restitution is not None]
+    if not measured:
+        return world
+    floor = max(world.floor_restitution, *measured)
+    for o in results:
+        if o.role == "dynamic":
+            e = o.restitution
+            e = cfg.restitution * world.floor_restitution if e is None else e
+            o.spec = dataclasses.replace(o.spec, restitution=min(1.0, e / floor))
+    return dataclasses.replace(world, floor_restitution=floor)
 
 
 def _unexplained(canvas: Canvas, frame: np.ndarray, spec: SceneSpec, bd) -> float:

@@ -48,7 +48,8 @@ class HybridUncertainty:
         objects: per estimated object name: ``score`` (0..1), ``fit_error`` (mean abs pixel
             error 0..255 of its best frame fit), ``position_sigma`` (m, track residual),
             ``velocity_sigma`` (m/s, standard error), ``frames_hidden`` (frames since last seen),
-            ``shape_prob`` (probability of the chosen shape class), ``role``.
+            ``shape_prob`` (probability of the chosen shape class), ``role``, ``truncated``,
+            ``restitution`` (against the floor, measured from a bounce seen; None: assumed).
     """
 
     score: float
@@ -96,6 +97,7 @@ def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
             "shape_prob": round(o.shape_probs.get(o.spec.shape, 0.0), 4),
             "role": o.role,
             "truncated": o.truncated,
+            "restitution": None if o.restitution is None else round(o.restitution, 3),
         }
         for o in est.objects
     }

@@ -1,0 +1,187 @@
+"""How a fitted track moved: its state and velocity at its last fitted frame, from the frame fits
+at metric scale, for :func:`twinsim.neural.estimate.estimate_scene`.
+
+On the floor a line slowed by friction; in the air a ballistic arc (from the last floor contact
+on); on a slope a constant acceleration along it; a body moving off the floor without falling
+freely is extrapolated (:mod:`twinsim.neural.cues`); a free flight that ends on the floor inside
+the window is a *landing*, replayed with the engine (:mod:`twinsim.neural.bounce`). The last
+state is then refitted jointly to every frame of the window (:mod:`twinsim.neural.trajectory`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from twinsim.neural.bounce import Landing, landing
+from twinsim.neural.cues import on_arc, supported_motion
+from twinsim.neural.kinematics import FPS, across_sight, constant_acceleration, motion_fit
+from twinsim.neural.refine import FrameFit
+from twinsim.neural.scale import touched_support
+from twinsim.neural.support import Support
+from twinsim.neural.track import Track
+from twinsim.neural.trajectory import fit_trajectory
+
+if TYPE_CHECKING:
+    from twinsim.neural.estimate import EstimateConfig
+    from twinsim.neural.track_fit import TrackFitter
+
+__all__ = ["Motion", "track_motion"]
+
+DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
+_ARC_MIN_FRAMES = 4  # an arc through fewer pixel positions does not fix the scale
+
+
+@dataclass
+class Motion:
+    """A track's motion at its last fitted frame.
+
+    Attributes:
+        fits: the frame fits used (at metric scale); ts: their frames, sorted.
+        fit: the fit at the last frame ``ts[-1]`` (its position may be refined).
+        position, velocity: (3,) state at the last frame (m, m/s).
+        sigma, velocity_se: residual scatter (m) and the velocity's standard error (m/s).
+        moved: its pixels changed over the window; airborne: off the floor in some frame.
+        slope: the tilted support it moves along, or None; accel: (3,) the constant
+            acceleration of an unexplained supported motion (extrapolated), or None.
+        spin: (3,) angular velocity known from a replayed landing, else None.
+        restitution: against the floor (body x floor), measured from a landing, else None.
+    """
+
+    fits: dict[int, FrameFit]
+    ts: list[int]
+    fit: FrameFit
+    position: np.ndarray
+    velocity: np.ndarray
+    sigma: float
+    velocity_se: float
+    moved: bool
+    airborne: bool
+    slope: Support | None = None
+    accel: np.ndarray | None = None
+    spin: np.ndarray | None = None
+    restitution: float | None = None
+
+
+def track_motion(
+    est: TrackFitter,
+    k: int,
+    tr: Track,
+    fits: dict[int, FrameFit],
+    touching: dict[int, int],
+    supports: list[Support],
+    fitted: dict,
+    movable: bool,
+    cfg: EstimateConfig,
+) -> Motion:
+    """The motion of track ``k`` from its scaled ``fits`` and the support each touches
+    (``touching``: index into ``supports``, -1 when off every one)."""
+    frames = est.frames
+    scenery_look = not movable
+    ts = sorted(fits)
+    grounded = {t: touching[t] >= 0 for t in ts}
+    # resting on a slope in every fitted frame (a ball on a ramp): it moves along the slope
+    slope = supports[touching[ts[-1]]] if all(grounded.values()) else None
+    slope = slope if slope is not None and slope.tilted else None
+    if movable and not grounded[ts[0]] and len(ts) > _ARC_MIN_FRAMES:
+        landed = landing(fits, est.canvas.pose, est.eye, cfg.friction)
+        if landed is not None:
+            return _landed(landed, est.pixels_moved(k, tr, ts))
+    # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
+    # last floor contact on (a bounce inside the window would break either model).
+    airborne = not all(grounded[t] for t in ts)
+    contacts = [i for i, t in enumerate(ts[:-1]) if grounded[t]]
+    if airborne and contacts:
+        ts = ts[contacts[-1] :]
+        # landed: on the floor in every frame since the last contact (a body that fell and
+        # now rolls or slides is not in flight, and two frames make no arc)
+        airborne = not all(grounded[t] for t in ts)
+    times = np.array(ts, float) / FPS
+    moved = est.pixels_moved(k, tr, ts)
+
+    off_floor = airborne and movable and moved and len(ts) >= _ARC_MIN_FRAMES
+    flying = False
+    if off_floor:  # free flight fixes the scale that floor contact could not
+        arc, flying = on_arc(fits, ts, times, est.canvas.pose, est.eye)
+        # A rigid body keeps its size: seen on a support at both ends of the window, an
+        # arc that lifts either end off it (a toppling box pivots on its edge: no
+        # projectile) is the wrong ruler. One grounded frame proves nothing: the contact
+        # scale puts the lowest frame on the floor by construction.
+        ends = (ts[0], ts[-1])
+        bracketed = all(grounded[t] for t in ends)
+        lifted = any(touched_support(arc[t], est.eye, supports, 0.15) < 0 for t in ends)
+        if flying and bracketed and lifted:
+            flying = False
+        else:
+            fits = arc
+    pos = np.stack([fits[t].position for t in ts])
+    t_last = ts[-1]
+    fit = fits[t_last]
+    p_end, vel, sig, v_se = motion_fit(times, pos, airborne)
+    accel = None
+    if slope is not None and len(ts) >= 3:
+        # rolling or sliding down: constant acceleration along the slope (the engine, given
+        # the slope, carries it on)
+        p_end, vel, _ = constant_acceleration(times, pos)
+        vel = slope.along(vel)
+    if off_floor and not flying and not contacts:
+        # moving off the floor, but not falling freely: carried by something the estimate
+        # does not explain (a ramp fitted badly): extrapolate what was seen
+        supported = supported_motion(times, pos, est.eye)
+        if supported is not None:
+            p_end, vel, accel = supported
+    if len(ts) < DEPTH_MIN_FRAMES:
+        # two or three depths from apparent size (+-20 % each) do not give a speed along the
+        # line of sight: keep the motion across it
+        vel = across_sight(vel, fit.position, est.eye, level=not airborne)
+    enough = len(ts) >= (DEPTH_MIN_FRAMES if airborne else 2)
+    if moved and not scenery_look and enough and accel is None and slope is None:
+        p_end, vel, _ = fit_trajectory(
+            est.canvas,
+            {t: frames[t] for t in ts},
+            {t: est.others(fitted, t, k) for t in ts},
+            k,
+            fit.spec(),
+            {t: fits[t].orientation for t in ts},
+            t_last,
+            p_end,
+            vel,
+            not airborne,
+            FPS,
+            max_evals=cfg.trajectory_evals,
+            ignore={t: est.ignore(t, k) for t in ts},
+        )
+        fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
+        fit = fits[t_last]
+        if len(ts) < DEPTH_MIN_FRAMES:  # as above: the refit does not know depth better
+            vel = across_sight(vel, p_end, est.eye, level=not airborne)
+
+    return Motion(
+        fits, ts, fit, np.asarray(p_end), np.asarray(vel), sig, v_se, moved, airborne, slope, accel
+    )
+
+
+def _landed(landed: Landing, moved: bool) -> Motion:
+    """The motion of a body whose landing was replayed: the replay's state at the last frame."""
+    ts = sorted(landed.fits)
+    state = landed.state
+    fit = dataclasses.replace(
+        landed.fits[ts[-1]],
+        position=np.asarray(state.position),
+        orientation=np.asarray(state.orientation),
+    )
+    return Motion(
+        landed.fits,
+        ts,
+        fit,
+        np.asarray(state.position),
+        np.asarray(state.linear_velocity),
+        landed.sigma,
+        landed.velocity_se,
+        moved,
+        airborne=True,
+        spin=np.asarray(state.angular_velocity),
+        restitution=landed.restitution,
+    )
