@@ -158,9 +158,9 @@ def landing(
         size=(float(radius),),
         mass=1.0,
         friction=friction,
-        position=tuple(float(x) for x in pos[-1]),
+        position=tuple(float(c) for c in pos[-1]),
         orientation=tuple(float(q) for q in last.orientation),
-        linear_velocity=tuple(float(x) for x in vel[-1]),
+        linear_velocity=tuple(float(c) for c in vel[-1]),
     )
     moved = {
         t: dataclasses.replace(fits[t], position=pos[i], size=(float(radius),))

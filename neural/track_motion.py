@@ -4,7 +4,7 @@ at metric scale, for :func:`twinsim.neural.estimate.estimate_scene`.
 On the floor a line slowed by friction; in the air a ballistic arc (from the last floor contact
 on); on a slope a constant acceleration along it; a body moving off the floor without falling
 freely is extrapolated (:mod:`twinsim.neural.cues`); a free flight that ends on the floor inside
-the window is a *landing*, replayed with the engine (:mod:`twinsim.neural.bounce`). The last
+the window is a *landing*, fitted as one path through the bounce (:mod:`twinsim.neural.bounce`). The last
 state is then refitted jointly to every frame of the window (:mod:`twinsim.neural.trajectory`).
 """
 
@@ -46,7 +46,8 @@ class Motion:
         moved: its pixels changed over the window; airborne: off the floor in some frame.
         slope: the tilted support it moves along, or None; accel: (3,) the constant
             acceleration of an unexplained supported motion (extrapolated), or None.
-        spin: (3,) angular velocity known from a replayed landing, else None.
+        spin: (3,) angular velocity set by a fitted landing (0: a ball's spin is not seen),
+            else None.
         restitution: against the floor (body x floor), measured from a landing, else None.
     """
 
@@ -164,7 +165,7 @@ def track_motion(
 
 
 def _landed(landed: Landing, moved: bool) -> Motion:
-    """The motion of a body whose landing was replayed: the replay's state at the last frame."""
+    """The motion of a ball whose landing was fitted: the fitted path's state at the last frame."""
     ts = sorted(landed.fits)
     state = landed.state
     fit = dataclasses.replace(
