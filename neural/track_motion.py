@@ -4,8 +4,9 @@ at metric scale, for :func:`twinsim.neural.estimate.estimate_scene`.
 On the floor a line slowed by friction; in the air a ballistic arc (from the last floor contact
 on); on a slope a constant acceleration along it; a body moving off the floor without falling
 freely is extrapolated (:mod:`twinsim.neural.cues`); a free flight that ends on the floor inside
-the window is a *landing*, fitted as one path through the bounce (:mod:`twinsim.neural.bounce`). The last
-state is then refitted jointly to every frame of the window (:mod:`twinsim.neural.trajectory`).
+the window is a *landing*, fitted as one path through the bounce (:mod:`twinsim.neural.bounce`).
+The last state is then refitted jointly to every frame of the window
+(:mod:`twinsim.neural.trajectory`).
 """
 
 from __future__ import annotations
