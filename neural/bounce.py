@@ -20,7 +20,6 @@ import numpy as np
 from twinsim.neural.cues import on_arc
 from twinsim.neural.kinematics import FPS, G, motion_fit
 from twinsim.neural.refine import FrameFit, project
-from twinsim.sim.spec import ObjectSpec
 
 __all__ = ["MAX_RESTITUTION", "Landing", "bounce_path", "landing"]
 
@@ -39,7 +38,8 @@ class Landing:
     """A ball seen falling and then bouncing off the floor.
 
     Attributes:
-        state: the ball at the last fitted frame (pose, velocities; spin is not seen: 0).
+        position, velocity: (3,) the ball's state at the last fitted frame (m, m/s; its spin is
+            not seen).
         restitution: against the floor (body x floor) that the bounce shows.
         impact: time (s, on the frames' clock: frame / fps) the ball met the floor.
         residual_px: RMS image distance of the fitted path from the track.
@@ -48,7 +48,8 @@ class Landing:
         fits: the frame fits moved onto the fitted path (at its size).
     """
 
-    state: ObjectSpec
+    position: np.ndarray
+    velocity: np.ndarray
     restitution: float
     impact: float
     residual_px: float
@@ -85,9 +86,7 @@ def bounce_path(
     return pos, vel, float(hit)
 
 
-def landing(
-    fits: dict[int, FrameFit], pose, eye: np.ndarray, friction: float, name: str = "body"
-) -> Landing | None:
+def landing(fits: dict[int, FrameFit], pose, eye: np.ndarray) -> Landing | None:
     """The landing that explains ``fits`` (frame -> fit), or None when the track is one free
     flight, or no fall of four frames or more ends in a bounce seen in a later frame, on a path
     that follows the track within 0.75 px.
@@ -151,21 +150,10 @@ def landing(
         return None
     if fit(1e-6)[1] <= rms + _BOUNCE_GAIN_PX:
         return None  # a ball that stayed down fits as well: it landed (the floor model's)
-    last = fits[ts[-1]]
-    state = ObjectSpec(
-        name=name,
-        shape="sphere",
-        size=(float(radius),),
-        mass=1.0,
-        friction=friction,
-        position=tuple(float(c) for c in pos[-1]),
-        orientation=tuple(float(q) for q in last.orientation),
-        linear_velocity=tuple(float(c) for c in vel[-1]),
-    )
     moved = {
         t: dataclasses.replace(fits[t], position=pos[i], size=(float(radius),))
         for i, t in enumerate(ts)
     }
     sigma = rms * project(pose, pos[-1])[1] / float(pose.K[0, 0])
     v_se = sigma * FPS / after
-    return Landing(state, float(x[6]), float(times[0] + hit), rms, sigma, v_se, moved)
+    return Landing(pos[-1], vel[-1], float(x[6]), float(times[0] + hit), rms, sigma, v_se, moved)

@@ -260,11 +260,7 @@ def estimate_scene(
             orientation=tuple(float(q) for q in fit.orientation / np.linalg.norm(fit.orientation)),
         )
         if role == "dynamic":
-            ang = (
-                m.spin
-                if m.spin is not None
-                else angular_velocity(fits, fit.shape, fit.size, vel, not airborne)
-            )
+            ang = angular_velocity(fits, fit.shape, fit.size, vel, not airborne)
             spec = ObjectSpec(
                 **common,
                 mass=cfg.mass,

@@ -47,8 +47,6 @@ class Motion:
         moved: its pixels changed over the window; airborne: off the floor in some frame.
         slope: the tilted support it moves along, or None; accel: (3,) the constant
             acceleration of an unexplained supported motion (extrapolated), or None.
-        spin: (3,) angular velocity set by a fitted landing (0: a ball's spin is not seen),
-            else None.
         restitution: against the floor (body x floor), measured from a landing, else None.
     """
 
@@ -63,7 +61,6 @@ class Motion:
     airborne: bool
     slope: Support | None = None
     accel: np.ndarray | None = None
-    spin: np.ndarray | None = None
     restitution: float | None = None
 
 
@@ -88,7 +85,7 @@ def track_motion(
     slope = supports[touching[ts[-1]]] if all(grounded.values()) else None
     slope = slope if slope is not None and slope.tilted else None
     if movable and not grounded[ts[0]] and len(ts) > _ARC_MIN_FRAMES:
-        landed = landing(fits, est.canvas.pose, est.eye, cfg.friction)
+        landed = landing(fits, est.canvas.pose, est.eye)
         if landed is not None:
             return _landed(landed, est.pixels_moved(k, tr, ts))
     # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
@@ -168,22 +165,15 @@ def track_motion(
 def _landed(landed: Landing, moved: bool) -> Motion:
     """The motion of a ball whose landing was fitted: the fitted path's state at the last frame."""
     ts = sorted(landed.fits)
-    state = landed.state
-    fit = dataclasses.replace(
-        landed.fits[ts[-1]],
-        position=np.asarray(state.position),
-        orientation=np.asarray(state.orientation),
-    )
     return Motion(
         landed.fits,
         ts,
-        fit,
-        np.asarray(state.position),
-        np.asarray(state.linear_velocity),
+        landed.fits[ts[-1]],  # on the fitted path, at its size
+        np.asarray(landed.position),
+        np.asarray(landed.velocity),
         landed.sigma,
         landed.velocity_se,
         moved,
         airborne=True,
-        spin=np.asarray(state.angular_velocity),
         restitution=landed.restitution,
     )

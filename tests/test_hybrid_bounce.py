@@ -86,7 +86,7 @@ def test_a_bounce_inside_the_window_is_replayed_with_its_measured_restitution():
     vz = ro.objects[0].linear_velocity[:, 2]
     impact = int(np.argmax(vz > 0))  # the first frame after it hit the floor
     last = impact + 2
-    got = landing(_fits(ro, range(last + 1), eye, depth_error=0.05), pose, eye, 0.5)
+    got = landing(_fits(ro, range(last + 1), eye, depth_error=0.05), pose, eye)
     assert got is not None
     assert (impact - 1) / 24 < got.impact < impact / 24
     # the bounce seen, not Bullet's nominal product: its contacts take the speed where the ball
@@ -94,8 +94,8 @@ def test_a_bounce_inside_the_window_is_replayed_with_its_measured_restitution():
     # comes back at 0.39 of its speed for a nominal 0.54
     assert 0.3 < got.restitution < BOUNCE + 0.05
     truth = ro.objects[0]
-    assert np.linalg.norm(np.subtract(got.state.position, truth.position[last])) < 0.01
-    assert abs(got.state.linear_velocity[2] - truth.linear_velocity[last, 2]) < 0.15
+    assert np.linalg.norm(np.subtract(got.position, truth.position[last])) < 0.01
+    assert abs(got.velocity[2] - truth.linear_velocity[last, 2]) < 0.15
 
 
 def test_no_landing_for_a_flight_that_has_not_ended_or_a_tumbling_box():
@@ -103,9 +103,9 @@ def test_no_landing_for_a_flight_that_has_not_ended_or_a_tumbling_box():
     pose = camera_pose_at(default_camera(), 0.0)
     eye = np.asarray(pose.eye)
     impact = int(np.argmax(ro.objects[0].linear_velocity[:, 2] > 0))
-    assert landing(_fits(ro, range(impact), eye), pose, eye, 0.5) is None
+    assert landing(_fits(ro, range(impact), eye), pose, eye) is None
     box = _dropped(14, _ball("box", (0.08, 0.08, 0.08)))
-    assert landing(_fits(box, range(impact + 2), eye), pose, eye, 0.5) is None
+    assert landing(_fits(box, range(impact + 2), eye), pose, eye) is None
 
 
 @pytest.mark.parametrize("after", [2, 3])
