@@ -43,7 +43,12 @@ __all__ = [
 
 # The camera the motion families are drawn with, before their per-scene jitter (docs/families.md).
 DEFAULT_CAMERA = CameraSpec(eye=(0.0, -1.8, 0.92), target=(0.0, 0.0, 0.3), fov=50.0)
-_SCENERY_SATURATION = 0.22  # max - min of RGB below which a body is taken for scenery
+# A body is taken for scenery when its colour is dull on both counts: little chroma (max - min
+# of RGB) and little chroma for its brightness ((max - min) / max). The second keeps dark palette
+# colours movable (brown: chroma 0.22-0.25 once lit, but 0.71 of its brightness; scenery's wood
+# and navy are at most 0.45 of theirs).
+_SCENERY_CHROMA = 0.22
+_SCENERY_SATURATION = 0.6
 _OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render
 
 
@@ -162,8 +167,10 @@ class SceneEstimate:
         return float(max([self.unexplained, *per]) if per else 1.0)
 
 
-def _saturation(color) -> float:
-    return float(max(color[:3]) - min(color[:3]))
+def _dull(color) -> bool:
+    """Scenery's look: greys, wood and navy (docs/families.md), not the saturated palette."""
+    hi, lo = max(color[:3]), min(color[:3])
+    return bool(hi - lo < _SCENERY_CHROMA and hi - lo < _SCENERY_SATURATION * max(hi, 1e-6))
 
 
 def estimate_scene(
@@ -206,10 +213,9 @@ def estimate_scene(
         raw, probs = est.fit_track(k, tr, fitted)
         if not any(math.isfinite(f.error) for f in raw.values()):
             continue  # no body draws these pixels (a highlight, a strip of sky)
-        sat = _saturation(np.mean([f.color for f in raw.values()], 0))
         # Scenery (walls, screens, occluders) is drawn in greys, wood and navy; movable bodies
         # in saturated palette colours (docs/families.md).
-        scenery_look = sat < _SCENERY_SATURATION
+        scenery_look = _dull(np.mean([f.color for f in raw.values()], 0))
         movable = not scenery_look
         fits, touching = resolve_scale(raw, est.eye, movable, supports)
         if movable and min(touching.values()) < 0:  # a longer arc is a better ruler (below)
