@@ -59,7 +59,9 @@ def test_permanence_violations_happen_while_the_object_is_hidden(name, seed):
     assert tr.present[f] and tr.occluded[f], "the target must be hidden at the violation"
     assert tr.occluded[f - 1] and tr.occluded[f + 1]
     assert tr.visible_fraction[-1] > 0.5, "the target must be in plain view at the end"
-    assert tr.visible_fraction[0] > 0.5 or name == "screen"
+    assert tr.visible_fraction[0] > 0.5
+    if name == "screen":  # seen sliding before it is hidden: there is a motion to continue
+        assert (tr.visible_fraction[:4] > 0.9).all()
 
 
 def test_vanish_and_appear_are_mirror_images():

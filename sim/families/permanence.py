@@ -21,11 +21,13 @@ from twinsim.sim.families._common import (
     aabb_corners,
     camera,
     colors,
+    half_extents,
     half_height,
     light,
     rnd,
     world,
 )
+from twinsim.sim.render.camera import camera_pose_at
 from twinsim.sim.spec import Keyframe, ObjectSpec, SceneSpec, Violation
 
 __all__ = ["FAMILIES", "hidden_behind"]
@@ -35,6 +37,9 @@ _MARGIN = 0.02  # m inside the occluder's outline, for the rasteriser's sake
 _MIN_HIDDEN = 3
 # Eye height: pitched down 24-27 deg, the horizon sits above the 45 deg frame (no sky).
 _EYE_Z = 1.05  # frames the object must stay hidden around the violation
+# The screen's camera: wide enough to see the target slide in before the screen hides it, and
+# pitched 30-34 deg down (eye 1.35 m up) to keep the horizon above that wider frame.
+_SCREEN_FOV, _SCREEN_EYE_Z = 58.0, 1.35
 
 
 def hidden_behind(
@@ -165,10 +170,25 @@ def _permanence_twins(f, offset, new_shape, new_size, new_col) -> dict[str, Viol
     }
 
 
+def _in_view(pose, corners: np.ndarray, margin_px: float = 1.0) -> bool:
+    """Every corner in front of the camera and inside the image, ``margin_px`` from its sides."""
+    cam = pose.world_to_camera[:3, :3] @ corners.T + pose.world_to_camera[:3, 3:]
+    if (cam[2] <= 0).any():
+        return False
+    uv = (pose.K @ cam)[:2] / cam[2]
+    return bool(
+        (uv[0] >= margin_px).all()
+        and (uv[0] <= pose.width - margin_px).all()
+        and (uv[1] >= margin_px).all()
+        and (uv[1] <= pose.height - margin_px).all()
+    )
+
+
 def _screen(rng: np.random.Generator, seed: int) -> Built:
     duration = 2.5
     w = world(duration)
-    cam = camera(rng, eye=(0.0, -1.75, _EYE_Z), target=(0.0, 0.15, 0.18), fov=45.0)
+    cam = camera(rng, eye=(0.0, -1.75, _SCREEN_EYE_Z), target=(0.0, 0.15, 0.18), fov=_SCREEN_FOV)
+    pose = camera_pose_at(cam, 0.0)
     shape = str(rng.choice(("box", "cylinder")))
     if shape == "box":  # low and wide: slides without tipping over
         a = rng.uniform(0.08, 0.12)
@@ -180,16 +200,23 @@ def _screen(rng: np.random.Generator, seed: int) -> Built:
     col, new_col = colors(rng, 2)
     scr_col = OCCLUDER_COLORS[int(rng.integers(len(OCCLUDER_COLORS)))]
     direction = 1.0 if rng.random() < 0.5 else -1.0
-    hx, hy, y_wall = rng.uniform(0.32, 0.42), 0.03, rng.uniform(-0.4, -0.25)
     xs, y0 = rng.uniform(-0.05, 0.05), rng.uniform(0.1, 0.3)
+    # the screen stands just in front of the path: the nearer the eye, the wider its shadow
+    hx, hy = rng.uniform(0.32, 0.42), 0.03
+    y_wall = y0 - max(size[:2]) - hy - rng.uniform(0.12, 0.2)
     friction = rng.uniform(0.2, 0.35)
     dx = direction * rng.uniform(0.08, 0.12)
-    x_start = xs - direction * rng.uniform(0.55, 0.62)
+    z = half_height(shape, size)
+    # Start as far out as the image allows, so that the target is seen sliding, whole, for
+    # several frames before the screen hides it (continuity needs a motion to continue).
+    span = max(half_extents(shape, size)[:2])
+    x_start = xs - direction * (hx + span)
+    while _in_view(pose, aabb_corners((shape, size, (x_start - direction * 0.01, y0, z)))):
+        x_start -= direction * 0.01
     x_stop = xs + direction * (hx + size[0] + rng.uniform(0.12, 0.2))
     # Bullet multiplies the two frictions; damping and contact make it ~10% stickier (measured).
     mu = 1.1 * friction * w.floor_friction
     v0 = math.sqrt(2 * mu * 9.81 * abs(x_stop - x_start))
-    z = half_height(shape, size)
     target = ObjectSpec(
         name="target",
         shape=shape,
@@ -277,7 +304,9 @@ FAMILIES = (
             Parameter("object half extent / radius", 0.08, 0.12, "m"),
             Parameter("object mass", 0.3, 1.5, "kg"),
             Parameter("object friction", 0.2, 0.35),
-            Parameter("slide distance", 1.0, 1.4, "m"),
+            Parameter(
+                "slide distance (from the image's edge: seen whole 4-9 frames)", 1.4, 2.0, "m"
+            ),
             Parameter("screen half width", 0.32, 0.42, "m"),
             Parameter("teleport offset (along the motion)", 0.08, 0.12, "m"),
             Parameter("camera jitter", 0.0, 0.08, "m"),
