@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from twinsim.neural.config import preset
 from twinsim.neural.model import FlowMemoryNet
 from twinsim.neural.predict import PRETRAINED, WorldModel
+from twinsim.neural.presets import preset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common

@@ -6,11 +6,12 @@ Public API:
 """
 
 from twinsim.neural.checkpoint import CheckpointError, load_model, save_checkpoint
-from twinsim.neural.config import PRESETS, DataConfig, ModelConfig, RunConfig, TrainConfig, preset
+from twinsim.neural.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from twinsim.neural.evaluate import EvalConfig, evaluate, format_table
 from twinsim.neural.footage import FootageSet, load_footage
 from twinsim.neural.model import FlowMemoryNet
 from twinsim.neural.predict import WorldModel, load_pretrained
+from twinsim.neural.presets import PRESETS, preset
 from twinsim.neural.train import TrainResult, train
 
 # The hybrid predictor loads scipy and the engine: imported on first use (PEP 562).

@@ -84,8 +84,8 @@ def test_checkpoints_and_run_files_get_umask_permissions(tmp_path, umask_022):
     """Checkpoint folders and run JSONs used to be 0700 / 0600 (mkdtemp / mkstemp)."""
     torch = pytest.importorskip("torch")
     from twinsim.neural.checkpoint import save_checkpoint, write_atomic
-    from twinsim.neural.config import preset
     from twinsim.neural.model import FlowMemoryNet
+    from twinsim.neural.presets import preset
 
     cfg = preset("tiny")
     model = FlowMemoryNet(cfg.model)

@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 import torch
 from _nets import white_painting_net
-from twinsim.neural.config import ModelConfig, TrainConfig, preset
+from twinsim.neural.config import ModelConfig, TrainConfig
 from twinsim.neural.model import FlowMemoryNet
+from twinsim.neural.presets import preset
 from twinsim.neural.train import _loss
 from twinsim.sim.errors import SpecError
 

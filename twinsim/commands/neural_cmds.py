@@ -29,7 +29,7 @@ class _HelpLater(str):
 
 
 def _preset_help() -> str:
-    from twinsim.neural.config import PRESETS
+    from twinsim.neural.presets import PRESETS
 
     return "config preset: " + ", ".join(PRESETS) + " (default %(default)s)"
 
@@ -66,7 +66,7 @@ MAX_SEED = 2**62  # seed + scene index stays a valid 63-bit spec seed
 def _cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from twinsim.neural.config import preset
+    from twinsim.neural.presets import preset
     from twinsim.neural.train import train
 
     if args.threads:
