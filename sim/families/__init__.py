@@ -19,7 +19,16 @@ from collections.abc import Mapping
 
 import numpy as np
 from twinsim.sim.errors import SpecError, UnknownNameError
-from twinsim.sim.families import glass, motion, permanence, shatter, spill, stacking, support
+from twinsim.sim.families import (
+    glass,
+    motion,
+    permanence,
+    push,
+    shatter,
+    spill,
+    stacking,
+    support,
+)
 from twinsim.sim.families._common import Built, Family, Parameter
 from twinsim.sim.spec import VIOLATIONS, SceneSpec
 
@@ -36,7 +45,7 @@ __all__ = [
 
 def _build_registry() -> Mapping[str, Family]:
     fams: dict[str, Family] = {}
-    for module in (motion, stacking, permanence, support, spill, shatter, glass):
+    for module in (motion, push, stacking, permanence, support, spill, shatter, glass):
         for fam in module.FAMILIES:
             if fam.name in fams:  # programming error: two modules claim one name
                 raise RuntimeError(f"duplicate family {fam.name!r}")

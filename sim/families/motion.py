@@ -1,4 +1,5 @@
-"""Motion families: drop and bounce, collisions, rolling down a ramp, projectiles, pushes.
+"""Motion families: drop and bounce, collisions, rolling down a ramp, projectiles (pushes:
+:mod:`twinsim.sim.families.push`).
 
 Continuity twins (``teleport``) jump a moving body at a frame computed from its ballistic or
 rolling motion; the ramp's solidity twin (``pass_through``) lets the ball roll through the wall
@@ -26,9 +27,9 @@ from twinsim.sim.families._common import (
     world,
 )
 from twinsim.sim.families._settle import pass_through_at_touch, settle
-from twinsim.sim.spec import EventSpec, ObjectSpec, SceneSpec, Violation
+from twinsim.sim.spec import ObjectSpec, SceneSpec, Violation
 
-__all__ = ["FAMILIES"]
+__all__ = ["BODY", "FAMILIES", "G", "body_size", "vec"]
 
 G = 9.81
 # A rug-like floor for families whose balls land or are launched fast: they must stop in view
@@ -37,7 +38,7 @@ ROLLING_RUG = 0.03
 _SHAPES = ("sphere", "box", "cylinder")
 
 
-def _size(rng: np.random.Generator, shape: str, lo: float, hi: float) -> tuple[float, ...]:
+def body_size(rng: np.random.Generator, shape: str, lo: float, hi: float) -> tuple[float, ...]:
     """Size of a compact body whose half extents lie in [lo, hi] m."""
     if shape == "sphere":
         return (rnd(rng.uniform(lo, hi)),)
@@ -52,7 +53,7 @@ def _frame(t: float, n: int, fps: float = 24.0) -> int:
     return int(min(n - 1, max(1, round(t * fps))))
 
 
-def _vec(v) -> tuple[float, float, float]:
+def vec(v) -> tuple[float, float, float]:
     return tuple(rnd(x) for x in v)
 
 
@@ -68,7 +69,7 @@ def _drop_draw(rng: np.random.Generator) -> Built:
     objs = []
     for i in range(n):
         shape = str(rng.choice(_SHAPES))
-        size = _size(rng, shape, 0.08, 0.14)
+        size = body_size(rng, shape, 0.08, 0.14)
         height = rng.uniform(0.4, 0.9)
         orn = (0.0, 0.0, 0.0, 1.0)
         if shape != "sphere":
@@ -83,7 +84,7 @@ def _drop_draw(rng: np.random.Generator) -> Built:
                 friction=rnd(rng.uniform(0.4, 0.9)),
                 restitution=rnd(bouncy),
                 color=cols[i],
-                position=_vec(
+                position=vec(
                     (xs[i] + rng.uniform(-0.06, 0.06), rng.uniform(-0.15, 0.15), height + 0.15)
                 ),
                 orientation=orn,
@@ -111,7 +112,7 @@ def _moving(name, rng, shape, size, x, vx, color) -> ObjectSpec:
         friction=rnd(rng.uniform(0.3, 0.6) if shape == "sphere" else rng.uniform(0.25, 0.5)),
         restitution=rnd(rng.uniform(0.2, 0.7)),
         color=color,
-        position=_vec((x, rng.uniform(-0.04, 0.04), half_height(shape, size))),
+        position=vec((x, rng.uniform(-0.04, 0.04), half_height(shape, size))),
         linear_velocity=(rnd(vx), 0.0, 0.0),
         angular_velocity=ang,
     )
@@ -125,7 +126,7 @@ def _collide_draw(rng: np.random.Generator) -> Built:
     head_on = n == 2 and rng.random() < 0.4
     s = 1.0 if rng.random() < 0.5 else -1.0  # mirror the layout
     shapes = [str(rng.choice(("sphere", "box"))) for _ in range(n)]
-    sizes = [_size(rng, sh, 0.08, 0.13) for sh in shapes]
+    sizes = [body_size(rng, sh, 0.08, 0.13) for sh in shapes]
     speed = rng.uniform(1.2, 1.8)
     x_a = -rng.uniform(0.6, 0.75)
     objs = [_moving("body0", rng, shapes[0], sizes[0], s * x_a, s * speed, cols[0])]
@@ -164,7 +165,7 @@ def _ramp_draw(rng: np.random.Generator) -> Built:
         friction=0.8,
         restitution=0.1,
         color=ramp_col,
-        position=_vec((cx, 0.0, cz)),
+        position=vec((cx, 0.0, cz)),
         orientation=quat_axis_angle((0.0, s, 0.0), theta),
     )
     shape = str(rng.choice(("sphere", "cylinder")))
@@ -187,7 +188,7 @@ def _ramp_draw(rng: np.random.Generator) -> Built:
         friction=rnd(rng.uniform(0.5, 0.9)),
         restitution=rnd(rng.uniform(0.05, 0.3)),
         color=ball_col,
-        position=_vec(pos),
+        position=vec(pos),
         orientation=orn,
     )
     wall_x = x_low + s * rng.uniform(0.3, 0.5)
@@ -202,14 +203,14 @@ def _ramp_draw(rng: np.random.Generator) -> Built:
         friction=0.6,
         restitution=0.05,
         color=wall_col,
-        position=_vec((wall_x, 0.0, wall_h)),
+        position=vec((wall_x, 0.0, wall_h)),
     )
     accel = k_roll * G * math.sin(theta)
     travel = length / 2 + d  # from the start to the foot of the ramp
     t_mid = math.sqrt(travel / accel)
     back = up * rng.uniform(0.15, 0.25)
     spec = SceneSpec(objects=(ramp, wall, ball), cameras=(cam,), light=light(), world=w)
-    teleport = Violation("teleport", "ball", _frame(t_mid, w.num_frames), offset=_vec(back))
+    teleport = Violation("teleport", "ball", _frame(t_mid, w.num_frames), offset=vec(back))
     return Built(spec, {"teleport": teleport})  # pass_through: from the trace (settle)
 
 
@@ -221,7 +222,7 @@ def _projectile_draw(rng: np.random.Generator) -> Built:
     s = 1.0 if rng.random() < 0.5 else -1.0
     cam = camera(rng, eye=(0.0, -1.9, 0.95), target=(0.0, 0.0, 0.42), fov=55.0)
     shape = str(rng.choice(("sphere", "box")))
-    size = _size(rng, shape, 0.1, 0.14)
+    size = body_size(rng, shape, 0.1, 0.14)
     vx, vz = rng.uniform(1.0, 1.6), rng.uniform(2.5, 3.2)
     z0 = half_height(shape, size) + rng.uniform(0.0, 0.2)
     spin = rng.uniform(-3, 3, 3) if shape == "box" else np.zeros(3)
@@ -234,9 +235,9 @@ def _projectile_draw(rng: np.random.Generator) -> Built:
         friction=rnd(rng.uniform(0.5, 0.9)),
         restitution=rnd(rng.uniform(0.1, 0.5)),
         color=col,
-        position=_vec((-s * rng.uniform(0.7, 0.85), rng.uniform(-0.1, 0.1), z0)),
-        linear_velocity=_vec((s * vx, 0.0, vz)),
-        angular_velocity=_vec(spin),
+        position=vec((-s * rng.uniform(0.7, 0.85), rng.uniform(-0.1, 0.1), z0)),
+        linear_velocity=vec((s * vx, 0.0, vz)),
+        angular_velocity=vec(spin),
     )
     offset = (rnd(-s * rng.uniform(0.2, 0.35)), 0.0, rnd(rng.uniform(0.0, 0.15)))
     f = _frame(vz / G, w.num_frames)  # the apex
@@ -244,66 +245,7 @@ def _projectile_draw(rng: np.random.Generator) -> Built:
     return Built(spec, {"teleport": Violation("teleport", "projectile", f, offset=offset)})
 
 
-# -- push --------------------------------------------------------------------------------------
-
-
-def _push_draw(rng: np.random.Generator) -> Built:
-    w = world(2.5)
-    s = 1.0 if rng.random() < 0.5 else -1.0
-    cam = camera(rng, eye=(0.0, -1.7, 0.85), target=(0.0, 0.0, 0.2))
-    shape = str(rng.choice(("box", "cylinder")))
-    if shape == "box":
-        size = (
-            rnd(rng.uniform(0.06, 0.1)),
-            rnd(rng.uniform(0.08, 0.12)),
-            rnd(rng.uniform(0.08, 0.2)),
-        )
-    else:
-        size = (rnd(rng.uniform(0.06, 0.09)), rnd(rng.uniform(0.16, 0.4)))
-    cols = colors(rng, 2)
-    hh = half_height(shape, size)
-    mass = rng.uniform(0.3, 1.5)
-    pos = (-s * rng.uniform(0.3, 0.5), rng.uniform(-0.05, 0.05), hh)
-    target = ObjectSpec(
-        name="target",
-        shape=shape,
-        size=size,
-        mass=rnd(mass),
-        friction=rnd(rng.uniform(0.4, 0.8)),
-        restitution=rnd(rng.uniform(0.1, 0.4)),
-        color=cols[0],
-        position=_vec(pos),
-    )
-    objs = [target]
-    if rng.random() < 0.6:  # something in the way
-        bsize = _size(rng, "box", 0.07, 0.11)
-        objs.append(
-            ObjectSpec(
-                name="obstacle",
-                shape="box",
-                size=bsize,
-                mass=rnd(rng.uniform(0.2, 1.0)),
-                friction=rnd(rng.uniform(0.4, 0.8)),
-                restitution=rnd(rng.uniform(0.1, 0.4)),
-                color=cols[1],
-                position=_vec((s * rng.uniform(0.05, 0.25), pos[1], bsize[2])),
-            )
-        )
-    t = rng.uniform(0.3, 0.8)
-    lift = rng.uniform(0.0, 0.8) * hh  # pushing high topples tall bodies
-    point = _vec((pos[0], pos[1], pos[2] + lift))
-    speed = rng.uniform(1.0, 2.0)
-    if rng.random() < 0.5:
-        event = EventSpec(t, "target", "impulse", (rnd(s * mass * speed), 0.0, 0.0), point)
-    else:
-        dur = rng.uniform(0.15, 0.35)
-        force = s * mass * (speed / dur + 0.4 * G)
-        event = EventSpec(rnd(t), "target", "force", (rnd(force), 0.0, 0.0), point, rnd(dur))
-    spec = SceneSpec(objects=tuple(objs), cameras=(cam,), light=light(), world=w, events=(event,))
-    return Built(spec, {})
-
-
-_BODY = (
+BODY = (
     Parameter("mass", 0.2, 2.0, "kg"),
     Parameter("friction", 0.25, 0.9),
     Parameter("restitution", 0.05, 0.9),
@@ -327,10 +269,6 @@ def _projectile(rng: np.random.Generator, seed: int) -> Built:
     return settle(rng, "projectile", _projectile_draw)
 
 
-def _push(rng: np.random.Generator, seed: int) -> Built:
-    return settle(rng, "push", _push_draw)
-
-
 FAMILIES = (
     Family(
         "drop",
@@ -344,7 +282,7 @@ FAMILIES = (
             Parameter("drop height", 0.55, 1.05, "m"),
             Parameter("floor restitution", 0.6, 0.6),
             Parameter("teleport (upwards, mid-fall)", 0.25, 0.4, "m"),
-            *_BODY,
+            *BODY,
         ),
     ),
     Family(
@@ -358,7 +296,7 @@ FAMILIES = (
             Parameter("half extent / radius", 0.08, 0.13, "m"),
             Parameter("speed", 1.2, 1.8, "m/s"),
             Parameter("teleport (backwards, mid-approach)", 0.25, 0.4, "m"),
-            *_BODY,
+            *BODY,
         ),
     ),
     Family(
@@ -373,7 +311,7 @@ FAMILIES = (
             Parameter("ball radius", 0.08, 0.13, "m"),
             Parameter("wall distance from the ramp's foot", 0.3, 0.5, "m"),
             Parameter("teleport (uphill, mid-ramp)", 0.15, 0.25, "m"),
-            *_BODY,
+            *BODY,
         ),
     ),
     Family(
@@ -388,22 +326,7 @@ FAMILIES = (
             Parameter("half extent / radius", 0.1, 0.14, "m"),
             Parameter("teleport (at the apex, backwards)", 0.2, 0.35, "m"),
             Parameter("floor rolling resistance (a rug: the ball stops in view)", 0.03, 0.03, "m"),
-            *_BODY,
-        ),
-    ),
-    Family(
-        "push",
-        "A scripted impulse or force pushes a box or cylinder (low: slides; high: topples), "
-        "sometimes into an obstacle.",
-        _push,
-        (),
-        (
-            Parameter("shape", choices=("box", "cylinder")),
-            Parameter("event", choices=("impulse", "force")),
-            Parameter("event time", 0.3, 0.8, "s"),
-            Parameter("resulting speed", 1.0, 2.0, "m/s"),
-            Parameter("push height above the centre (fraction of half height)", 0.0, 0.8),
-            *_BODY,
+            *BODY,
         ),
     ),
 )
