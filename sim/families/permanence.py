@@ -34,9 +34,10 @@ __all__ = ["FAMILIES", "hidden_behind"]
 
 _SHAPES = ("sphere", "box", "cylinder")
 _MARGIN = 0.02  # m inside the occluder's outline, for the rasteriser's sake
-_MIN_HIDDEN = 3
-# Eye height: pitched down 24-27 deg, the horizon sits above the 45 deg frame (no sky).
-_EYE_Z = 1.05  # frames the object must stay hidden around the violation
+_MIN_HIDDEN = 3  # frames the object must stay hidden around the violation
+# The occlusion camera's eye height: pitched 24-27 deg down, the horizon sits above its 45 deg
+# frame (no sky).
+_EYE_Z = 1.05
 # The screen's camera: wide enough to see the target slide in before the screen hides it, and
 # pitched 30-34 deg down (eye 1.35 m up) to keep the horizon above that wider frame.
 _SCREEN_FOV, _SCREEN_EYE_Z = 58.0, 1.35
