@@ -1,6 +1,7 @@
 """The physics: a :class:`World` is one PyBullet DIRECT client built from a ``SceneSpec``.
 
-Modules: ``world`` (the World facade, violations of expectation included), ``state`` (its
+Modules: ``world`` (the World facade), ``violations`` (how it breaks physics for an impossible
+twin), ``constraints`` (joints, collision filters and visuals that follow its state), ``state`` (its
 read-outs, snapshot tokens and the ``BodyView`` a renderer draws), ``bodies`` (spec objects ->
 PyBullet bodies, kinematic paths, events), ``contacts`` (per-frame contact events),
 ``meshes`` (mesh assets and V-HACD collision parts). Names below import on first use.
