@@ -32,43 +32,46 @@ import _common  # noqa: E402  (benchmarks/ helper: machine info, commit, RESULTS
 
 
 def throughput(
-    model: WorldModel, families: tuple[str, ...], scenes: int, rounds: int = 3
+    models: dict[str, WorldModel], families: tuple[str, ...], scenes: int, rounds: int = 3
 ) -> dict[str, list[float]]:
     """Frames/s per round: the engine simulating and rendering *labelled* frames (rgb, depth,
-    segmentation, as a dataset stores them), and the model predicting from the same scenes.
+    segmentation, as a dataset stores them), and each of ``models`` predicting from the same
+    scenes (``{name}_fps_b1``, ``{name}_fps_b32``).
 
-    The engine and the model take turns for ``rounds`` rounds: on a shared VM one timing of
+    The engine and the models take turns for ``rounds`` rounds: on a shared VM one timing of
     each varies by about 15 % from run to run, so a single pair could decide the comparison
     either way; report medians and ranges.
     """
     from twinsim.sim.families import sample_scene
 
+    resolution = next(iter(models.values())).resolution
     specs = [sample_scene(families[i % len(families)], EVAL_SEED + i) for i in range(scenes)]
     labels = ("rgb", "depth", "segmentation")
-    out: dict[str, list[float]] = {"engine_fps": [], "model_fps_b1": [], "model_fps_b32": []}
+    out: dict[str, list[float]] = {"engine_fps": []}
     ctx = None
     for _ in range(rounds):
         t0, frames, clips = time.perf_counter(), 0, []
         for spec in specs:
-            rgb = render_spec(spec, model.resolution, frames=20, labels=labels).rgb
+            rgb = render_spec(spec, resolution, frames=20, labels=labels).rgb
             frames += len(rgb)
             clips.append(rgb)
         out["engine_fps"].append(frames / (time.perf_counter() - t0))
         ctx = np.stack([c[:4] for c in clips]) if ctx is None else ctx
-        for bs in (1, 32):
-            batch = np.concatenate([ctx] * (bs // len(ctx) + 1))[:bs]
-            model.predict_batch(batch, 2)  # warm-up
-            t0, n = time.perf_counter(), 0
-            while time.perf_counter() - t0 < 3.0:
-                model.predict_batch(batch, 16)
-                n += bs * 16
-            out[f"model_fps_b{bs}"].append(n / (time.perf_counter() - t0))
+        for name, model in models.items():
+            for bs in (1, 32):
+                batch = np.concatenate([ctx] * (bs // len(ctx) + 1))[:bs]
+                model.predict_batch(batch, 16)  # warm-up (and, compiled, the compiling)
+                t0, n = time.perf_counter(), 0
+                while time.perf_counter() - t0 < 3.0:
+                    model.predict_batch(batch, 16)
+                    n += bs * 16
+                out.setdefault(f"{name}_fps_b{bs}", []).append(n / (time.perf_counter() - t0))
     return out
 
 
-def _ratio(tp: dict[str, list[float]], key: str) -> str:
-    """Median of the per-round ratios model / engine (each round timed both back to back)."""
-    return f"{np.median(np.divide(tp[key], tp['engine_fps'])):.2f}"
+def _ratio(tp: dict[str, list[float]], key: str, base: str = "engine_fps") -> str:
+    """Median of the per-round ratios ``key`` / ``base`` (each round timed both)."""
+    return f"{np.median(np.divide(tp[key], tp[base])):.2f}"
 
 
 def _train_minutes(ckpt: Path) -> str:
@@ -90,6 +93,11 @@ def main() -> int:
     ap.add_argument("--camera-shift", type=float, default=0.3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--throughput-only", action="store_true", help="skip the evaluation")
+    ap.add_argument(
+        "--compile",
+        action="store_true",
+        help="also time the model with inference.compile (torch.compile) in the same rounds",
+    )
     ap.add_argument(
         "--eval-json",
         help="reuse the JSON of a `twinsim eval` run of this checkpoint (baselines are in it, "
@@ -113,7 +121,14 @@ def main() -> int:
     elif not args.throughput_only:
         res = evaluate(model, None, footage, cfg)
     eval_s = time.perf_counter() - t0
-    tp = throughput(model, cfg.families, 8)
+    models = {"model": model}
+    if args.compile:
+        models["compiled"] = (
+            load_pretrained(args.ckpt, compile=True)
+            if args.ckpt in BUNDLED
+            else WorldModel.load(args.ckpt, compile=True)
+        )
+    tp = throughput(models, cfg.families, 8)
     cmd = " ".join(sys.argv[1:])
     lines = [
         f"\n## bench_neural — {datetime.datetime.now().isoformat(timespec='seconds')}",
@@ -129,6 +144,16 @@ def main() -> int:
         f"batch 32 {_common.spread(tp['model_fps_b32'])} frames/s ({_ratio(tp, 'model_fps_b32')}x "
         "engine)",
     ]
+    if "compiled_fps_b1" in tp:
+        lines.append(
+            f"with inference.compile (torch.compile, same rounds): batch 1 "
+            f"{_common.spread(tp['compiled_fps_b1'])} frames/s "
+            f"({_ratio(tp, 'compiled_fps_b1', 'model_fps_b1')}x uncompiled, "
+            f"{_ratio(tp, 'compiled_fps_b1')}x engine), batch 32 "
+            f"{_common.spread(tp['compiled_fps_b32'])} frames/s "
+            f"({_ratio(tp, 'compiled_fps_b32', 'model_fps_b32')}x uncompiled, "
+            f"{_ratio(tp, 'compiled_fps_b32')}x engine)"
+        )
     if res:
         lines += [
             f"evaluation: {'reused ' + args.eval_json if args.eval_json else f'{eval_s / 60:.1f} min'}",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -79,6 +80,8 @@ class WorldModel:
         self.device = device
         if inference is not None:
             self.net.inference = inference
+        if self.net.inference.compile:
+            self.net.step = _compiled(self.net.step)
 
     @property
     def inference(self) -> InferenceConfig:
@@ -211,6 +214,29 @@ class WorldModel:
         x = self._prepare(frames)
         pred = self.net.rollout(x, 0).teacher
         return ((pred - x[:, 1:]) ** 2).mean(dim=(2, 3, 4)).cpu().numpy()
+
+
+def _compiled(step: Callable) -> Callable:
+    """``step`` through ``torch.compile``, or ``step`` itself from the first call that cannot
+    be compiled on (a warning says why; an error of the call itself is raised as usual)."""
+    compiled = torch.compile(step, dynamic=False)
+    use = [compiled]
+
+    def call(*args, **kwargs):
+        if use[0] is compiled:
+            try:
+                return compiled(*args, **kwargs)
+            except Exception as exc:  # inductor's errors have no common base class
+                warnings.warn(
+                    f"inference.compile: torch.compile failed ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else ''}); running uncompiled",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                use[0] = step
+        return step(*args, **kwargs)
+
+    return call
 
 
 def _settings(base: InferenceConfig, settings: dict[str, Any]) -> InferenceConfig:

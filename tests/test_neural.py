@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -242,3 +243,52 @@ def test_config_override_sets_typed_fields_and_names_bad_ones():
     saved["train"]["lr"] = "fast"  # a hand-edited config.json is type-checked the same way
     with pytest.raises(SpecError, match=r"config\.train\.lr"):
         RunConfig.from_dict(saved)
+
+
+def _perturbed_tiny():
+    cfg = preset("tiny")
+    torch.manual_seed(0)
+    net = FlowMemoryNet(cfg.model)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    return net, cfg
+
+
+def test_compiled_inference_predicts_the_same_frames():
+    from twinsim.neural.config import InferenceConfig
+
+    net, cfg = _perturbed_tiny()
+    frames = toy_scenes(2, 5, 32, seed=3)
+    eager = WorldModel(net, cfg).predict_batch(frames, 3)
+    net2, _ = _perturbed_tiny()
+    compiled = WorldModel(net2, cfg, inference=InferenceConfig(compile=True))
+    assert compiled.inference.compile
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # compiled, not the uncompiled fallback
+        out = compiled.predict_batch(frames, 3)
+    assert out.shape == eager.shape and np.abs(out.astype(int) - eager).max() <= 1
+    assert InferenceConfig().override(["inference.compile=true"]).compile
+
+
+def test_compiled_inference_that_cannot_compile_warns_and_runs_uncompiled(monkeypatch):
+    from twinsim.neural import predict as P
+    from twinsim.neural.config import InferenceConfig
+
+    def no_compiler(fn, **kwargs):
+        def fail(*args, **kw):
+            raise RuntimeError("InductorError: no C++ compiler found")
+
+        return fail
+
+    monkeypatch.setattr(P.torch, "compile", no_compiler)
+    net, cfg = _perturbed_tiny()
+    frames = toy_scenes(1, 5, 32, seed=3)
+    eager = WorldModel(_perturbed_tiny()[0], cfg).predict_batch(frames, 2)
+    model = WorldModel(net, cfg, inference=InferenceConfig(compile=True))
+    with pytest.warns(RuntimeWarning, match="no C\\+\\+ compiler"):
+        out = model.predict_batch(frames, 2)
+    assert np.array_equal(out, eager)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # warned once; later calls run uncompiled quietly
+        model.predict_batch(frames, 2)
