@@ -143,20 +143,15 @@ class JointSpec:
     def __post_init__(self) -> None:
         check_fields(self)
         _check(self.parent != self.child, "child", self.child, "must differ from parent")
-        if self.break_impulse is not None:
-            _check(
-                0 < self.break_impulse <= MAX_PUSH,
-                "break_impulse",
-                self.break_impulse,
-                f"must lie in (0, {MAX_PUSH:g}] N s (None: unbreakable)",
-            )
-        if self.break_force is not None:
-            _check(
-                0 < self.break_force <= MAX_PUSH,
-                "break_force",
-                self.break_force,
-                f"must lie in (0, {MAX_PUSH:g}] N (None: unbreakable)",
-            )
+        for name, unit in (("break_impulse", "N s"), ("break_force", "N")):
+            v = getattr(self, name)
+            if v is not None:
+                _check(
+                    0 < v <= MAX_PUSH,
+                    name,
+                    v,
+                    f"must lie in (0, {MAX_PUSH:g}] {unit} (None: unbreakable)",
+                )
 
     @property
     def breakable(self) -> bool:
