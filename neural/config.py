@@ -100,11 +100,11 @@ class InferenceConfig:
             did: the model judges itself on the context it was given and steps back where it
             does not help (needs at least 2 observed frames; off for action-conditioned models,
             whose future depends on the actions).
-        compile: run the network's step through ``torch.compile``: the same frames, about
-            1.2x the frames/s at batch 32 and 1.6x at batch 1 on 2 CPU cores
-            (benchmarks/RESULTS.md), after about 25 s of compiling per batch shape. Worth it for
-            long runs (a dream env, a dataset); where compiling fails (no C++ compiler), a
-            warning says so and the step runs uncompiled.
+        compile: run the network's step through ``torch.compile``: the same frames (within 1
+            grey level), about 1.2x the frames/s at batch 32 and 1.6x at batch 1 on 2 CPU cores
+            (benchmarks/RESULTS.md), after about 25 s of compiling per batch size. Worth it for
+            many clips or long rollouts; where compiling fails (no C++ compiler), a warning says
+            so and the step runs uncompiled.
     """
 
     snap: float = 16.0
