@@ -12,10 +12,7 @@ from twinsim.sim.codec import check_fields, decode, to_plain
 from twinsim.sim.errors import SpecError, UnknownNameError
 from twinsim.sim.errors import require as _check
 from twinsim.sim.spec.body import EventSpec, JointSpec, ObjectSpec
-from twinsim.sim.spec.limits import (
-    IMAGE_SIDE,
-    MAX_OBJECTS,
-)
+from twinsim.sim.spec.limits import IMAGE_SIDE, MAX_OBJECTS
 from twinsim.sim.spec.view import CameraSpec, LightSpec
 from twinsim.sim.spec.violation import Violation
 from twinsim.sim.spec.world import WorldSpec
