@@ -74,6 +74,13 @@ def _ratio(tp: dict[str, list[float]], key: str, base: str = "engine_fps") -> st
     return f"{np.median(np.divide(tp[key], tp[base])):.2f}"
 
 
+def _load(ckpt: str, **settings) -> WorldModel:
+    """A bundled model by name, else a checkpoint path, with inference ``settings``."""
+    if ckpt in BUNDLED:
+        return load_pretrained(ckpt, **settings)
+    return WorldModel.load(ckpt, **settings)
+
+
 def _train_minutes(ckpt: Path) -> str:
     info = ckpt / "train_info.json"
     if info.is_file():
@@ -105,7 +112,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model = load_pretrained(args.ckpt) if args.ckpt in BUNDLED else WorldModel.load(args.ckpt)
+    model = _load(args.ckpt)
     folder = BUNDLED[args.ckpt].folder if args.ckpt in BUNDLED else Path(args.ckpt)
     footage = args.footage if Path(args.footage).is_dir() else None
     cfg = EvalConfig(
@@ -123,11 +130,7 @@ def main() -> int:
     eval_s = time.perf_counter() - t0
     models = {"model": model}
     if args.compile:
-        models["compiled"] = (
-            load_pretrained(args.ckpt, compile=True)
-            if args.ckpt in BUNDLED
-            else WorldModel.load(args.ckpt, compile=True)
-        )
+        models["compiled"] = _load(args.ckpt, compile=True)
     tp = throughput(models, cfg.families, 8)
     cmd = " ".join(sys.argv[1:])
     lines = [

@@ -220,10 +220,11 @@ def _compiled(step: Callable) -> Callable:
     """``step`` through ``torch.compile``, or ``step`` itself from the first call that cannot
     be compiled on (a warning says why; an error of the call itself is raised as usual)."""
     compiled = torch.compile(step, dynamic=False)
-    use = [compiled]
+    failed = False
 
     def call(*args, **kwargs):
-        if use[0] is compiled:
+        nonlocal failed
+        if not failed:
             try:
                 return compiled(*args, **kwargs)
             except Exception as exc:  # inductor's errors have no common base class
@@ -233,7 +234,7 @@ def _compiled(step: Callable) -> Callable:
                     RuntimeWarning,
                     stacklevel=2,
                 )
-                use[0] = step
+                failed = True
         return step(*args, **kwargs)
 
     return call

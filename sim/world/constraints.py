@@ -10,10 +10,10 @@ import math
 from twinsim.sim._pybullet import pybullet as p
 from twinsim.sim.rollout import Contact
 
-__all__ = ["JOINT_MAX_FORCE", "ConstraintsMixin"]
+__all__ = ["ConstraintsMixin"]
 
 _BRITTLE = 0.1  # strength left to the other break_force joints of a fragment that lost one
-JOINT_MAX_FORCE = 1e6  # fixed joints must hold fragments rigidly (PyBullet's default is 500 N)
+_JOINT_MAX_FORCE = 1e6  # fixed joints must hold fragments rigidly (PyBullet's default is 500 N)
 
 
 class ConstraintsMixin:
@@ -81,7 +81,7 @@ class ConstraintsMixin:
                     cid = p.createConstraint(
                         a, -1, b, -1, p.JOINT_FIXED, [0, 0, 0], rp, [0, 0, 0], ro, **kw
                     )
-                    p.changeConstraint(cid, maxForce=JOINT_MAX_FORCE, **kw)
+                    p.changeConstraint(cid, maxForce=_JOINT_MAX_FORCE, **kw)
                     self._constraints[i] = cid
             elif i in self._constraints:
                 p.removeConstraint(self._constraints.pop(i), physicsClientId=c)
@@ -118,7 +118,7 @@ class ConstraintsMixin:
                     ro,
                     **kw,
                 )
-                p.changeConstraint(cid, maxForce=JOINT_MAX_FORCE, **kw)
+                p.changeConstraint(cid, maxForce=_JOINT_MAX_FORCE, **kw)
                 self._held_cids[name] = cid
 
     def _set_body(self, uid: int, rgba, collides: bool) -> None:
