@@ -77,7 +77,7 @@ def results_table(res: dict, horizon: int) -> str:
         *balanced_lines(res.get("balanced_voe") or {}),
         "- out-of-range (camera +0.5/-0.6/+0.5 m, fov 65, pastel colours; mean PSNR 12 steps): "
         + ", ".join(f"{k} {v:.2f}" for k, v in oor.items()),
-        "- real footage (held-out clips, default camera, 8 steps): "
+        "- real footage (held-out clips, camera read from the frames, 8 steps): "
         + json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in ft.items()}),
     ]
     return t + "\n" + "\n".join(extra)

@@ -207,14 +207,16 @@ def _balanced_voe(args) -> dict:
 
 def _out_of_range(args) -> dict:
     """Camera moved and widened, pastel colours outside the palette: hybrid with the camera
-    given, with the default camera assumed, and copy-last."""
+    given, read from the frames, or the default camera assumed, and copy-last."""
     from twinsim.neural import metrics as M
     from twinsim.neural import predict_hybrid
+    from twinsim.neural.estimate import default_camera
     from twinsim.sim import sample_scene, simulate
 
     rng = np.random.default_rng(7)
-    rows = {"hybrid_camera_given": [], "hybrid_default_camera": [], "copy_last": []}
-    unc = {"hybrid_camera_given": [], "hybrid_default_camera": []}
+    cams = ("hybrid_camera_given", "hybrid_estimated_camera", "hybrid_default_camera")
+    rows: dict[str, list] = {name: [] for name in (*cams, "copy_last")}
+    unc: dict[str, list] = {name: [] for name in cams}
     for i, fam in enumerate(("drop", "collide", "projectile")):
         spec = sample_scene(fam, SEED + 100 + i)
         cam = spec.cameras[0]
@@ -229,7 +231,7 @@ def _out_of_range(args) -> dict:
         ro = simulate(spec, labels=("rgb",))
         k = CONTEXT_END[fam]
         ctx, truth = ro.rgb[: k + 1], ro.rgb[k + 1 : k + 1 + HORIZON]
-        for name, camera in (("hybrid_camera_given", cam), ("hybrid_default_camera", None)):
+        for name, camera in zip(cams, (cam, None, default_camera()), strict=True):
             pr = predict_hybrid(ctx, HORIZON, camera=camera)
             rows[name].append(M.psnr(pr.frames, truth))
             unc[name].append(pr.uncertainty.score)

@@ -12,6 +12,7 @@ is estimated and what is given is listed in docs/hybrid.md.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -71,6 +72,9 @@ class EstimateConfig:
         mass, friction, restitution: material of movable bodies (not observable in a few frames).
         use_network: classify shapes with the bundled perception network when it is available
             (else every class is fitted and the lowest pixel error wins).
+        estimate_camera: when no camera is given, read its height, pitch and field of view
+            from the frames with the bundled camera estimator (:mod:`~twinsim.neural.
+            camera_estimate`); False, or no estimator installed: assume :data:`DEFAULT_CAMERA`.
     """
 
     window: int = 5
@@ -81,6 +85,7 @@ class EstimateConfig:
     friction: float = 0.5
     restitution: float = 0.35
     use_network: bool = True
+    estimate_camera: bool = True
 
     def __post_init__(self) -> None:
         if self.window < 1:
@@ -150,7 +155,9 @@ class SceneEstimate:
     Attributes:
         spec: a simulable SceneSpec whose t = 0 is the last observed frame.
         objects: per-object estimates (spec order).
-        camera_given: True when the camera was an input; False when the default was assumed.
+        camera_given: True when the camera was an input.
+        camera_source: "given", "estimated" (read from the frames) or "assumed" (the default);
+            the camera itself is ``spec.cameras[0]``.
         unexplained: share of the last frame's object pixels no estimated object accounts for.
         uncertainty: max of the objects' uncertainties and ``unexplained`` (0 = confident).
     """
@@ -160,6 +167,7 @@ class SceneEstimate:
     camera_given: bool
     unexplained: float
     floor_color: tuple[float, float, float, float]
+    camera_source: str = "given"
 
     @property
     def uncertainty(self) -> float:
@@ -184,7 +192,8 @@ def estimate_scene(
     Args:
         frames: the observed clip (every frame is tracked; the last ``cfg.window`` visible
             frames of each object are fitted).
-        camera: the camera that took the frames; None assumes :func:`default_camera`.
+        camera: the camera that took the frames; None reads it from the frames
+            (``cfg.estimate_camera``) or else assumes :func:`default_camera`.
         cfg: estimation knobs.
         classifier: ``f(frame, blob) -> {shape: prob}``; None uses the bundled perception
             network when ``cfg.use_network`` and it is installed, else the shape class is
@@ -199,8 +208,8 @@ def estimate_scene(
             f"frames must be uint8 (T, H, W, 3) with T >= 1, got {frames.dtype} {frames.shape}"
         )
     T, H, W = frames.shape[:3]
-    given = camera is not None
-    cam = dataclasses.replace(camera or default_camera(H, W), width=W, height=H, path=())
+    camera, source = _camera(frames, camera, cfg)
+    cam = dataclasses.replace(camera, width=W, height=H, path=())
     tracks, bd = track_objects(frames)
     tracks.sort(key=lambda tr: -max(b.area for b in tr.blobs if b is not None))
     est = TrackFitter(frames, cam, cfg, classifier, tracks)
@@ -315,7 +324,18 @@ def estimate_scene(
     )
     unexplained = _unexplained(est.canvas, frames[-1], spec, bd)
     est.canvas.close()
-    return SceneEstimate(spec, results, given, unexplained, floor_color)
+    return SceneEstimate(spec, results, source == "given", unexplained, floor_color, source)
+
+
+def _camera(frames: np.ndarray, camera: CameraSpec | None, cfg: EstimateConfig):
+    """(camera, source): the given one, else the one read from ``frames``, else the default."""
+    if camera is not None:
+        return camera, "given"
+    H, W = frames.shape[1:3]
+    estimator = _bundled_camera_estimator() if cfg.estimate_camera else None
+    if estimator is None:
+        return default_camera(H, W), "assumed"
+    return estimator(frames).camera(W, H), "estimated"
 
 
 def _bounciness(world: WorldSpec, results: list[ObjectEstimate], cfg: EstimateConfig):
@@ -356,3 +376,14 @@ def _bundled_classifier():
         except FileNotFoundError:
             _CLASSIFIER.append(None)
     return _CLASSIFIER[0]
+
+
+@functools.cache
+def _bundled_camera_estimator():
+    """The bundled camera estimator, loaded once per process; None when not installed."""
+    from twinsim.neural.camera_estimate import load_camera_estimator
+
+    try:
+        return load_camera_estimator()
+    except FileNotFoundError:
+        return None

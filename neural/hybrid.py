@@ -43,8 +43,10 @@ class HybridUncertainty:
             model above about 0.5). The max of ``unexplained`` and the objects' scores.
         unexplained: share of the last observed frame's object pixels the estimated scene does
             not reproduce (> 40 grey levels off); high on real footage and unknown shapes.
-        camera_given: False when the default camera was assumed (then metric errors are
+        camera_given: False when the camera was not an input (then metric errors are
             unreliable even where pixels fit).
+        camera_source: "given", "estimated" (read from the frames by the bundled camera
+            estimator) or "assumed" (the families' default camera).
         objects: per estimated object name: ``score`` (0..1), ``fit_error`` (mean abs pixel
             error 0..255 of its best frame fit), ``position_sigma`` (m, track residual),
             ``velocity_sigma`` (m/s, standard error), ``frames_hidden`` (frames since last seen),
@@ -56,6 +58,7 @@ class HybridUncertainty:
     unexplained: float
     camera_given: bool
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    camera_source: str = "given"
 
 
 @dataclass
@@ -106,6 +109,7 @@ def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
         unexplained=est.unexplained,
         camera_given=est.camera_given,
         objects=objs,
+        camera_source=est.camera_source,
     )
 
 
@@ -118,6 +122,7 @@ def predict_hybrid(
     composite: str = "changed",
     window: int = 5,
     max_evals: int = 120,
+    estimate_camera: bool = True,
 ) -> HybridPrediction:
     """Predict ``horizon`` frames after ``frames`` by estimating the scene and simulating it.
 
@@ -127,8 +132,11 @@ def predict_hybrid(
         horizon: frames to predict (>= 1).
         seed: accepted for API symmetry with the other backends; estimation and the engine
             are deterministic.
-        camera: the camera that took the frames; None assumes the families' default camera
-            (``twinsim.neural.estimate.DEFAULT_CAMERA``), reported in ``uncertainty``.
+        camera: the camera that took the frames; None reads its height, pitch and field of
+            view from the frames (the bundled camera estimator; without it the families'
+            default camera, ``twinsim.neural.estimate.DEFAULT_CAMERA``, is assumed), reported
+            in ``uncertainty.camera_source``.
+            ``estimate_camera=False`` assumes the default camera instead of reading it.
         composite: "changed" (default): pixels the rollout leaves unchanged keep the last
             observed frame (textures and misfitted scenery survive); "render": the engine's
             render alone.
@@ -147,7 +155,7 @@ def predict_hybrid(
     if composite not in COMPOSITES:
         raise ValueError(f"composite must be one of {COMPOSITES}, got {composite!r}")
     del seed  # deterministic
-    cfg = EstimateConfig(window=window, max_evals=max_evals)
+    cfg = EstimateConfig(window=window, max_evals=max_evals, estimate_camera=estimate_camera)
     est = estimate_scene(frames, camera, cfg)
     rgb = rollout_spec(est.spec, int(horizon))
     rendered = rgb[1:]

@@ -27,7 +27,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def write_hybrid_prediction(args: argparse.Namespace) -> int:
     """Run the hybrid on ``args.video`` or ``args.scene`` and write ``args.out`` (+ .spec.json,
     .uncertainty.json). With a scene the spec's camera is given to the estimator; with a
-    video the default camera is assumed (docs/hybrid.md)."""
+    video it is read from the frames (docs/hybrid.md)."""
     import imageio.v2 as imageio
 
     from twinsim.commands.neural_cmds import _side_by_side
@@ -73,11 +73,19 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
     _write_atomic(spec_path, pred.spec.to_json() + "\n")
     u = pred.uncertainty
     unc = {"score": u.score, "unexplained": u.unexplained, "camera_given": u.camera_given}
+    unc["camera_source"] = u.camera_source
     unc["objects"] = u.objects
     _write_atomic(out.with_suffix(".uncertainty.json"), json.dumps(unc, indent=2) + "\n")
     print(
         f"wrote {out} ({len(video)} frames: truth | hybrid | error x4), {spec_path} "
         f"({len(pred.spec.objects)} objects), uncertainty {u.score:.2f}"
-        + ("" if u.camera_given else " (default camera assumed)")
+        + ("" if u.camera_given else f" (camera {u.camera_source}: {_camera_words(pred.spec)})")
     )
     return 0
+
+
+def _camera_words(spec) -> str:
+    from twinsim.neural.camera_estimate import camera_reading
+
+    r = camera_reading(spec.cameras[0])
+    return f"eye {r.height:.2f} m up, pitched {r.pitch:.0f} deg down, fov {r.fov:.0f} deg"

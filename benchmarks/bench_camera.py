@@ -1,0 +1,129 @@
+"""Benchmark the camera estimator: how well it reads a held-out scene's camera, and what the
+hybrid predictor gains from it when no camera is given.
+
+Per family, on the hybrid benchmark's held-out moving windows (same seeds and context ends as
+bench_hybrid.py): the error of the estimated eye height, pitch and field of view beside the
+error of the assumed default camera, and the hybrid's mean PSNR over 12 predicted steps with
+the camera given, estimated and assumed, beside copy-last-frame from the same run.
+
+    python benchmarks/bench_camera.py --scenes 4 --workers 2
+
+Prints a table and appends it to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common
+from bench_hybrid import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED
+
+_CAMERAS = ("given", "estimated", "assumed")  # camera sources of the hybrid
+_READINGS = ("estimated", "assumed")  # readings compared with the true camera
+_UNITS = {"height": "m", "pitch": "deg", "fov": "deg"}
+
+
+def _item(job: tuple[str, int]) -> dict | None:
+    """One held-out window: camera reading errors and the hybrid's PSNR per camera source;
+    None for a still window (copy-last is exact there: bench_hybrid.py skips it too)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from twinsim.neural import metrics as M
+    from twinsim.neural import predict_hybrid
+    from twinsim.neural.camera_estimate import camera_reading, load_camera_estimator
+    from twinsim.neural.estimate import default_camera
+    from twinsim.sim import sample_scene, simulate
+
+    fam, i = job
+    spec = sample_scene(fam, SEED + i)
+    ro = simulate(spec, labels=("rgb",))
+    k = CONTEXT_END[fam]
+    ctx, truth = ro.rgb[: k + 1], ro.rgb[k + 1 : k + 1 + HORIZON]
+    if M.psnr(ctx[-1], truth[-1]) >= M.PSNR_CAP:
+        return None
+    H, W = ctx.shape[1:3]
+    estimator = load_camera_estimator()  # FileNotFoundError says how to train one
+    true = camera_reading(spec.cameras[0])
+    read = {"estimated": estimator(ctx), "assumed": camera_reading(default_camera(H, W))}
+    out: dict = {"family": fam}
+    for src, r in read.items():
+        for f in ("height", "pitch", "fov"):
+            out[f"{f}_err_{src}"] = abs(getattr(r, f) - getattr(true, f))
+    cams = {"given": spec.cameras[0], "estimated": None, "assumed": None}
+    for src, cam in cams.items():
+        pred = predict_hybrid(ctx, HORIZON, camera=cam, estimate_camera=src != "assumed")
+        assert pred.uncertainty.camera_source == src, pred.uncertainty.camera_source
+        out[f"psnr_{src}"] = float(np.mean(M.psnr(pred.frames, truth)))
+    out["psnr_copy_last"] = float(np.mean(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scenes", type=int, default=4, help="held-out windows per family")
+    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
+    a = ap.parse_args(argv)
+    fams = [f for f in a.families.split(",") if f]
+    unknown = sorted(set(fams) - set(FAMILIES))
+    if unknown or a.scenes < 1 or a.workers < 1:
+        ap.error(f"need --scenes, --workers >= 1 and families among {FAMILIES} (got {unknown})")
+    jobs = [(f, i) for f in fams for i in range(a.scenes)]
+    t0 = time.time()
+    with ProcessPoolExecutor(a.workers) as pool:
+        items = []
+        for n, it in enumerate(pool.map(_item, jobs), 1):
+            if it is None:
+                print(f"[{n}/{len(jobs)}] still window, skipped", flush=True)
+                continue
+            items.append(it)
+            print(
+                f"[{n}/{len(jobs)}] {it['family']}: "
+                + ", ".join(f"{s} {it['psnr_' + s]:.1f} dB" for s in (*_CAMERAS, "copy_last")),
+                flush=True,
+            )
+    rows = []
+    for fam in [*fams, "all"]:
+        sel = [it for it in items if fam in ("all", it["family"])]
+        if not sel:
+            continue
+
+        def med(key: str, sel=sel) -> float:
+            return float(np.median([it[key] for it in sel]))
+
+        def mean(key: str, sel=sel) -> float:
+            return float(np.mean([it[key] for it in sel]))
+
+        rows.append(
+            [fam, len(sel)]
+            + [med(f"{f}_err_{s}") for f in ("height", "pitch", "fov") for s in _READINGS]
+            + [mean(f"psnr_{s}") for s in (*_CAMERAS, "copy_last")]
+        )
+    headers = ["family", "windows"]
+    headers += [f"{f} err, {s} ({u})" for f, u in _UNITS.items() for s in _READINGS]
+    headers += [f"hybrid dB, camera {s}" for s in _CAMERAS] + ["copy-last dB"]
+    table = _common.markdown_table(headers, rows)
+    print(table)
+    print(f"{time.time() - t0:.0f} s")
+    if not a.no_write:
+        cmd = "python benchmarks/bench_camera.py " + " ".join(argv or sys.argv[1:])
+        note = (
+            "Camera estimator on held-out windows (median reading errors; mean PSNR over 12 "
+            f"steps), {time.time() - t0:.0f} s"
+        )
+        _common.append_results(note, table, [cmd])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
