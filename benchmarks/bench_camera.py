@@ -4,7 +4,9 @@ hybrid predictor gains from it when no camera is given.
 Per family, on the hybrid benchmark's held-out moving windows (same seeds and context ends as
 bench_hybrid.py): the error of the estimated eye height, pitch and field of view beside the
 error of the assumed default camera, and the hybrid's mean PSNR over 12 predicted steps with
-the camera given, estimated and assumed, beside copy-last-frame from the same run.
+the camera given, estimated and assumed, beside copy-last-frame from the same run. Writes a
+contact sheet (per family, its first moving window: truth | camera given | estimated |
+assumed, every second predicted frame) to docs/camera_sheet.png.
 
     python benchmarks/bench_camera.py --scenes 4 --workers 2
 
@@ -29,6 +31,7 @@ from bench_hybrid import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED
 _CAMERAS = ("given", "estimated", "assumed")  # camera sources of the hybrid
 _READINGS = ("estimated", "assumed")  # readings compared with the true camera
 _UNITS = {"height": "m", "pitch": "deg", "fov": "deg"}
+_SHEET = Path(__file__).resolve().parents[1] / "docs" / "camera_sheet.png"
 
 
 def _item(job: tuple[str, int]) -> dict | None:
@@ -59,10 +62,13 @@ def _item(job: tuple[str, int]) -> dict | None:
         for f in ("height", "pitch", "fov"):
             out[f"{f}_err_{src}"] = abs(getattr(r, f) - getattr(true, f))
     cams = {"given": spec.cameras[0], "estimated": None, "assumed": None}
+    rows = [truth]
     for src, cam in cams.items():
         pred = predict_hybrid(ctx, HORIZON, camera=cam, estimate_camera=src != "assumed")
         assert pred.uncertainty.camera_source == src, pred.uncertainty.camera_source
         out[f"psnr_{src}"] = float(np.mean(M.psnr(pred.frames, truth)))
+        rows.append(pred.frames)
+    out["sheet"] = np.concatenate([np.concatenate(list(r[::2]), 1) for r in rows], 0)
     out["psnr_copy_last"] = float(np.mean(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth)))
     return out
 
@@ -73,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
+    ap.add_argument("--sheet", default=str(_SHEET), help=f"contact sheet PNG (default {_SHEET})")
     a = ap.parse_args(argv)
     fams = [f for f in a.families.split(",") if f]
     unknown = sorted(set(fams) - set(FAMILIES))
@@ -113,6 +120,17 @@ def main(argv: list[str] | None = None) -> int:
     headers += [f"{f} err, {s} ({u})" for f, u in _UNITS.items() for s in _READINGS]
     headers += [f"hybrid dB, camera {s}" for s in _CAMERAS] + ["copy-last dB"]
     table = _common.markdown_table(headers, rows)
+    firsts = {}
+    for it in items:
+        firsts.setdefault(it["family"], it["sheet"])
+    if firsts:
+        from twinsim.sim.families.sheet import save_png
+
+        gap = ((0, 4), (0, 0), (0, 0))
+        save_png(
+            np.concatenate([np.pad(x, gap, constant_values=255) for x in firsts.values()]), a.sheet
+        )
+        print(f"wrote {a.sheet}")
     print(table)
     print(f"{time.time() - t0:.0f} s")
     if not a.no_write:
