@@ -91,7 +91,7 @@ def test_the_hybrid_reads_the_camera_when_none_is_given(estimator):
 def test_bad_frames_and_a_missing_model_are_refused(estimator, tmp_path):
     with pytest.raises(ValueError, match="uint8"):
         estimator(np.zeros((3, 64, 64, 3), np.float32))
-    with pytest.raises(FileNotFoundError, match="python -m twinsim.neural.camera_estimate"):
+    with pytest.raises(FileNotFoundError, match=r"python -m twinsim\.neural\.camera_estimate"):
         load_camera_estimator(tmp_path)
     with pytest.raises(ValueError, match="steps"):
         CameraNetConfig(steps=0)
@@ -113,6 +113,7 @@ def test_predicting_a_video_with_the_hybrid_reads_its_camera(tmp_path, capsys):
     import json
 
     import imageio.v2 as imageio
+
     from twinsim.cli import main
 
     # lossless (PNG frames in .mov): at 64 px an mp4's chroma fringes become extra tracks
