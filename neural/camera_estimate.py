@@ -73,14 +73,18 @@ def camera_reading(camera: CameraSpec) -> CameraReading:
 
 def camera_from(reading: CameraReading, width: int = SIDE, height: int = SIDE) -> CameraSpec:
     """A camera at ``reading``'s height, pitch and fov, at x = 0 looking along +y (where on
-    the floor, and from which side, is not observable and does not change what it sees)."""
-    drop = _EYE_DISTANCE * math.tan(math.radians(reading.pitch))
+    the floor, and from which side, is not observable and does not change what it sees).
+
+    A network's reading of frames unlike its training ones can be anything: the height is kept
+    above the floor (>= 5 cm) and the pitch within +-85 deg, so a camera always results."""
+    eye_z = float(np.clip(reading.height, 0.05, 100.0))
+    drop = _EYE_DISTANCE * math.tan(math.radians(float(np.clip(reading.pitch, -85.0, 85.0))))
     return CameraSpec(
         width=width,
         height=height,
         fov=float(np.clip(reading.fov, 1.0, 170.0)),
-        eye=(0.0, -_EYE_DISTANCE, reading.height),
-        target=(0.0, 0.0, reading.height - drop),
+        eye=(0.0, -_EYE_DISTANCE, eye_z),
+        target=(0.0, 0.0, eye_z - drop),
         far=80.0,
     )
 

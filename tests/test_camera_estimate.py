@@ -33,6 +33,21 @@ def test_a_reading_round_trips_through_its_camera():
     assert back.fov == pytest.approx(r.fov)
 
 
+def test_any_reading_makes_a_valid_camera():
+    # a network fed frames unlike its training ones may read nonsense; a camera must result
+    for r in (CameraReading(-3.0, 95.0, 400.0), CameraReading(1e9, -120.0, -5.0)):
+        cam = r.camera(48, 32)
+        back = camera_reading(cam)
+        assert 0.05 <= back.height <= 100 and -85 <= back.pitch <= 85 and 1 <= back.fov <= 170
+        assert (cam.width, cam.height) == (48, 32)
+
+
+def test_a_single_frame_is_enough(estimator):
+    frame = simulate(sample_scene("collide", HELD_OUT + 7), labels=("rgb",)).rgb[:1]
+    r = estimator(frame)
+    assert all(math.isfinite(v) for v in (r.height, r.pitch, r.fov))
+
+
 def test_held_out_family_cameras_are_read_closer_than_the_default_guess(estimator):
     assumed = camera_reading(default_camera())
     err = {"estimated": [], "assumed": []}
