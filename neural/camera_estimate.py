@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from twinsim.neural.bundled_net import load_small_net, save_small_net
 from twinsim.neural.footage import resize_frames
 from twinsim.sim.spec import CameraSpec
 
@@ -185,17 +186,13 @@ def load_camera_estimator(path: str | Path | None = None) -> CameraEstimator:
     Raises:
         FileNotFoundError: no ``model.safetensors`` / ``config.json`` there.
     """
-    from safetensors.torch import load_file
-
-    folder = Path(path) if path is not None else CAMERA_DIR
-    if not (folder / "model.safetensors").is_file() or not (folder / "config.json").is_file():
-        raise FileNotFoundError(
-            f"no camera estimator in {folder}; train one with "
-            f"`python -m twinsim.neural.camera_estimate --out {folder}`"
-        )
-    info = json.loads((folder / "config.json").read_text())
-    net = CameraNet(int(info["config"]["width"]))
-    net.load_state_dict(load_file(str(folder / "model.safetensors")))
+    folder = path if path is not None else CAMERA_DIR
+    net = load_small_net(
+        folder,
+        lambda info: CameraNet(int(info["config"]["width"])),
+        "camera estimator",
+        "twinsim.neural.camera_estimate",
+    )
     return CameraEstimator(net)
 
 
@@ -234,8 +231,6 @@ def train_camera_net(
 ) -> dict:
     """Render family scenes, train :class:`CameraNet`, write ``out/model.safetensors`` and
     ``out/config.json`` (with the held-out median errors). Returns the info dict."""
-    from safetensors.torch import save_file
-
     cfg = cfg or CameraNetConfig()
     t0 = time.time()
     x, y = _dataset(0, cfg.scenes, cfg, progress, "render (train)")
@@ -262,8 +257,6 @@ def train_camera_net(
     with torch.no_grad():
         pv = torch.cat([net(torch.from_numpy(c).float() / 255.0) for c in np.array_split(xv, 8)])
     err = np.abs(pv.numpy() - yv) * np.array([s for _m, s in _NORM.values()])
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     info = {
         "offsets": list(OFFSETS),
         "side": SIDE,
@@ -272,11 +265,7 @@ def train_camera_net(
         "held_out_median_error": {k: float(np.median(err[:, i])) for i, k in enumerate(_NORM)},
         "minutes": (time.time() - t0) / 60,
     }
-    tmp = out / "model.safetensors.tmp"
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
-    tmp.replace(out / "model.safetensors")
-    (out / "config.json.tmp").write_text(json.dumps(info, indent=2) + "\n")
-    (out / "config.json.tmp").replace(out / "config.json")
+    save_small_net(out, net, info)
     return info
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from twinsim.neural.bundled_net import load_small_net, save_small_net
 from twinsim.neural.proposals import Blob
 
 __all__ = [
@@ -161,8 +162,6 @@ def train_perception(
 ) -> dict:
     """Render randomised scenes, train :class:`PerceptionNet`, write ``out/model.safetensors``
     and ``out/config.json`` (with the held-out accuracy). Returns the info dict."""
-    from safetensors.torch import save_file
-
     cfg = cfg or PerceptionConfig()
     t0 = time.time()
     x, y = _dataset(cfg, progress)
@@ -192,8 +191,6 @@ def train_perception(
     with torch.no_grad():
         pred = net(xt[torch.from_numpy(val)]).argmax(1).numpy()
     acc = float((pred == y[val]).mean())
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     info = {
         "classes": list(CLASSES),
         "crop": CROP,
@@ -203,11 +200,7 @@ def train_perception(
         "minutes": (time.time() - t0) / 60,
         "families": list(TRAIN_FAMILIES),
     }
-    tmp = out / "model.safetensors.tmp"
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
-    tmp.replace(out / "model.safetensors")
-    (out / "config.json.tmp").write_text(json.dumps(info, indent=2) + "\n")
-    (out / "config.json.tmp").replace(out / "config.json")
+    save_small_net(out, net, info)
     return info
 
 
@@ -230,17 +223,13 @@ def load_perception(path: str | Path | None = None) -> ShapeClassifier:
     Raises:
         FileNotFoundError: no ``model.safetensors`` / ``config.json`` there.
     """
-    from safetensors.torch import load_file
-
-    folder = Path(path) if path is not None else PERCEPTION_DIR
-    if not (folder / "model.safetensors").is_file() or not (folder / "config.json").is_file():
-        raise FileNotFoundError(
-            f"no perception model in {folder}; train one with "
-            f"`python -m twinsim.neural.perception --out {folder}`"
-        )
-    info = json.loads((folder / "config.json").read_text())
-    net = PerceptionNet(int(info["config"]["width"]))
-    net.load_state_dict(load_file(str(folder / "model.safetensors")))
+    folder = path if path is not None else PERCEPTION_DIR
+    net = load_small_net(
+        folder,
+        lambda info: PerceptionNet(int(info["config"]["width"])),
+        "perception model",
+        "twinsim.neural.perception",
+    )
     return ShapeClassifier(net)
 
 
