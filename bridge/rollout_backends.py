@@ -111,7 +111,7 @@ def _hybrid(
     frames, ctx, spec, fps = _context_frames(inp, k, renderer)
     kwargs: dict[str, Any] = {"seed": seed}
     if spec is not None and "camera" in inspect.signature(predict_hybrid).parameters:
-        kwargs["camera"] = spec.cameras[0]  # the true camera beats the assumed default one
+        kwargs["camera"] = spec.cameras[0]  # the true camera beats one read from the frames
     t0 = time.perf_counter()
     pred = predict_hybrid(frames, horizon, **kwargs)
     cost = Cost(time.perf_counter() - t0, horizon)
@@ -120,6 +120,8 @@ def _hybrid(
     score = getattr(unc, "score", unc)
     if isinstance(score, int | float | np.floating):
         extra["uncertainty"] = float(score)
+    if isinstance(getattr(unc, "camera_source", None), str):
+        extra["camera_source"] = unc.camera_source  # given, estimated or assumed
     return RolloutResult(
         frames=np.asarray(pred.frames, dtype=np.uint8),
         backend="hybrid",

@@ -44,7 +44,8 @@ class RolloutResult:
             prediction, ``len(context)`` for raw frames).
         spec: the scene (given, or estimated by the hybrid backend); None for raw frames.
         fps: frames per second of the video.
-        extra: backend-specific details (the hybrid backend's uncertainty, the model name).
+        extra: backend-specific details (the hybrid backend's uncertainty and camera_source:
+            given, estimated or assumed; the model name).
     """
 
     frames: np.ndarray

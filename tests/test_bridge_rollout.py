@@ -117,6 +117,7 @@ def test_hybrid_backend(scene):
     res = rollout(scene, 4, backend="hybrid")
     assert res.backend == "hybrid" and res.frames.shape == (4, 64, 64, 3)
     assert res.frames.dtype == np.uint8 and res.spec is not None
+    assert res.extra["camera_source"] == "given"  # a scene's own camera is passed on
 
 
 def test_backends_listed():
