@@ -206,35 +206,51 @@ def _scene(i: int, seed: int):
     return randomised_scene(fam, s) if (i // len(TRAIN_FAMILIES)) % 2 else sample_scene(fam, s)
 
 
-def _dataset(
-    first: int, count: int, cfg: CameraNetConfig, progress: bool, desc: str
-) -> tuple[np.ndarray, np.ndarray]:
-    from tqdm import tqdm
+def _windows(i: int, cfg: CameraNetConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Scene ``i``'s training windows and their (equal) normalised labels; seeded per scene,
+    so the data do not depend on how the scenes are shared among processes."""
     from twinsim.sim import simulate
 
-    rng = np.random.default_rng([cfg.seed, first])
-    xs, ys = [], []
-    for i in tqdm(range(first, first + count), desc=desc, disable=not progress):
-        spec = _scene(i, cfg.seed)
-        cam = dataclasses.replace(spec.cameras[0], width=SIDE, height=SIDE)
-        spec = dataclasses.replace(spec, cameras=(cam, *spec.cameras[1:]))
-        rgb = simulate(spec, labels=("rgb",)).rgb
-        y = _encode(camera_reading(cam))
-        for t in rng.integers(OFFSETS[0], len(rgb), cfg.windows):
-            xs.append(_window(rgb, int(t)))
-            ys.append(y)
-    return np.stack(xs), np.stack(ys)
+    spec = _scene(i, cfg.seed)
+    cam = dataclasses.replace(spec.cameras[0], width=SIDE, height=SIDE)
+    spec = dataclasses.replace(spec, cameras=(cam, *spec.cameras[1:]))
+    rgb = simulate(spec, labels=("rgb",)).rgb
+    ts = np.random.default_rng([cfg.seed, i]).integers(OFFSETS[0], len(rgb), cfg.windows)
+    label = _encode(camera_reading(cam))
+    return np.stack([_window(rgb, int(t)) for t in ts]), np.stack([label] * len(ts))
+
+
+def _dataset(
+    first: int, count: int, cfg: CameraNetConfig, progress: bool, desc: str, workers: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    from tqdm import tqdm
+
+    scenes = range(first, first + count)
+    job = partial(_windows, cfg=cfg)
+    bar = partial(tqdm, total=count, desc=desc, disable=not progress)
+    if workers == 1:
+        parts = [job(i) for i in bar(scenes)]
+    else:
+        with ProcessPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            parts = list(bar(pool.map(job, scenes, chunksize=16)))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def train_camera_net(
-    out: str | Path, cfg: CameraNetConfig | None = None, progress: bool = True
+    out: str | Path, cfg: CameraNetConfig | None = None, progress: bool = True, workers: int = 1
 ) -> dict:
     """Render family scenes, train :class:`CameraNet`, write ``out/model.safetensors`` and
-    ``out/config.json`` (with the held-out median errors). Returns the info dict."""
+    ``out/config.json`` (with the held-out median errors). Returns the info dict.
+    ``workers`` processes render the scenes (the data do not depend on their number)."""
     cfg = cfg or CameraNetConfig()
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     t0 = time.time()
-    x, y = _dataset(0, cfg.scenes, cfg, progress, "render (train)")
-    xv, yv = _dataset(cfg.scenes, cfg.val_scenes, cfg, progress, "render (held out)")
+    x, y = _dataset(0, cfg.scenes, cfg, progress, "render (train)", workers)
+    xv, yv = _dataset(cfg.scenes, cfg.val_scenes, cfg, progress, "render (held out)", workers)
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     net = CameraNet(cfg.width)
@@ -278,10 +294,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="training windows per scene")  # fmt: skip
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--workers", type=int, default=1, help="rendering processes (default 1)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     cfg = CameraNetConfig(scenes=a.scenes, steps=a.steps, windows=a.windows, seed=a.seed)
-    print(json.dumps(train_camera_net(a.out, cfg), indent=2))
+    print(json.dumps(train_camera_net(a.out, cfg, workers=a.workers), indent=2))
     return 0
 
 

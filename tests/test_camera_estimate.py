@@ -112,6 +112,17 @@ def test_bad_frames_and_a_missing_model_are_refused(estimator, tmp_path):
         CameraNetConfig(steps=0)
 
 
+def test_the_training_data_do_not_depend_on_the_rendering_processes():
+    from twinsim.neural.camera_estimate import _dataset
+
+    cfg = CameraNetConfig(windows=3)
+    x1, y1 = _dataset(5, 4, cfg, False, "", workers=1)
+    x2, y2 = _dataset(5, 4, cfg, False, "", workers=2)
+    assert x1.shape == (12, 9, 64, 64) and x1.dtype == np.uint8
+    assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+    assert len({tuple(v) for v in y1}) == 4  # one camera per scene
+
+
 def test_training_writes_an_estimator_that_loads(tmp_path):
     cfg = CameraNetConfig(scenes=7, val_scenes=7, windows=2, steps=3)
     info = train_camera_net(tmp_path, cfg, progress=False)
