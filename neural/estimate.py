@@ -155,19 +155,22 @@ class SceneEstimate:
     Attributes:
         spec: a simulable SceneSpec whose t = 0 is the last observed frame.
         objects: per-object estimates (spec order).
-        camera_given: True when the camera was an input.
         camera_source: "given", "estimated" (read from the frames) or "assumed" (the default);
             the camera itself is ``spec.cameras[0]``.
+        camera_given: True when the camera was an input.
         unexplained: share of the last frame's object pixels no estimated object accounts for.
         uncertainty: max of the objects' uncertainties and ``unexplained`` (0 = confident).
     """
 
     spec: SceneSpec
     objects: list[ObjectEstimate]
-    camera_given: bool
+    camera_source: str
     unexplained: float
     floor_color: tuple[float, float, float, float]
-    camera_source: str = "given"
+
+    @property
+    def camera_given(self) -> bool:
+        return self.camera_source == "given"
 
     @property
     def uncertainty(self) -> float:
@@ -324,7 +327,7 @@ def estimate_scene(
     )
     unexplained = _unexplained(est.canvas, frames[-1], spec, bd)
     est.canvas.close()
-    return SceneEstimate(spec, results, source == "given", unexplained, floor_color, source)
+    return SceneEstimate(spec, results, source, unexplained, floor_color)
 
 
 def _camera(frames: np.ndarray, camera: CameraSpec | None, cfg: EstimateConfig):
@@ -364,18 +367,15 @@ def _unexplained(canvas: Canvas, frame: np.ndarray, spec: SceneSpec, bd) -> floa
     return float((bad & fg).sum() / fg.sum())
 
 
-_CLASSIFIER: list = []  # the bundled network, loaded once per process (read-only after)
-
-
+@functools.cache
 def _bundled_classifier():
-    if not _CLASSIFIER:
-        try:
-            from twinsim.neural.perception import load_perception
+    """The bundled shape classifier, loaded once per process; None when not installed."""
+    from twinsim.neural.perception import load_perception
 
-            _CLASSIFIER.append(load_perception())
-        except FileNotFoundError:
-            _CLASSIFIER.append(None)
-    return _CLASSIFIER[0]
+    try:
+        return load_perception()
+    except FileNotFoundError:
+        return None
 
 
 @functools.cache

@@ -43,10 +43,10 @@ class HybridUncertainty:
             model above about 0.5). The max of ``unexplained`` and the objects' scores.
         unexplained: share of the last observed frame's object pixels the estimated scene does
             not reproduce (> 40 grey levels off); high on real footage and unknown shapes.
-        camera_given: False when the camera was not an input (then metric errors are
-            unreliable even where pixels fit).
         camera_source: "given", "estimated" (read from the frames by the bundled camera
             estimator) or "assumed" (the families' default camera).
+        camera_given: False when the camera was not an input (then metric errors are
+            unreliable even where pixels fit).
         objects: per estimated object name: ``score`` (0..1), ``fit_error`` (mean abs pixel
             error 0..255 of its best frame fit), ``position_sigma`` (m, track residual),
             ``velocity_sigma`` (m/s, standard error), ``frames_hidden`` (frames since last seen),
@@ -56,9 +56,12 @@ class HybridUncertainty:
 
     score: float
     unexplained: float
-    camera_given: bool
+    camera_source: str
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
-    camera_source: str = "given"
+
+    @property
+    def camera_given(self) -> bool:
+        return self.camera_source == "given"
 
 
 @dataclass
@@ -107,9 +110,8 @@ def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
     return HybridUncertainty(
         score=est.uncertainty,
         unexplained=est.unexplained,
-        camera_given=est.camera_given,
-        objects=objs,
         camera_source=est.camera_source,
+        objects=objs,
     )
 
 
