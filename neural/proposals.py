@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from twinsim.neural.blends import chromaticity, tidy_labels
 
 __all__ = ["Backdrop", "Blob", "estimate_backdrop", "find_blobs"]
 
@@ -80,18 +81,13 @@ def estimate_backdrop(frames: np.ndarray) -> Backdrop:
     return Backdrop(floor=floor, sky=sky)
 
 
-def _chroma(rgb: np.ndarray) -> np.ndarray:
-    rgb = rgb.astype(np.float32) + 1.0
-    return rgb / rgb.sum(-1, keepdims=True)
-
-
 def _clusters(colors: np.ndarray) -> np.ndarray:
     """Greedy clustering of (N, 3) RGB by chromaticity and brightness: a label per pixel.
 
     Runs over the distinct colours (flat-shaded faces give few), most frequent first.
     """
     uniq, inverse, counts = np.unique(colors, axis=0, return_inverse=True, return_counts=True)
-    ch = _chroma(uniq)
+    ch = chromaticity(uniq)
     lum = uniq.astype(np.float32).sum(-1) + 3.0
     ulab = np.full(len(uniq), -1, np.int64)
     c_ch: list[np.ndarray] = []
@@ -116,11 +112,14 @@ def find_blobs(frame: np.ndarray, backdrop: Backdrop, min_pixels: int = _MIN_PIX
     ys, xs = np.nonzero(fg)
     if len(ys) == 0:
         return []
-    cols = frame[ys, xs]
-    labels = _clusters(cols)
     h, w = frame.shape[:2]
+    image = np.full((h, w), -1, np.int64)
+    image[ys, xs] = _clusters(frame[ys, xs])
+    image = tidy_labels(image, frame, backdrop.floor, backdrop.sky)
+    ys, xs = np.nonzero(image >= 0)
+    cols, labels = frame[ys, xs], image[ys, xs]
     out = []
-    for k in range(labels.max() + 1):
+    for k in np.unique(labels):
         sel = labels == k
         if sel.sum() < min_pixels:
             continue
@@ -132,7 +131,7 @@ def find_blobs(frame: np.ndarray, backdrop: Backdrop, min_pixels: int = _MIN_PIX
             Blob(
                 mask=m,
                 color=color,
-                chroma=_chroma(color[None])[0],
+                chroma=chromaticity(color[None])[0],
                 centroid=(float(xx.mean() + 0.5), float(yy.mean() + 0.5)),
                 bbox=(int(xx.min()), int(yy.min()), int(xx.max()) + 1, int(yy.max()) + 1),
                 area=int(sel.sum()),

@@ -117,12 +117,21 @@ def write_npz(path: str | Path, arrays: Mapping[str, np.ndarray], *, compress: b
     return Path(path)
 
 
-def write_mp4(path: str | Path, frames: np.ndarray, fps: float) -> Path:
-    """Encode (T, H, W, 3) uint8 frames as H.264 mp4 at ``path`` atomically (odd sizes are
-    padded by one edge pixel: yuv420p needs even sizes)."""
+def write_mp4(path: str | Path, frames: np.ndarray, fps: float, *, min_side: int = 256) -> Path:
+    """Encode (T, H, W, 3) uint8 frames as H.264 mp4 at ``path`` atomically.
+
+    Frames whose shorter side is under ``min_side`` are enlarged by a whole factor, each pixel a
+    block: H.264 keeps colour at half resolution, which smears every edge of a 64 px render
+    (a decoded 64 px clip shows each body as a dozen colour fragments), and a player shows a
+    64 px video as a stamp. Odd sizes are padded by one edge pixel (yuv420p needs even sizes).
+    """
     import imageio.v2 as imageio
 
     h, w = frames.shape[1:3]
+    k = max(1, -(-min_side // max(1, min(h, w))))
+    if k > 1:
+        frames = frames.repeat(k, axis=1).repeat(k, axis=2)
+        h, w = h * k, w * k
     frames = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
     with (
         atomic_path(path) as tmp,

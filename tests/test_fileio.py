@@ -96,3 +96,15 @@ def test_checkpoints_and_run_files_get_umask_permissions(tmp_path, umask_022):
     assert {p.name for p in folder.iterdir()} >= {"model.safetensors", "config.json"}
     assert {_mode(p) for p in files} == {0o644}, {p.name: oct(_mode(p)) for p in files}
     assert _mode(folder) == 0o755
+
+
+def test_write_mp4_enlarges_small_frames_by_whole_blocks(tmp_path):
+    import av
+
+    frames = np.zeros((2, 64, 48, 3), np.uint8)
+    frames[:, :, 24:] = [200, 30, 30]
+    for min_side, size in ((256, (384, 288)), (1, (64, 48))):  # 48 px -> x6; 1: as they are
+        path = fileio.write_mp4(tmp_path / f"v{min_side}.mp4", frames, fps=8, min_side=min_side)
+        with av.open(str(path)) as box:
+            frame = next(box.decode(video=0)).to_ndarray(format="rgb24")
+        assert frame.shape[:2] == size

@@ -5,9 +5,6 @@ its uncertainty, written atomically beside the video."""
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,21 +14,13 @@ __all__ = ["write_hybrid_prediction"]
 RESOLUTION = 64
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def write_hybrid_prediction(args: argparse.Namespace) -> int:
     """Run the hybrid on ``args.video`` or ``args.scene`` and write ``args.out`` (+ .spec.json,
     .uncertainty.json). With a scene the spec's camera is given to the estimator; with a
     video it is read from the frames (docs/hybrid.md)."""
-    import imageio.v2 as imageio
-
     from twinsim.commands.neural_cmds import _side_by_side
     from twinsim.neural.hybrid import predict_hybrid
+    from twinsim.sim.fileio import write_json, write_mp4, write_text
 
     need = args.start + args.context + args.horizon
     camera = None
@@ -65,17 +54,13 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
     video = _side_by_side(truth, pred.frames, args.context)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=out.suffix or ".mp4")
-    os.close(fd)
-    imageio.mimwrite(tmp, list(video), fps=args.fps, macro_block_size=1)
-    os.replace(tmp, out)
-    spec_path = out.with_suffix(".spec.json")
-    _write_atomic(spec_path, pred.spec.to_json() + "\n")
+    write_mp4(out, video, args.fps)
+    spec_path = write_text(out.with_suffix(".spec.json"), pred.spec.to_json() + "\n")
     u = pred.uncertainty
     unc = {"score": u.score, "unexplained": u.unexplained, "camera_given": u.camera_given}
     unc["camera_source"] = u.camera_source
     unc["objects"] = u.objects
-    _write_atomic(out.with_suffix(".uncertainty.json"), json.dumps(unc, indent=2) + "\n")
+    write_json(out.with_suffix(".uncertainty.json"), unc, indent=2)
     print(
         f"wrote {out} ({len(video)} frames: truth | hybrid | error x4), {spec_path} "
         f"({len(pred.spec.objects)} objects), uncertainty {u.score:.2f}"

@@ -1,0 +1,145 @@
+"""Benchmark the hybrid predictor on clips that went through a video file, as a user's do.
+
+Per family, on the hybrid benchmark's held-out moving windows (same seeds and context ends as
+bench_hybrid.py), each clip is written as H.264 mp4 with ``twinsim.sim.fileio.write_mp4`` (what
+``twinsim sim`` writes as preview.mp4: enlarged to 256 px) and decoded back to 64 px with
+``decode_video`` (what ``twinsim predict --video`` reads). Reported beside the lossless frames:
+the colour tracks found in the context (the truth is the lossless count), the hybrid's mean PSNR
+over 12 predicted steps with the camera given, copy-last-frame from the same run, and the tracks
+found when the same clip is written at its own 64 px (``min_side=64``: 4:2:0 colour at 32 px).
+Writes a contact sheet (per family, its first moving window: truth | hybrid on lossless frames |
+hybrid on the mp4, every second predicted frame) to docs/video_input_sheet.png.
+
+    python benchmarks/bench_video_input.py --scenes 2 --workers 2
+
+Prints a table and appends it to benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common
+from bench_hybrid import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED
+
+_SHEET = Path(__file__).resolve().parents[1] / "docs" / "video_input_sheet.png"
+
+
+def _item(job: tuple[str, int]) -> dict | None:
+    """One held-out window through mp4 and back; None for a still window."""
+    import torch
+
+    torch.set_num_threads(1)
+    from twinsim.neural import metrics as M
+    from twinsim.neural import predict_hybrid
+    from twinsim.neural.footage import decode_video
+    from twinsim.neural.track import track_objects
+    from twinsim.sim import sample_scene, simulate
+    from twinsim.sim.fileio import write_mp4
+
+    fam, i = job
+    spec = sample_scene(fam, SEED + i)
+    ro = simulate(spec, labels=("rgb",))
+    k = CONTEXT_END[fam]
+    truth = ro.rgb[k + 1 : k + 1 + HORIZON]
+    if M.psnr(ro.rgb[k], truth[-1]) >= M.PSNR_CAP:
+        return None
+    clips = {"lossless": ro.rgb}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, side in (("mp4", 256), ("mp4_64px", 64)):
+            path = write_mp4(Path(tmp) / f"{name}.mp4", ro.rgb, spec.world.fps, min_side=side)
+            clips[name] = decode_video(path, 64, max_frames=k + 1 + HORIZON)
+    out: dict = {"family": fam}
+    rows = [truth]
+    for name, frames in clips.items():
+        out[f"tracks_{name}"] = len(track_objects(frames[: k + 1])[0])
+        if name == "mp4_64px":  # dozens of fragment tracks: minutes per clip, see the docs
+            continue
+        t0 = time.time()
+        pred = predict_hybrid(frames[: k + 1], HORIZON, camera=spec.cameras[0])
+        out[f"s_{name}"] = time.time() - t0
+        out[f"psnr_{name}"] = float(np.mean(M.psnr(pred.frames, truth)))
+        rows.append(pred.frames)
+    ctx = ro.rgb[: k + 1]
+    out["psnr_copy_last"] = float(np.mean(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth)))
+    out["sheet"] = np.concatenate([np.concatenate(list(r[::2]), 1) for r in rows], 0)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scenes", type=int, default=2, help="held-out windows per family")
+    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
+    ap.add_argument("--sheet", default=str(_SHEET), help=f"contact sheet PNG (default {_SHEET})")
+    a = ap.parse_args(argv)
+    fams = [f for f in a.families.split(",") if f]
+    unknown = sorted(set(fams) - set(FAMILIES))
+    if unknown or a.scenes < 1 or a.workers < 1:
+        ap.error(f"need --scenes, --workers >= 1 and families among {FAMILIES} (got {unknown})")
+    jobs = [(f, i) for f in fams for i in range(a.scenes)]
+    t0 = time.time()
+    items = []
+    with ProcessPoolExecutor(a.workers) as pool:
+        for n, it in enumerate(pool.map(_item, jobs), 1):
+            if it is None:
+                print(f"[{n}/{len(jobs)}] still window, skipped", flush=True)
+                continue
+            items.append(it)
+            print(
+                f"[{n}/{len(jobs)}] {it['family']}: tracks {it['tracks_lossless']} / "
+                f"{it['tracks_mp4']} / {it['tracks_mp4_64px']}, hybrid "
+                f"{it['psnr_lossless']:.1f} / {it['psnr_mp4']:.1f} dB",
+                flush=True,
+            )
+    rows = []
+    for fam in [*fams, "all"]:
+        sel = [it for it in items if fam in ("all", it["family"])]
+        if not sel:
+            continue
+
+        def mean(key: str, sel=sel) -> float:
+            return float(np.mean([it[key] for it in sel]))
+
+        keys = ["tracks_lossless", "tracks_mp4", "tracks_mp4_64px", "psnr_lossless", "psnr_mp4"]
+        rows.append([fam, len(sel), *(mean(k) for k in keys), mean("psnr_copy_last")])
+        rows[-1] += [mean("s_lossless"), mean("s_mp4")]
+    headers = ["family", "windows", "tracks, lossless", "tracks, mp4 256 px"]
+    headers += ["tracks, mp4 64 px", "hybrid dB, lossless", "hybrid dB, mp4", "copy-last dB"]
+    headers += ["s/clip, lossless", "s/clip, mp4"]
+    table = _common.markdown_table(headers, rows)
+    firsts: dict[str, np.ndarray] = {}
+    for it in items:
+        firsts.setdefault(it["family"], it["sheet"])
+    if firsts:
+        from twinsim.sim.families.sheet import save_png
+
+        gap = ((0, 4), (0, 0), (0, 0))
+        save_png(
+            np.concatenate([np.pad(x, gap, constant_values=255) for x in firsts.values()]), a.sheet
+        )
+        print(f"wrote {a.sheet}")
+    print(table)
+    print(f"{time.time() - t0:.0f} s")
+    if not a.no_write:
+        cmd = "python benchmarks/bench_video_input.py " + " ".join(argv or sys.argv[1:])
+        note = (
+            "Hybrid on clips written as mp4 and decoded (mean tracks in the context; mean PSNR "
+            f"over 12 steps, camera given), {time.time() - t0:.0f} s"
+        )
+        _common.append_results(note, table, [cmd])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
