@@ -168,7 +168,7 @@ def predict_hybrid(
         changed = np.any(rendered != rgb[0][None], axis=-1, keepdims=True)
         # where a moving body is seen now, the future is the render's too: a body fitted a
         # pixel off would otherwise leave a sliver of itself behind in every frame
-        changed = changed | _moving_pixels(est, frames.shape[1:3])[None, :, :, None]
+        changed = changed | _moving_pixels(est, frames)[None, :, :, None]
         out = np.where(changed, rendered, frames[-1][None])
     return HybridPrediction(
         frames=np.ascontiguousarray(out, np.uint8),
@@ -179,15 +179,24 @@ def predict_hybrid(
     )
 
 
-def _moving_pixels(est: SceneEstimate, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool: the last frame's pixels of every estimated body that moves."""
-    out = np.zeros(shape, bool)
+def _moving_pixels(est: SceneEstimate, frames: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the last frame's pixels of every estimated body that moves, with the loose
+    pixels along its edge that no object claimed (a crumb of its shading, a decoded video's
+    speckle): left to the last frame, they would stay behind as a dot in every predicted frame."""
+    from scipy.ndimage import binary_dilation
+    from twinsim.neural.proposals import estimate_backdrop
+
+    out = np.zeros(frames.shape[1:3], bool)
+    claimed = np.zeros_like(out)
     for o in est.objects:
-        moving = o.role == "kinematic" or any(abs(v) > 0 for v in o.spec.linear_velocity)
         blob = o.track.blobs[-1]
-        if moving and blob is not None:
+        if blob is None:
+            continue
+        claimed |= blob.mask
+        if o.role == "kinematic" or any(abs(v) > 0 for v in o.spec.linear_velocity):
             out |= blob.mask
-    return out
+    loose = ~estimate_backdrop(frames).mask(frames[-1]) & ~claimed
+    return out | (binary_dilation(out, np.ones((3, 3), bool)) & loose)
 
 
 @dataclass(frozen=True)

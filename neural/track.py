@@ -17,6 +17,7 @@ __all__ = ["Track", "track_objects"]
 
 _MATCH = 0.06  # chromaticity L1 distance within which a blob continues a track
 _LUMA = 0.5  # relative brightness difference allowed (a box turning shows darker faces)
+_CRUMB = 8  # pixels: a track never larger than this and never seen twice running is noise
 
 
 @dataclass
@@ -91,6 +92,11 @@ def track_objects(
                 tr.blobs[t] = blob
                 tracks.append(tr)
                 taken.add(len(tracks) - 1)
-    # Drop flicker: tracks seen in a single frame with a tiny area are rasterisation noise.
-    keep = [tr for tr in tracks if tr.visible.sum() > 1 or max(b.area for b in tr.blobs if b) > 8]
-    return keep, bd
+    return [tr for tr in tracks if not _flicker(tr)], bd
+
+
+def _flicker(track: Track) -> bool:
+    """Noise, not a body: never larger than a few pixels and never seen in two frames running
+    (rasterisation crumbs of a render; a shaded face's codec speckle in a decoded video)."""
+    vis = track.visible
+    return max(b.area for b in track.blobs if b) <= _CRUMB and not (vis[1:] & vis[:-1]).any()
