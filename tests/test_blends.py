@@ -57,3 +57,26 @@ def test_a_render_written_as_mp4_keeps_its_objects(tmp_path, family, seed):
     decoded = decode_video(path, 64, max_frames=8)
     assert decoded.shape == rgb.shape
     assert len(track_objects(decoded)[0]) == len(track_objects(rgb)[0]) == 3
+
+
+def test_a_speck_never_seen_twice_running_is_not_an_object():
+    frames = np.empty((6, 32, 32, 3), np.uint8)
+    frames[:] = FLOOR.astype(np.uint8)
+    frames[:, 12:20, 12:20] = RED.astype(np.uint8)
+    for t in (1, 4):  # codec speckle: a few dark green pixels, now and then
+        frames[t, 2:4, 2:4] = [10, 92, 26]
+    assert len(track_objects(frames, BACKDROP)[0]) == 1
+    frames[5, 2:4, 2:4] = [10, 92, 26]  # seen in frames 4 and 5 running: a small body
+    assert len(track_objects(frames, BACKDROP)[0]) == 2
+
+
+def test_the_hybrid_leaves_no_speck_behind_a_ball_decoded_from_mp4(tmp_path):
+    from scipy.ndimage import label
+    from twinsim.neural import predict_hybrid
+
+    spec = sample_scene("projectile", 2_000_000)
+    rgb = simulate(spec, labels=("rgb",)).rgb  # the whole clip, as a user's file holds it
+    decoded = decode_video(write_mp4(tmp_path / "clip.mp4", rgb, fps=24), 64, max_frames=10)
+    pred = predict_hybrid(decoded, 6, camera=spec.cameras[0])
+    for frame in pred.frames:  # one ball and nothing else on the floor
+        assert label(~BACKDROP.mask(frame))[1] == 1
