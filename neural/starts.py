@@ -16,7 +16,7 @@ from twinsim.neural.proposals import Blob
 from twinsim.neural.refine import FrameFit, pixel_ray
 from twinsim.sim.render.camera import CameraPose
 
-__all__ = ["initial_fit", "slab_start", "wall_start"]
+__all__ = ["end_on_start", "initial_fit", "slab_start", "wall_start"]
 
 _SLAB_ELONGATION = 2.0  # long / short image axis at least this for a slab start
 _SLAB_TILT_DEG = (8.0, 70.0)  # image angle of the long axis from horizontal
@@ -98,6 +98,41 @@ def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | 
     return FrameFit("box", size, color, at(centre), q, float("inf"), 0)
 
 
+def _level_facing(pose: CameraPose) -> tuple[np.ndarray, np.ndarray] | None:
+    """(right, facing): the camera's level right and level forward directions; None when it
+    looks straight down."""
+    rot = pose.world_to_camera[:3, :3]
+    right = np.array([rot[0, 0], rot[0, 1], 0.0])
+    if np.linalg.norm(right) < 1e-6:
+        return None
+    right /= np.linalg.norm(right)
+    return right, np.cross([0.0, 0.0, 1.0], right)
+
+
+def end_on_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | None:
+    """A cylinder lying with its axis along the line of sight (a roller seen end-on), its radius
+    from the blob's narrow image axis, at camera ``depth``; None for a blob too small to measure.
+
+    End-on, the silhouette is the hull of the near and far caps: as wide as the caps across and
+    drawn out toward the vanishing point along. The upright start's radius (half the blob's
+    width) takes that drawn-out width for the diameter and leaves the fit in a wrong minimum.
+    A uniform disc of radius r has variance r^2 / 4 along any axis.
+    """
+    vs, us = np.nonzero(blob.mask)
+    if len(us) < 6:
+        return None
+    axes = _level_facing(pose)
+    if axes is None:
+        return None
+    right, facing = axes
+    pts = np.stack([us + 0.5, vs + 0.5], 1).astype(float)
+    var_minor = float(np.linalg.eigvalsh(np.cov((pts - pts.mean(0)).T))[0])
+    radius = 2.0 * math.sqrt(max(var_minor, 0.25)) * depth / pose.K[0, 0]
+    q = Rotation.from_matrix(np.stack([right, [0.0, 0.0, -1.0], facing], 1)).as_quat()
+    pos = np.asarray(pose.eye) + depth * pixel_ray(pose, *blob.centroid)
+    return FrameFit("cylinder", (radius, 2.0 * radius), color, pos, q, float("inf"), 0)
+
+
 def wall_start(pose: CameraPose, blob: Blob, color, width: int) -> FrameFit | None:
     """A thin upright box facing the camera, as wide as the blob, its front face on the floor
     line of the blob's lowest row and reaching up to its top row (a wall or screen); None when
@@ -113,13 +148,11 @@ def wall_start(pose: CameraPose, blob: Blob, color, width: int) -> FrameFit | No
     f = pose.K[0, 0]
     if max(u1 - u0, v1 - v0) * depth / f < 2 * _WALL_MIN_HALF:  # (a wall coming in is cut)
         return None
-    rot = pose.world_to_camera[:3, :3]
-    right = np.array([rot[0, 0], rot[0, 1], 0.0])
-    if np.linalg.norm(right) < 1e-6:  # looking straight down: no facing direction
+    axes = _level_facing(pose)
+    if axes is None:  # looking straight down: no facing direction
         return None
-    right /= np.linalg.norm(right)
+    right, facing = axes  # facing: away from the camera, level
     up = np.array([0.0, 0.0, 1.0])
-    facing = np.cross(up, right)  # away from the camera, level
     eye = np.asarray(pose.eye)
     left, right_end = float(u0), float(u1)
     beyond = right_end - left + 8.0  # px a cut wall goes on past the side (fitting trims it)

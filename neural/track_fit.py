@@ -16,7 +16,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.refine import FIT_SHAPES, FrameFit, fit_frame, pixel_ray, project
-from twinsim.neural.starts import initial_fit, slab_start, wall_start
+from twinsim.neural.starts import end_on_start, initial_fit, slab_start, wall_start
 from twinsim.neural.track import Track
 from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, WorldSpec
 
@@ -99,6 +99,11 @@ class TrackFitter:
                     slab_start(self.canvas.pose, blob, color0, depth),
                     wall_start(self.canvas.pose, blob, color0, self.frames[t_ref].shape[1]),
                 )
+            elif shape == "cylinder" == shapes[0]:
+                # a roller seen end-on, tried only where the classifier ranks cylinders first:
+                # a sphere's facets drawn at the wrong turn cost it pixels that an end-on
+                # cylinder (free to turn) can win back, so a ball would lose to it
+                alts = (end_on_start(self.canvas.pose, blob, color0, depth),)
             objs = self.others(others, t_ref, k)
             fits[shape] = fit_frame(
                 self.canvas,
