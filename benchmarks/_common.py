@@ -187,3 +187,27 @@ def raw_loop(spec: SceneSpec) -> tuple[int, float]:
                 physicsClientId=c,
             )
     return spec.world.num_frames, time.perf_counter() - t0
+
+
+def family_groups(items: Sequence[dict], families: Sequence[str]) -> Iterable[tuple[str, list]]:
+    """(family, its items) for each family with items (``item["family"]``), then ("all", every
+    item): the rows of a per-family table."""
+    for fam in [*families, "all"]:
+        sel = [it for it in items if fam in ("all", it["family"])]
+        if sel:
+            yield fam, sel
+
+
+def save_first_windows(items: Sequence[dict], path: str | Path) -> None:
+    """A contact sheet of each family's first item (its ``"sheet"`` image), one block per family
+    with four white rows between; nothing when there are no items."""
+    firsts: dict[str, np.ndarray] = {}
+    for it in items:
+        firsts.setdefault(it["family"], it["sheet"])
+    if not firsts:
+        return
+    from twinsim.sim.families.sheet import save_png
+
+    gap = ((0, 4), (0, 0), (0, 0))
+    save_png(np.concatenate([np.pad(x, gap, constant_values=255) for x in firsts.values()]), path)
+    print(f"wrote {path}")

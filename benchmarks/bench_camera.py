@@ -98,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     rows = []
-    for fam in [*fams, "all"]:
-        sel = [it for it in items if fam in ("all", it["family"])]
-        if not sel:
-            continue
+    for fam, sel in _common.family_groups(items, fams):
 
         def med(key: str, sel=sel) -> float:
             return float(np.median([it[key] for it in sel]))
@@ -118,17 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     headers += [f"{f} err, {s} ({u})" for f, u in _UNITS.items() for s in _READINGS]
     headers += [f"hybrid dB, camera {s}" for s in _CAMERAS] + ["copy-last dB"]
     table = _common.markdown_table(headers, rows)
-    firsts = {}
-    for it in items:
-        firsts.setdefault(it["family"], it["sheet"])
-    if firsts:
-        from twinsim.sim.families.sheet import save_png
-
-        gap = ((0, 4), (0, 0), (0, 0))
-        save_png(
-            np.concatenate([np.pad(x, gap, constant_values=255) for x in firsts.values()]), a.sheet
-        )
-        print(f"wrote {a.sheet}")
+    _common.save_first_windows(items, a.sheet)
     print(table)
     print(f"{time.time() - t0:.0f} s")
     if not a.no_write:

@@ -103,32 +103,15 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     rows = []
-    for fam in [*fams, "all"]:
-        sel = [it for it in items if fam in ("all", it["family"])]
-        if not sel:
-            continue
-
-        def mean(key: str, sel=sel) -> float:
-            return float(np.mean([it[key] for it in sel]))
-
-        keys = ["tracks_lossless", "tracks_mp4", "tracks_mp4_64px", "psnr_lossless", "psnr_mp4"]
-        rows.append([fam, len(sel), *(mean(k) for k in keys), mean("psnr_copy_last")])
-        rows[-1] += [mean("s_lossless"), mean("s_mp4")]
+    keys = ["tracks_lossless", "tracks_mp4", "tracks_mp4_64px", "psnr_lossless", "psnr_mp4"]
+    keys += ["psnr_copy_last", "s_lossless", "s_mp4"]
+    for fam, sel in _common.family_groups(items, fams):
+        rows.append([fam, len(sel), *(float(np.mean([it[k] for it in sel])) for k in keys)])
     headers = ["family", "windows", "tracks, lossless", "tracks, mp4 256 px"]
     headers += ["tracks, mp4 64 px", "hybrid dB, lossless", "hybrid dB, mp4", "copy-last dB"]
     headers += ["s/clip, lossless", "s/clip, mp4"]
     table = _common.markdown_table(headers, rows)
-    firsts: dict[str, np.ndarray] = {}
-    for it in items:
-        firsts.setdefault(it["family"], it["sheet"])
-    if firsts:
-        from twinsim.sim.families.sheet import save_png
-
-        gap = ((0, 4), (0, 0), (0, 0))
-        save_png(
-            np.concatenate([np.pad(x, gap, constant_values=255) for x in firsts.values()]), a.sheet
-        )
-        print(f"wrote {a.sheet}")
+    _common.save_first_windows(items, a.sheet)
     print(table)
     print(f"{time.time() - t0:.0f} s")
     if not a.no_write:
