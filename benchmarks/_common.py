@@ -6,11 +6,13 @@ script is run as ``python benchmarks/bench_x.py``).
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import fcntl
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -211,3 +213,34 @@ def save_first_windows(items: Sequence[dict], path: str | Path) -> None:
     gap = ((0, 4), (0, 0), (0, 0))
     save_png(np.concatenate([np.pad(x, gap, constant_values=255) for x in firsts.values()]), path)
     print(f"wrote {path}")
+
+
+def window_bench_args(
+    argv: list[str] | None, doc: str, families: Sequence[str], scenes: int, sheet: Path
+) -> tuple[argparse.Namespace, list[str]]:
+    """Parse the options of a per-family benchmark over held-out windows (--scenes, --families,
+    --workers, --no-write, --sheet); returns the options and the families asked for."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--scenes", type=int, default=scenes, help="held-out windows per family")
+    ap.add_argument("--families", default=",".join(families))
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
+    ap.add_argument("--sheet", default=str(sheet), help=f"contact sheet PNG (default {sheet})")
+    a = ap.parse_args(argv)
+    fams = [f for f in a.families.split(",") if f]
+    unknown = sorted(set(fams) - set(families))
+    if unknown or a.scenes < 1 or a.workers < 1:
+        ap.error(f"need --scenes, --workers >= 1 and families among {families} (got {unknown})")
+    return a, fams
+
+
+def finish_bench(
+    script: str, argv: list[str] | None, note: str, table: str, t0: float, write: bool
+) -> None:
+    """Print ``table`` and the run time; unless ``write`` is False, append them to RESULTS.md
+    with the command that reproduces the run (``script`` with ``argv``)."""
+    print(table)
+    print(f"{time.time() - t0:.0f} s")
+    if write:
+        cmd = f"python benchmarks/{script} " + " ".join(argv if argv is not None else sys.argv[1:])
+        append_results(f"{note}, {time.time() - t0:.0f} s", table, [cmd])

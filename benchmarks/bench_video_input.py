@@ -17,8 +17,6 @@ Prints a table and appends it to benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import tempfile
 import time
@@ -76,17 +74,7 @@ def _item(job: tuple[str, int]) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scenes", type=int, default=2, help="held-out windows per family")
-    ap.add_argument("--families", default=",".join(FAMILIES))
-    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
-    ap.add_argument("--sheet", default=str(_SHEET), help=f"contact sheet PNG (default {_SHEET})")
-    a = ap.parse_args(argv)
-    fams = [f for f in a.families.split(",") if f]
-    unknown = sorted(set(fams) - set(FAMILIES))
-    if unknown or a.scenes < 1 or a.workers < 1:
-        ap.error(f"need --scenes, --workers >= 1 and families among {FAMILIES} (got {unknown})")
+    a, fams = _common.window_bench_args(argv, __doc__, FAMILIES, 2, _SHEET)
     jobs = [(f, i) for f in fams for i in range(a.scenes)]
     t0 = time.time()
     items = []
@@ -112,15 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     headers += ["s/clip, lossless", "s/clip, mp4"]
     table = _common.markdown_table(headers, rows)
     _common.save_first_windows(items, a.sheet)
-    print(table)
-    print(f"{time.time() - t0:.0f} s")
-    if not a.no_write:
-        cmd = "python benchmarks/bench_video_input.py " + " ".join(argv or sys.argv[1:])
-        note = (
-            "Hybrid on clips written as mp4 and decoded (mean tracks in the context; mean PSNR "
-            f"over 12 steps, camera given), {time.time() - t0:.0f} s"
-        )
-        _common.append_results(note, table, [cmd])
+    note = (
+        "Hybrid on clips written as mp4 and decoded (mean tracks in the context; mean PSNR "
+        "over 12 steps, camera given)"
+    )
+    _common.finish_bench("bench_video_input.py", argv, note, table, t0, not a.no_write)
     return 0
 
 
