@@ -92,7 +92,8 @@ def test_predict_cli_writes_side_by_side_video(tmp_path, capsys):
     args = ["predict", "--ckpt", str(tmp_path / "ck"), "--video", str(tmp_path / "in.mp4")]
     assert main([*args, "--context", "3", "--horizon", "4", "--out", str(out)]) == 0
     video = iio.imread(out, plugin="pyav")
-    assert video.shape == (7, 32 * 4, 32 * 4 * 3, 3)
+    # panels of 32 px x4 side by side, and write_mp4 doubles a 128 px high video to 256
+    assert video.shape == (7, 32 * 4 * 2, 32 * 4 * 3 * 2, 3)
     sheet = iio.imread(out.with_suffix(".png"))  # truth row over prediction row, 4 frames each
     assert sheet.shape == ((2 * 32 + 1) * 2, (4 * 32 + 3) * 2, 3)
     assert main([*args[:4], str(tmp_path / "nope.mp4"), "--out", str(out)]) == 2
