@@ -57,6 +57,18 @@ def initial_fit(pose: CameraPose, blob: Blob, shape: str, color) -> tuple[FrameF
     return FrameFit(shape, size, color, pos, q, float("inf"), 0), depth
 
 
+def _moments(blob: Blob) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(centre (2,), variances (2,) ascending, axes (2, 2) as columns) of the blob's pixel
+    centres in (u, v); None for a blob under 6 pixels."""
+    vs, us = np.nonzero(blob.mask)
+    if len(us) < 6:
+        return None
+    pts = np.stack([us + 0.5, vs + 0.5], 1).astype(float)
+    centre = pts.mean(0)
+    var, axes = np.linalg.eigh(np.cov((pts - centre).T))
+    return centre, var, axes
+
+
 def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | None:
     """A thin box along the blob's long image axis, tilted in the vertical plane through that
     axis (a ramp), at camera ``depth``; None when the blob is not an elongated, tilted one.
@@ -64,12 +76,10 @@ def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | 
     The long axis and the half lengths come from the blob's second moments (a uniform bar of
     half length h has variance h^2 / 3 along it), back-projected at ``depth``.
     """
-    vs, us = np.nonzero(blob.mask)
-    if len(us) < 6:
+    moments = _moments(blob)
+    if moments is None:
         return None
-    pts = np.stack([us + 0.5, vs + 0.5], 1).astype(float)
-    centre = pts.mean(0)
-    var, axes = np.linalg.eigh(np.cov((pts - centre).T))
+    centre, var, axes = moments
     half_long, half_short = math.sqrt(3 * var[1]), math.sqrt(3 * max(var[0], 1e-6))
     major = axes[:, 1]
     angle = math.degrees(math.atan2(abs(major[1]), abs(major[0])))
@@ -118,15 +128,12 @@ def end_on_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit 
     width) takes that drawn-out width for the diameter and leaves the fit in a wrong minimum.
     A uniform disc of radius r has variance r^2 / 4 along any axis.
     """
-    vs, us = np.nonzero(blob.mask)
-    if len(us) < 6:
+    moments = _moments(blob)
+    level = _level_facing(pose)
+    if moments is None or level is None:
         return None
-    axes = _level_facing(pose)
-    if axes is None:
-        return None
-    right, facing = axes
-    pts = np.stack([us + 0.5, vs + 0.5], 1).astype(float)
-    var_minor = float(np.linalg.eigvalsh(np.cov((pts - pts.mean(0)).T))[0])
+    right, facing = level
+    var_minor = float(moments[1][0])
     radius = 2.0 * math.sqrt(max(var_minor, 0.25)) * depth / pose.K[0, 0]
     q = Rotation.from_matrix(np.stack([right, [0.0, 0.0, -1.0], facing], 1)).as_quat()
     pos = np.asarray(pose.eye) + depth * pixel_ray(pose, *blob.centroid)
