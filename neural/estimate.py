@@ -70,6 +70,9 @@ class EstimateConfig:
         trajectory_evals: Nelder–Mead evaluations of the joint fit of the last state and
             velocity to every frame of the window (each renders ``window`` frames).
         mass, friction, restitution: material of movable bodies (not observable in a few frames).
+        floor_restitution: the floor's; what a body's bounce on it is assumed to be is the
+            product ``restitution * floor_restitution`` (Bullet's), unless a bounce is seen
+            (then measured: :mod:`~twinsim.neural.bounce`).
         use_network: classify shapes with the bundled perception network when it is available
             (else every class is fitted and the lowest pixel error wins).
         estimate_camera: when no camera is given, read its height, pitch and field of view
@@ -84,6 +87,7 @@ class EstimateConfig:
     mass: float = 1.0
     friction: float = 0.5
     restitution: float = 0.35
+    floor_restitution: float = 0.3
     use_network: bool = True
     estimate_camera: bool = True
 
@@ -96,6 +100,9 @@ class EstimateConfig:
             )
         if self.max_evals < 10:
             raise ValueError(f"max_evals must be >= 10, got {self.max_evals}")
+        for name in ("restitution", "floor_restitution"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
 
 
 @dataclass
@@ -217,7 +224,7 @@ def estimate_scene(
     tracks.sort(key=lambda tr: -max(b.area for b in tr.blobs if b is not None))
     est = TrackFitter(frames, cam, cfg, classifier, tracks)
     floor_color = est.calibrate_floor(bd.floor)
-    world = dataclasses.replace(WorldSpec(), floor_color=floor_color)
+    world = WorldSpec(floor_color=floor_color, floor_restitution=cfg.floor_restitution)
     fitted: dict[int, dict[int, ObjectSpec]] = {}
     results = []
     supports = [FLOOR]  # grows with the static boxes found (tracks go largest first)

@@ -48,6 +48,8 @@ class Blob:
         bbox: (u0, v0, u1, v1) with u1, v1 exclusive.
         area: pixel count.
         touches_border: the blob reaches the image edge (it may extend beyond the view).
+        isolated: floor or sky on every side (its 8-neighbour ring holds nothing else), and
+            off the image edge: nothing can be covering it, whatever its area.
     """
 
     mask: np.ndarray
@@ -57,6 +59,7 @@ class Blob:
     bbox: tuple[int, int, int, int]
     area: int
     touches_border: bool
+    isolated: bool = False
 
 
 def _mode_color(pixels: np.ndarray) -> np.ndarray:
@@ -106,6 +109,17 @@ def _clusters(colors: np.ndarray) -> np.ndarray:
     return ulab[inverse.ravel()]
 
 
+def _ring(mask: np.ndarray) -> np.ndarray:
+    """The pixels 8-adjacent to ``mask`` and outside it."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    wide = grown.copy()
+    wide[:, 1:] |= grown[:, :-1]
+    wide[:, :-1] |= grown[:, 1:]
+    return wide & ~mask
+
+
 def find_blobs(frame: np.ndarray, backdrop: Backdrop, min_pixels: int = _MIN_PIXELS) -> list[Blob]:
     """Colour blobs of one (H, W, 3) uint8 frame, largest first."""
     fg = ~backdrop.mask(frame)
@@ -127,6 +141,7 @@ def find_blobs(frame: np.ndarray, backdrop: Backdrop, min_pixels: int = _MIN_PIX
         m[ys[sel], xs[sel]] = True
         yy, xx = ys[sel], xs[sel]
         color = cols[sel].astype(np.float32).mean(0)
+        border = bool(xx.min() == 0 or yy.min() == 0 or xx.max() == w - 1 or yy.max() == h - 1)
         out.append(
             Blob(
                 mask=m,
@@ -135,9 +150,8 @@ def find_blobs(frame: np.ndarray, backdrop: Backdrop, min_pixels: int = _MIN_PIX
                 centroid=(float(xx.mean() + 0.5), float(yy.mean() + 0.5)),
                 bbox=(int(xx.min()), int(yy.min()), int(xx.max()) + 1, int(yy.max()) + 1),
                 area=int(sel.sum()),
-                touches_border=bool(
-                    xx.min() == 0 or yy.min() == 0 or xx.max() == w - 1 or yy.max() == h - 1
-                ),
+                touches_border=border,
+                isolated=not border and not (fg & _ring(m)).any(),
             )
         )
     out.sort(key=lambda b: -b.area)

@@ -181,12 +181,18 @@ class TrackFitter:
 
 
 def clear_frames(tr: Track, window: int) -> list[int]:
-    """The last ``window`` frames where the object is seen whole: its area is at least 3/4 of
-    its largest recent area (a body sliding behind a wall is fitted before it went in). A body
-    cut by the image edge (coming into view) is fitted in its last frames cut by the edge: its
-    area then says how much of it is in view, not whether it is covered."""
+    """The last ``window`` frames where the object is seen whole: its area at least 3/4 of its
+    largest recent area (a body sliding behind a wall is fitted before it went in), or, after
+    the first such frame, floor or sky all round it (:attr:`Blob.isolated`: a ball falling
+    away from the camera shrinks, but nothing covers it, and its last frames are where its
+    state is read). Earlier isolated frames of a body that grew by more than a third are left
+    out: fitted back from the last frame, a ball flying toward the camera was fitted 14-29 grey
+    levels off there (projectile seed 2 000 000). A body cut by the image edge (coming into
+    view) is fitted in its last frames cut by the edge: its area then says how much of it is
+    in view, not whether it is covered."""
     vis = np.flatnonzero(tr.visible)
     recent = vis[-24:]
     big = max(tr.blobs[t].area for t in recent)
-    clear = [int(t) for t in recent if tr.blobs[t].area >= 0.75 * big]
+    whole = [int(t) for t in recent if tr.blobs[t].area >= 0.75 * big]
+    clear = [int(t) for t in recent if t in whole or (t > whole[0] and tr.blobs[t].isolated)]
     return clear[-window:] if clear else [int(vis[-1])]

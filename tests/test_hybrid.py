@@ -116,6 +116,8 @@ def test_predict_hybrid_rejects_bad_input():
         predict_hybrid(frames, 0)
     with pytest.raises(ValueError, match="composite"):
         predict_hybrid(frames, 2, composite="blend")
+    with pytest.raises(ValueError, match=r"floor_restitution must lie in \[0, 1\], got 1.5"):
+        EstimateConfig(floor_restitution=1.5)
 
 
 @pytest.mark.slow

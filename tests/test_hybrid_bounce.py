@@ -108,7 +108,7 @@ def test_no_landing_for_a_flight_that_has_not_ended_or_a_tumbling_box():
     assert landing(_fits(box, range(impact + 2), eye), pose, eye) is None
 
 
-@pytest.mark.parametrize("after", [2, 3])
+@pytest.mark.parametrize("after", [1, 2, 3])
 def test_a_ball_seen_bouncing_is_estimated_rising_with_a_bouncy_floor(after):
     ro = _dropped(last_frame := 28)
     vz = ro.objects[0].linear_velocity[:, 2]
@@ -129,3 +129,19 @@ def test_a_ball_seen_bouncing_is_estimated_rising_with_a_bouncy_floor(after):
     spec = dataclasses.replace(est.spec, world=dataclasses.replace(est.spec.world, duration=0.5))
     peak = simulate(spec, labels=("objects",)).objects[0].position[:, 2].max()
     assert abs(peak - ro.objects[0].position[last:, 2].max()) < 0.04
+
+
+def test_a_ball_at_its_impact_in_the_last_frame_is_estimated_on_its_fall():
+    # the last frame catches the ball at the floor, between substeps of its bounce: no arc
+    # and no line on the floor fits it, so the ball is fitted on its fall and carried through
+    ro = _dropped(14)
+    vz = ro.objects[0].linear_velocity[:, 2]
+    last = int(np.argmax(vz > 0)) - 1
+    est = predict_hybrid(ro.rgb[: last + 1], 2, camera=default_camera()).estimate
+    (obj,) = est.objects
+    assert obj.role == "dynamic"
+    truth = ro.objects[0]
+    # within half a pixel (1.5 cm at 2 m) and 0.1 m/s; the impact frame taken into the fit
+    # moved it 0.23 m/s along the line of sight
+    assert np.linalg.norm(np.subtract(obj.spec.position, truth.position[last])) < 0.015
+    assert np.linalg.norm(np.subtract(obj.spec.linear_velocity, truth.linear_velocity[last])) < 0.1
