@@ -16,7 +16,13 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.refine import FIT_SHAPES, FrameFit, fit_frame, pixel_ray, project
-from twinsim.neural.starts import end_on_start, initial_fit, slab_start, wall_start
+from twinsim.neural.starts import (
+    end_on_start,
+    initial_fit,
+    side_on_start,
+    slab_start,
+    wall_start,
+)
 from twinsim.neural.track import Track
 from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, WorldSpec
 
@@ -103,7 +109,10 @@ class TrackFitter:
                 # a roller seen end-on, tried only where the classifier ranks cylinders first:
                 # a sphere's facets drawn at the wrong turn cost it pixels that an end-on
                 # cylinder (free to turn) can win back, so a ball would lose to it
-                alts = (end_on_start(self.canvas.pose, blob, color0, depth),)
+                alts = (
+                    end_on_start(self.canvas.pose, blob, color0, depth),
+                    side_on_start(self.canvas.pose, blob, color0, depth),
+                )
             objs = self.others(others, t_ref, k)
             fits[shape] = fit_frame(
                 self.canvas,
