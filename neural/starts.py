@@ -9,6 +9,7 @@ facing the camera, which no near-cubic start reaches.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -16,7 +17,7 @@ from twinsim.neural.proposals import Blob
 from twinsim.neural.refine import FrameFit, pixel_ray
 from twinsim.sim.render.camera import CameraPose
 
-__all__ = ["end_on_start", "initial_fit", "slab_start", "wall_start"]
+__all__ = ["end_on_start", "initial_fit", "side_on_start", "slab_start", "wall_start"]
 
 _SLAB_ELONGATION = 2.0  # long / short image axis at least this for a slab start
 _SLAB_TILT_DEG = (8.0, 70.0)  # image angle of the long axis from horizontal
@@ -69,6 +70,38 @@ def _moments(blob: Blob) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     return centre, var, axes
 
 
+@dataclass(frozen=True)
+class _Bar:
+    """An elongated blob as a bar: its image centre, long and short axes (unit, (u, v)) and half
+    lengths along them (a uniform bar of half length h has variance h^2 / 3 along it)."""
+
+    centre: np.ndarray
+    major: np.ndarray
+    minor: np.ndarray
+    half_long: float
+    half_short: float
+
+    def span(self, pose: CameraPose, depth: float, axis: np.ndarray, half: float) -> np.ndarray:
+        """The world vector between the two ends of ``axis`` x ``half`` about the centre,
+        back-projected at camera ``depth``."""
+        eye = np.asarray(pose.eye)
+        ends = [eye + depth * pixel_ray(pose, *(self.centre + s * half * axis)) for s in (1, -1)]
+        return ends[0] - ends[1]
+
+
+def _bar(blob: Blob) -> _Bar | None:
+    """The blob as a bar, or None when it is not at least ``_SLAB_ELONGATION`` times as long as
+    wide (or too small to measure)."""
+    moments = _moments(blob)
+    if moments is None:
+        return None
+    centre, var, axes = moments
+    half_long, half_short = math.sqrt(3 * var[1]), math.sqrt(3 * max(var[0], 1e-6))
+    if half_long < _SLAB_ELONGATION * half_short:
+        return None
+    return _Bar(centre, axes[:, 1], axes[:, 0], half_long, half_short)
+
+
 def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | None:
     """A thin box along the blob's long image axis, tilted in the vertical plane through that
     axis (a ramp), at camera ``depth``; None when the blob is not an elongated, tilted one.
@@ -76,22 +109,14 @@ def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | 
     The long axis and the half lengths come from the blob's second moments (a uniform bar of
     half length h has variance h^2 / 3 along it), back-projected at ``depth``.
     """
-    moments = _moments(blob)
-    if moments is None:
+    bar = _bar(blob)
+    if bar is None:
         return None
-    centre, var, axes = moments
-    half_long, half_short = math.sqrt(3 * var[1]), math.sqrt(3 * max(var[0], 1e-6))
-    major = axes[:, 1]
-    angle = math.degrees(math.atan2(abs(major[1]), abs(major[0])))
+    angle = math.degrees(math.atan2(abs(bar.major[1]), abs(bar.major[0])))
     lo, hi = _SLAB_TILT_DEG
-    if half_long < _SLAB_ELONGATION * half_short or not lo <= angle <= hi:
+    if not lo <= angle <= hi:
         return None
-    eye = np.asarray(pose.eye)
-
-    def at(uv: np.ndarray) -> np.ndarray:
-        return eye + depth * pixel_ray(pose, *uv)
-
-    along = at(centre + major * half_long) - at(centre - major * half_long)
+    along = bar.span(pose, depth, bar.major, bar.half_long)
     length = float(np.linalg.norm(along)) / 2
     along /= 2 * length
     side = np.cross(along, [0.0, 0.0, 1.0])
@@ -102,10 +127,10 @@ def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | 
     if normal[2] < 0:
         normal, side = -normal, -side
     q = Rotation.from_matrix(np.stack([along, side, normal], 1)).as_quat()
-    across = at(centre + axes[:, 0] * half_short) - at(centre - axes[:, 0] * half_short)
-    short = float(np.linalg.norm(across)) / 2
+    short = float(np.linalg.norm(bar.span(pose, depth, bar.minor, bar.half_short))) / 2
     size = (length, max(0.5 * length, short), 0.25 * short)
-    return FrameFit("box", size, color, at(centre), q, float("inf"), 0)
+    centre = np.asarray(pose.eye) + depth * pixel_ray(pose, *bar.centre)
+    return FrameFit("box", size, color, centre, q, float("inf"), 0)
 
 
 def _level_facing(pose: CameraPose) -> tuple[np.ndarray, np.ndarray] | None:
@@ -150,20 +175,10 @@ def side_on_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit
     found that one (push seed 2 000 006: radius 0.17 m for 0.08) and the engine stood it up.
     Half lengths from the second moments as in :func:`slab_start`.
     """
-    moments = _moments(blob)
-    if moments is None:
+    bar = _bar(blob)
+    if bar is None or abs(bar.major[1]) > abs(bar.major[0]):
         return None
-    centre, var, axes = moments
-    half_long, half_short = math.sqrt(3 * var[1]), math.sqrt(3 * max(var[0], 1e-6))
-    major = axes[:, 1]
-    if half_long < _SLAB_ELONGATION * half_short or abs(major[1]) > abs(major[0]):
-        return None
-    eye = np.asarray(pose.eye)
-
-    def at(uv: np.ndarray) -> np.ndarray:
-        return eye + depth * pixel_ray(pose, *uv)
-
-    along = at(centre + major * half_long) - at(centre - major * half_long)
+    along = bar.span(pose, depth, bar.major, bar.half_long)
     along[2] = 0.0
     if np.linalg.norm(along) < 1e-6:
         return None
@@ -171,9 +186,9 @@ def side_on_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit
     axis = along / length
     up = np.array([0.0, 0.0, 1.0])
     q = Rotation.from_matrix(np.stack([up, np.cross(axis, up), axis], 1)).as_quat()
-    across = at(centre + axes[:, 0] * half_short) - at(centre - axes[:, 0] * half_short)
-    radius = float(np.linalg.norm(across)) / 2
-    return FrameFit("cylinder", (radius, length), color, at(centre), q, float("inf"), 0)
+    radius = float(np.linalg.norm(bar.span(pose, depth, bar.minor, bar.half_short))) / 2
+    centre = np.asarray(pose.eye) + depth * pixel_ray(pose, *bar.centre)
+    return FrameFit("cylinder", (radius, length), color, centre, q, float("inf"), 0)
 
 
 def wall_start(pose: CameraPose, blob: Blob, color, width: int) -> FrameFit | None:

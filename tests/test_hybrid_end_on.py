@@ -16,28 +16,41 @@ from twinsim.sim import ObjectSpec, sample_scene, simulate
 from twinsim.sim.spec import CameraSpec, LightSpec, WorldSpec
 
 
-def test_the_end_on_start_lies_along_the_line_of_sight_with_the_caps_radius():
-    camera = CameraSpec(eye=(0.0, -1.8, 0.95), target=(0.0, 0.0, 0.22), width=64, height=64)
-    roller = ObjectSpec(
+def _roller(size, color, position, turn: str) -> ObjectSpec:
+    """A cylinder lying on the floor, turned 90 degrees about world axis ``turn``."""
+    q = Rotation.from_euler(turn, 90, degrees=True).as_quat()
+    return ObjectSpec(
         name="roller",
         shape="cylinder",
-        size=(0.09, 0.22),
-        color=(0.6, 0.2, 0.8, 1.0),
-        position=(0.1, 0.0, 0.09),
-        orientation=tuple(Rotation.from_euler("x", 90, degrees=True).as_quat()),
+        size=size,
+        color=color,
+        position=position,
+        orientation=tuple(q),
     )
+
+
+def _start_and_fits(camera: CameraSpec, roller: ObjectSpec, make_start):
+    """(the start ``make_start`` gives for the rendered roller's blob, its fit, the fit from
+    the upright start)."""
     with Canvas(camera, LightSpec(shadows=False), WorldSpec()) as canvas:
         frame, _ = canvas.render([roller])
         blob = find_blobs(frame, estimate_backdrop(frame[None]))[0]
         _, depth = project(canvas.pose, np.asarray(roller.position))
-        start = end_on_start(canvas.pose, blob, roller.color, depth)
+        start = make_start(canvas.pose, blob, roller.color, depth)
         assert start is not None
-        axis = Rotation.from_quat(start.orientation).apply([0.0, 0.0, 1.0])
-        assert abs(axis[1]) > 0.99  # along the camera's level forward direction
-        assert abs(start.size[0] / 0.09 - 1) < 0.2
         fitted = fit_frame(canvas, frame, [None], 0, start, depth, 240, mask=blob.mask)
         upright, d0 = initial_fit(canvas.pose, blob, "cylinder", roller.color)
         from_upright = fit_frame(canvas, frame, [None], 0, upright, d0, 240, mask=blob.mask)
+    return start, fitted, from_upright
+
+
+def test_the_end_on_start_lies_along_the_line_of_sight_with_the_caps_radius():
+    camera = CameraSpec(eye=(0.0, -1.8, 0.95), target=(0.0, 0.0, 0.22), width=64, height=64)
+    roller = _roller((0.09, 0.22), (0.6, 0.2, 0.8, 1.0), (0.1, 0.0, 0.09), "x")
+    start, fitted, from_upright = _start_and_fits(camera, roller, end_on_start)
+    axis = Rotation.from_quat(start.orientation).apply([0.0, 0.0, 1.0])
+    assert abs(axis[1]) > 0.99  # along the camera's level forward direction
+    assert abs(start.size[0] / 0.09 - 1) < 0.2
     assert fitted.error < 3.0 < from_upright.error, (fitted.error, from_upright.error)
 
 
@@ -54,30 +67,18 @@ def test_the_side_on_start_lies_across_the_line_of_sight_with_the_bars_length():
     # a toppled roller seen from the side: an upright cylinder as wide as it is long draws
     # the same bar, and the upright start found that one
     camera = CameraSpec(eye=(0.0, -1.7, 0.85), target=(0.0, 0.0, 0.2), width=64, height=64)
-    roller = ObjectSpec(
-        name="roller",
-        shape="cylinder",
-        size=(0.079, 0.37),
-        color=(0.35, 0.2, 0.08, 1.0),
-        position=(-0.1, 0.0, 0.079),
-        orientation=tuple(Rotation.from_euler("y", 90, degrees=True).as_quat()),
-    )
-    with Canvas(camera, LightSpec(shadows=False), WorldSpec()) as canvas:
-        frame, _ = canvas.render([roller])
-        blob = find_blobs(frame, estimate_backdrop(frame[None]))[0]
-        _, depth = project(canvas.pose, np.asarray(roller.position))
-        start = side_on_start(canvas.pose, blob, roller.color, depth)
-        assert start is not None
-        axis = Rotation.from_quat(start.orientation).apply([0.0, 0.0, 1.0])
-        assert abs(axis[0]) > 0.99  # level, across the line of sight
-        assert abs(start.size[1] / 0.37 - 1) < 0.2
-        fitted = fit_frame(canvas, frame, [None], 0, start, depth, 240, mask=blob.mask)
-        upright, d0 = initial_fit(canvas.pose, blob, "cylinder", roller.color)
-        from_upright = fit_frame(canvas, frame, [None], 0, upright, d0, 240, mask=blob.mask)
-        standing = dataclasses.replace(roller, orientation=(0.0, 0.0, 0.0, 1.0))
-        tall, _ = canvas.render([dataclasses.replace(standing, position=(-0.1, 0.0, 0.185))])
-        tall_blob = find_blobs(tall, estimate_backdrop(tall[None]))[0]
-        assert side_on_start(canvas.pose, tall_blob, roller.color, depth) is None  # upright
+    roller = _roller((0.079, 0.37), (0.35, 0.2, 0.08, 1.0), (-0.1, 0.0, 0.079), "y")
+    start, fitted, from_upright = _start_and_fits(camera, roller, side_on_start)
+    axis = Rotation.from_quat(start.orientation).apply([0.0, 0.0, 1.0])
+    assert abs(axis[0]) > 0.99  # level, across the line of sight
+    assert abs(start.size[1] / 0.37 - 1) < 0.2
     # measured: 0.6 grey levels against 4.7 for an upright one of radius 0.18 m
     assert fitted.error < 2.0 < from_upright.error, (fitted.error, from_upright.error)
     assert abs(fitted.size[0] / 0.079 - 1) < 0.25, fitted.size
+    standing = dataclasses.replace(
+        roller, orientation=(0.0, 0.0, 0.0, 1.0), position=(-0.1, 0, 0.185)
+    )
+    with Canvas(camera, LightSpec(shadows=False), WorldSpec()) as canvas:
+        tall, _ = canvas.render([standing])
+        blob = find_blobs(tall, estimate_backdrop(tall[None]))[0]
+        assert side_on_start(canvas.pose, blob, roller.color, 2.0) is None  # upright: no
