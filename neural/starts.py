@@ -81,12 +81,14 @@ class _Bar:
     half_long: float
     half_short: float
 
+    def point(self, pose: CameraPose, depth: float, offset=(0.0, 0.0)) -> np.ndarray:
+        """The world point at camera ``depth`` seen at the centre + ``offset`` (px)."""
+        return np.asarray(pose.eye) + depth * pixel_ray(pose, *(self.centre + offset))
+
     def span(self, pose: CameraPose, depth: float, axis: np.ndarray, half: float) -> np.ndarray:
         """The world vector between the two ends of ``axis`` x ``half`` about the centre,
         back-projected at camera ``depth``."""
-        eye = np.asarray(pose.eye)
-        ends = [eye + depth * pixel_ray(pose, *(self.centre + s * half * axis)) for s in (1, -1)]
-        return ends[0] - ends[1]
+        return self.point(pose, depth, half * axis) - self.point(pose, depth, -half * axis)
 
 
 def _bar(blob: Blob) -> _Bar | None:
@@ -129,8 +131,7 @@ def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | 
     q = Rotation.from_matrix(np.stack([along, side, normal], 1)).as_quat()
     short = float(np.linalg.norm(bar.span(pose, depth, bar.minor, bar.half_short))) / 2
     size = (length, max(0.5 * length, short), 0.25 * short)
-    centre = np.asarray(pose.eye) + depth * pixel_ray(pose, *bar.centre)
-    return FrameFit("box", size, color, centre, q, float("inf"), 0)
+    return FrameFit("box", size, color, bar.point(pose, depth), q, float("inf"), 0)
 
 
 def _level_facing(pose: CameraPose) -> tuple[np.ndarray, np.ndarray] | None:
@@ -187,8 +188,7 @@ def side_on_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit
     up = np.array([0.0, 0.0, 1.0])
     q = Rotation.from_matrix(np.stack([up, np.cross(axis, up), axis], 1)).as_quat()
     radius = float(np.linalg.norm(bar.span(pose, depth, bar.minor, bar.half_short))) / 2
-    centre = np.asarray(pose.eye) + depth * pixel_ray(pose, *bar.centre)
-    return FrameFit("cylinder", (radius, length), color, centre, q, float("inf"), 0)
+    return FrameFit("cylinder", (radius, length), color, bar.point(pose, depth), q, float("inf"), 0)
 
 
 def wall_start(pose: CameraPose, blob: Blob, color, width: int) -> FrameFit | None:
