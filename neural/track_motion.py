@@ -184,7 +184,9 @@ def _landed(landed: Landing, moved: bool) -> Motion:
     )
 
 
-def _fall_before_impact(fits, ts: list[int], grounded: dict[int, bool], est) -> list[int] | None:
+def _fall_before_impact(
+    fits: dict[int, FrameFit], ts: list[int], grounded: dict[int, bool], est: TrackFitter
+) -> list[int] | None:
     """The frames of a ball's free fall that meets the floor in the last one or two frames, no
     rebound seen yet: the impact frames follow no arc and no line on the floor (the engine
     was between substeps of the bounce), so the ball is fitted on its fall and carried
