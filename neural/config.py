@@ -101,9 +101,9 @@ class InferenceConfig:
             does not help (needs at least 2 observed frames; off for action-conditioned models,
             whose future depends on the actions).
         compile: run the network's step through ``torch.compile``: the same frames (within 1
-            grey level), about 1.2x the frames/s at batch 32 and 1.6x at batch 1 on 2 CPU cores
-            (benchmarks/RESULTS.md), after about 25 s of compiling per batch size. Worth it for
-            many clips or long rollouts; where compiling fails (no C++ compiler), a warning says
+            grey level), about 1.2-1.3x the frames/s at batch 1 on 2 CPU cores but 0.9x at
+            batch 32 (benchmarks/RESULTS.md), after about 25 s of compiling per batch size. Worth
+            it for long rollouts of single clips; where compiling fails (no C++ compiler), a warning says
             so and the step runs uncompiled.
     """
 

@@ -160,7 +160,9 @@ class FlowMemoryNet(nn.Module):
             x = dec(torch.cat([x, skip], 1))
         if x.shape[-1] != w:
             x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
-        out = self.head(torch.cat([x, stem], 1))
+        # NCHW before slicing the heads: elementwise ops on channel slices of a channels-last
+        # tensor take a slow strided path
+        out = self.head(torch.cat([x, stem], 1)).contiguous()
         flow = torch.tanh(out[:, 0:2]) * self.cfg.max_flow
         blend = torch.softmax(out[:, 2:5], 1)
         paint = torch.sigmoid(out[:, 5:8])

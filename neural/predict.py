@@ -75,7 +75,9 @@ class WorldModel:
         device: str = "cpu",
         inference: InferenceConfig | None = None,
     ) -> None:
-        self.net = net.to(device).eval()
+        # NHWC weights: oneDNN's convolutions run ~20% faster on CPU (measured at batch 32);
+        # here, not in a loader, so that every way to a WorldModel gets them
+        self.net = net.to(device, memory_format=torch.channels_last).eval()
         self.config = config
         self.device = device
         if inference is not None:
@@ -96,8 +98,6 @@ class WorldModel:
         ``recall``) overriding their defaults.
         """
         net, cfg = load_model(path, device=device)
-        # NHWC weights: oneDNN's convolutions run ~20% faster on CPU (measured at batch 32)
-        net = net.to(memory_format=torch.channels_last)
         return cls(net, cfg, device, _settings(InferenceConfig(), settings))
 
     @property
