@@ -51,6 +51,9 @@ DEFAULT_CAMERA = CameraSpec(eye=(0.0, -1.8, 0.92), target=(0.0, 0.0, 0.3), fov=5
 _SCENERY_CHROMA = 0.22
 _SCENERY_SATURATION = 0.6
 _OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render
+# The families' scenery (walls, screens, ramps) is never under 0.3 m of half-extent, their bodies
+# never over 0.2 m: a body of scenery's colour and a body's size breaks that convention.
+_SCENERY_MIN_HALF_EXTENT = 0.2
 
 
 def default_camera(height: int = 64, width: int = 64) -> CameraSpec:
@@ -125,6 +128,10 @@ class ObjectEstimate:
             every support from its last trusted frame: ``scale.trusted_tail``).
         truncated: the body is coming into view and was lengthened behind the image edge
             (its true length is unseen; counts 0.5 towards the uncertainty).
+        role_guessed: taken for moving scenery by its dull colour while body-sized (under
+            0.2 m of half-extent, which the families' scenery never is): outside the colour
+            convention the role rests on, e.g. a pastel body (counts 0.5 towards the
+            uncertainty).
         track: the pixel track (per-frame blobs).
         positions: {frame: (3,) estimated world position} for the fitted frames.
         restitution: against the floor (body x floor), measured from a landing seen in the
@@ -140,6 +147,7 @@ class ObjectEstimate:
     frames_hidden: int
     track: Track = field(repr=False)
     truncated: bool = False
+    role_guessed: bool = False
     positions: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     restitution: float | None = None
 
@@ -151,7 +159,7 @@ class ObjectEstimate:
         vel = min(1.0, self.velocity_sigma / 0.3)
         hid = min(1.0, self.frames_hidden / 24.0)
         cls = 1.0 - max(self.shape_probs.values()) if self.shape_probs else 1.0
-        cut = 0.5 if self.truncated or self.role == "extrapolated" else 0.0
+        cut = 0.5 if self.truncated or self.role_guessed or self.role == "extrapolated" else 0.0
         return float(max(pix, 0.5 * pos + 0.5 * vel, 0.5 * hid, cls, cut))
 
 
@@ -270,6 +278,9 @@ def estimate_scene(
         truncated = truncated and entering(tr.blobs[t_last], est.canvas.pose, p_now, vel, W)
         if truncated:
             fit, p_now = completed(fit, p_now, vel, tr.blobs[t_last], est.canvas.pose)
+        # moving scenery of a body's size (pastel bodies); resting, the role changes nothing
+        small = max(half_extents(fit.shape, fit.size)) < _SCENERY_MIN_HALF_EXTENT
+        role_guessed = role == "kinematic" and small and not truncated
         if role == "dynamic" and not airborne and slope is None:
             vel[2] = 0.0
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
@@ -320,6 +331,7 @@ def estimate_scene(
                 velocity_sigma=v_se,
                 frames_hidden=hidden,
                 truncated=truncated,
+                role_guessed=role_guessed,
                 track=tr,
                 positions={t: fits[t].position for t in ts},
                 restitution=m.restitution,

@@ -51,6 +51,7 @@ class HybridUncertainty:
             error 0..255 of its best frame fit), ``position_sigma`` (m, track residual),
             ``velocity_sigma`` (m/s, standard error), ``frames_hidden`` (frames since last seen),
             ``shape_prob`` (probability of the chosen shape class), ``role``, ``truncated``,
+            ``role_guessed`` (scenery's colour at a body's size),
             ``restitution`` (against the floor, measured from a bounce seen; None: assumed).
     """
 
@@ -103,6 +104,7 @@ def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
             "shape_prob": round(o.shape_probs.get(o.spec.shape, 0.0), 4),
             "role": o.role,
             "truncated": o.truncated,
+            "role_guessed": o.role_guessed,
             "restitution": None if o.restitution is None else round(o.restitution, 3),
         }
         for o in est.objects
