@@ -51,13 +51,14 @@ def run(args) -> dict:
     torch.set_num_threads(args.threads)
     from twinsim.neural import metrics as M
     from twinsim.neural import predict_hybrid
+    from twinsim.neural.hybrid import play_forward
     from twinsim.neural.predict import load_pretrained
     from twinsim.sim import sample_scene, simulate
 
     pixel = load_pretrained("cpu")
-    res: dict = {"families": {}, "sheet": []}
+    res: dict = {"families": {}, "sheet": [], "samples": args.samples}
     for fam in args.families.split(",") if args.families else ():
-        rows = {"hybrid": [], "render": [], "pixel": [], "copy_last": []}
+        rows = {"hybrid": [], "render": [], "pixel": [], "copy_last": [], "hybrid_mean": []}
         pos_err, vel_err, cls_ok, traj_err, secs, unc = [], [], [], [], [], []
         for i in range(args.scenes):
             spec = sample_scene(fam, SEED + i)
@@ -77,6 +78,10 @@ def run(args) -> dict:
                 "pixel": pixel.predict(ctx, HORIZON),
                 "copy_last": M.copy_last(ctx, HORIZON),
             }
+            if args.samples > 1:  # the same estimate, the mean over drawn materials
+                preds["hybrid_mean"] = play_forward(
+                    pr.estimate, full_ctx, HORIZON, samples=args.samples, seed=SEED + i
+                ).frames
             for name, p in preds.items():
                 rows[name].append(M.psnr(p, truth))
             if i == 0:
@@ -288,6 +293,13 @@ def main() -> int:
         help="real footage folder (default: ../shared/footage beside the repo)",
     )
     ap.add_argument("--footage-clips", type=int, default=3)
+    ap.add_argument(
+        "--samples",
+        type=int,
+        default=8,
+        help="also score the mean over this many material draws from the same estimate "
+        "(predict_hybrid(samples=K)); 1 skips it",
+    )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", help="also write the raw results here")
     ap.add_argument(

@@ -15,22 +15,26 @@ from typing import Any
 
 import numpy as np
 from twinsim.neural.estimate import EstimateConfig, SceneEstimate, estimate_scene
+from twinsim.neural.materials import MaterialPrior, sample_materials
 from twinsim.sim.spec import CameraSpec, SceneSpec
 
 __all__ = [
     "COMPOSITES",
+    "MAX_SAMPLES",
     "ExpectedRollout",
     "HybridPrediction",
     "HybridUncertainty",
     "Surprise",
     "expected_rollout",
     "physics_surprise",
+    "play_forward",
     "predict_hybrid",
     "rollout_spec",
     "surprise_table",
 ]
 
 COMPOSITES = ("changed", "render")
+MAX_SAMPLES = 64  # material samples per prediction (each one engine rollout)
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,14 @@ class HybridPrediction:
         spec: the estimated SceneSpec (t = 0 is the last observed frame).
         uncertainty: :class:`HybridUncertainty`.
         rendered: (horizon, H, W, 3) uint8 the engine's render of the rollout alone
-            (``frames`` equals it with ``composite="render"``).
+            (``frames`` equals it with ``composite="render"``); with ``samples`` > 1, the mean
+            of the samples' renders.
         estimate: the full :class:`~twinsim.neural.estimate.SceneEstimate` (tracks, fits).
+        samples: (K, horizon, H, W, 3) uint8, with ``samples=K`` > 1: each material sample's
+            future (composited like ``frames``, of which they are the mean); else None.
+        spread: (horizon,) float, with ``samples`` > 1: mean absolute deviation of the samples
+            from their mean per frame, in grey levels (how much the unseen materials decide
+            each frame); else None.
     """
 
     frames: np.ndarray
@@ -83,6 +93,8 @@ class HybridPrediction:
     uncertainty: HybridUncertainty
     rendered: np.ndarray
     estimate: SceneEstimate = field(repr=False)
+    samples: np.ndarray | None = field(default=None, repr=False)
+    spread: np.ndarray | None = None
 
 
 def rollout_spec(spec: SceneSpec, horizon: int) -> np.ndarray:
@@ -127,6 +139,8 @@ def predict_hybrid(
     window: int = 5,
     max_evals: int = 120,
     estimate_camera: bool = True,
+    samples: int = 1,
+    prior: MaterialPrior | None = None,
 ) -> HybridPrediction:
     """Predict ``horizon`` frames after ``frames`` by estimating the scene and simulating it.
 
@@ -134,8 +148,8 @@ def predict_hybrid(
         frames: (T, H, W, 3) uint8 observed clip, oldest first (all frames are tracked, so a
             longer history keeps objects that are hidden at the end).
         horizon: frames to predict (>= 1).
-        seed: accepted for API symmetry with the other backends; estimation and the engine
-            are deterministic.
+        seed: seeds the material samples (``samples`` > 1); estimation and the engine are
+            deterministic.
         camera: the camera that took the frames; None reads its height, pitch and field of
             view from the frames (the bundled camera estimator; without it the families'
             default camera, ``twinsim.neural.estimate.DEFAULT_CAMERA``, is assumed), reported
@@ -145,9 +159,16 @@ def predict_hybrid(
             observed frame (textures and misfitted scenery survive); "render": the engine's
             render alone.
         window: visible frames per object fitted; max_evals: renders per frame fit.
+        samples: 1 (default): one rollout with the default materials
+            (:class:`~twinsim.neural.estimate.EstimateConfig`). K > 1: K rollouts with the
+            movable bodies' mass, friction and unmeasured restitution drawn from ``prior``
+            (:class:`~twinsim.neural.materials.MaterialPrior`, default the families' ranges),
+            and ``frames`` their per-pixel mean: the expected future under what the frames
+            cannot show (higher PSNR, ghosted where the samples part; each sample is in
+            ``samples``). At most 64; each costs one engine rollout.
 
     Raises:
-        ValueError: bad frames, horizon or composite (valid choices listed).
+        ValueError: bad frames, horizon, composite or samples (valid choices listed).
     """
     frames = np.asarray(frames)
     if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) < 1:
@@ -156,29 +177,83 @@ def predict_hybrid(
         )
     if not isinstance(horizon, int | np.integer) or horizon < 1:
         raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
-    if composite not in COMPOSITES:
-        raise ValueError(f"composite must be one of {COMPOSITES}, got {composite!r}")
-    del seed  # deterministic
+    _check_play(composite, samples)  # before the estimate, which takes seconds
     cfg = EstimateConfig(window=window, max_evals=max_evals, estimate_camera=estimate_camera)
     est = estimate_scene(frames, camera, cfg)
-    rgb = rollout_spec(est.spec, int(horizon))
+    return play_forward(
+        est, frames, int(horizon), composite=composite, samples=samples, prior=prior, seed=seed
+    )
+
+
+def play_forward(
+    est: SceneEstimate,
+    frames: np.ndarray,
+    horizon: int,
+    *,
+    composite: str = "changed",
+    samples: int = 1,
+    prior: MaterialPrior | None = None,
+    seed: int = 0,
+) -> HybridPrediction:
+    """The second half of :func:`predict_hybrid`: let the engine play an estimate of
+    ``frames`` (T, H, W, 3) uint8 forward for ``horizon`` frames and render it (arguments as
+    there). With the same estimate, other material draws or another ``samples`` cost only
+    engine rollouts, not a new estimate."""
+    _check_play(composite, samples)
+    moving = _moving_pixels(est, frames) if composite == "changed" else None
+    if samples == 1:
+        rendered, out = _future(est.spec, horizon, frames[-1], moving)
+        return HybridPrediction(out, est.spec, _uncertainty(est), rendered, est)
+    rng = np.random.default_rng(seed)
+    measured = frozenset(o.spec.name for o in est.objects if o.restitution is not None)
+    prior = prior if prior is not None else MaterialPrior()
+    futures = [
+        _future(sample_materials(est.spec, prior, rng, measured), horizon, frames[-1], moving)
+        for _ in range(samples)
+    ]
+    renders = np.stack([r for r, _ in futures]).astype(np.float32)
+    outs = np.stack([o for _, o in futures])
+    mean = outs.astype(np.float32).mean(0)
+    spread = np.abs(outs - mean[None]).mean(axis=(0, 2, 3, 4))
+    return HybridPrediction(
+        frames=_to_uint8(mean),
+        spec=est.spec,
+        uncertainty=_uncertainty(est),
+        rendered=_to_uint8(renders.mean(0)),
+        estimate=est,
+        samples=outs,
+        spread=spread,
+    )
+
+
+def _check_play(composite: str, samples: int) -> None:
+    if composite not in COMPOSITES:
+        raise ValueError(f"composite must be one of {COMPOSITES}, got {composite!r}")
+    if not isinstance(samples, int | np.integer) or not 1 <= samples <= MAX_SAMPLES:
+        raise ValueError(f"samples must be an integer in 1..{MAX_SAMPLES}, got {samples!r}")
+
+
+def _to_uint8(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.clip(np.round(x), 0, 255), np.uint8)
+
+
+def _future(
+    spec: SceneSpec, horizon: int, last: np.ndarray, moving: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rendered, predicted) (horizon, H, W, 3) uint8: the engine's render of ``spec`` played
+    forward, and the same composited over the ``last`` observed frame where ``moving`` (H, W)
+    is given (``composite="changed"``): pixels the rollout leaves unchanged keep ``last``."""
+    rgb = rollout_spec(spec, horizon)
     rendered = rgb[1:]
     if len(rendered) < horizon:  # pad (cannot happen with whole frame durations; defensive)
         rendered = np.concatenate([rendered, np.repeat(rendered[-1:], horizon - len(rendered), 0)])
-    out = rendered
-    if composite == "changed":
-        changed = np.any(rendered != rgb[0][None], axis=-1, keepdims=True)
-        # where a moving body is seen now, the future is the render's too: a body fitted a
-        # pixel off would otherwise leave a sliver of itself behind in every frame
-        changed = changed | _moving_pixels(est, frames)[None, :, :, None]
-        out = np.where(changed, rendered, frames[-1][None])
-    return HybridPrediction(
-        frames=np.ascontiguousarray(out, np.uint8),
-        spec=est.spec,
-        uncertainty=_uncertainty(est),
-        rendered=rendered,
-        estimate=est,
-    )
+    if moving is None:
+        return rendered, rendered
+    changed = np.any(rendered != rgb[0][None], axis=-1, keepdims=True)
+    # where a moving body is seen now, the future is the render's too: a body fitted a pixel
+    # off would otherwise leave a sliver of itself behind in every frame
+    changed = changed | moving[None, :, :, None]
+    return rendered, np.ascontiguousarray(np.where(changed, rendered, last[None]), np.uint8)
 
 
 def _moving_pixels(est: SceneEstimate, frames: np.ndarray) -> np.ndarray:

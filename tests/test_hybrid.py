@@ -108,6 +108,50 @@ def test_the_track_keeps_an_object_through_a_full_occlusion():
     assert min(np.linalg.norm(np.subtract(o.spec.position, true_pos)) for o in carried) < 0.05
 
 
+def test_material_samples_average_futures_that_the_unseen_materials_decide():
+    # a ball rolls into a resting one: how far each goes after they meet turns on their masses
+    mover = _sphere(-0.45, 0.0, 0.1, (0.1, 0.6, 0.2, 1.0), vx=1.5)
+    resting = _sphere(0.05, 0.0, 0.1, (0.85, 0.15, 0.15, 1.0))
+    spec = _scene([mover, resting], duration=6 / 24)
+    ctx = simulate(spec, labels=("rgb",)).rgb[:6]
+    opts = dict(camera=spec.cameras[0], window=4, max_evals=80)
+    one = predict_hybrid(ctx, 10, **opts)
+    assert one.samples is None and one.spread is None
+    pred = predict_hybrid(ctx, 10, samples=3, seed=0, **opts)
+    assert pred.samples.shape == (3, 10, 64, 64, 3) and pred.samples.dtype == np.uint8
+    mean = np.clip(np.round(pred.samples.astype(np.float32).mean(0)), 0, 255)
+    np.testing.assert_array_equal(pred.frames, mean.astype(np.uint8))
+    assert not np.array_equal(pred.samples[0], pred.samples[1])  # the materials mattered
+    assert pred.spread.shape == (10,) and pred.spread[-1] > pred.spread[0]
+    again = predict_hybrid(ctx, 10, samples=3, seed=0, **opts)
+    np.testing.assert_array_equal(again.samples, pred.samples)
+    other = predict_hybrid(ctx, 10, samples=3, seed=1, **opts)
+    assert not np.array_equal(other.samples, pred.samples)
+
+
+def test_sample_materials_draws_movable_bodies_within_the_prior():
+    from twinsim.neural.materials import MaterialPrior, sample_materials
+    from twinsim.sim.errors import SpecError
+
+    wall = ObjectSpec(name="wall", shape="box", size=(0.5, 0.05, 0.3), mass=0.0)
+    ball = dataclasses.replace(_sphere(0.0, 0.0, 0.1, (0.8, 0.1, 0.1, 1.0)), restitution=0.42)
+    box = ObjectSpec(name="box", shape="box", size=(0.1, 0.1, 0.1), position=(0.3, 0.0, 0.1))
+    spec = _scene([wall, ball, box])
+    prior = MaterialPrior(mass=(0.5, 1.5), friction=(0.3, 0.4), restitution=(0.1, 0.2))
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        out = sample_materials(spec, prior, rng, keep=frozenset({ball.name}))
+        assert out.object("wall") == wall
+        assert out.object(ball.name).restitution == 0.42  # measured: kept
+        for o in (out.object(ball.name), out.object("box")):
+            assert 0.5 <= o.mass <= 1.5 and 0.3 <= o.friction <= 0.4
+        assert 0.1 <= out.object("box").restitution <= 0.2
+    with pytest.raises(SpecError, match="prior.mass"):
+        MaterialPrior(mass=(0.0, 1.0))
+    with pytest.raises(SpecError, match="prior.restitution"):
+        MaterialPrior(restitution=(0.5, 0.2))
+
+
 def test_predict_hybrid_rejects_bad_input():
     frames = np.zeros((3, 16, 16, 3), np.uint8)
     with pytest.raises(ValueError, match="uint8"):
@@ -116,6 +160,8 @@ def test_predict_hybrid_rejects_bad_input():
         predict_hybrid(frames, 0)
     with pytest.raises(ValueError, match="composite"):
         predict_hybrid(frames, 2, composite="blend")
+    with pytest.raises(ValueError, match=r"samples must be an integer in 1\.\.64"):
+        predict_hybrid(frames, 2, samples=0)
     with pytest.raises(ValueError, match=r"floor_restitution must lie in \[0, 1\], got 1.5"):
         EstimateConfig(floor_restitution=1.5)
 
@@ -130,3 +176,21 @@ def test_physics_surprise_prefers_the_impossible_twin():
     assert scores[1].score > scores[0].score
     assert scores[1].peak_frame >= imp.violation.frame
     assert scores[1].per_object.shape == (24, len(scores[1].names))
+
+
+def test_cli_hybrid_predicts_a_family_scene_with_material_samples(tmp_path, capsys):
+    import json
+
+    from twinsim.cli import main
+
+    out = tmp_path / "pred.mp4"
+    argv = ["predict", "--backend", "hybrid", "--scene", "collide", "--seed", "5"]
+    argv += ["--context", "8", "--horizon", "3", "--samples", "2", "--out", str(out)]
+    assert main([*argv, "--threads", "1"]) == 0
+    assert out.is_file() and out.with_suffix(".png").is_file()  # video and contact sheet
+    unc = json.loads(out.with_suffix(".uncertainty.json").read_text())
+    assert unc["camera_given"] and len(unc["material_spread"]) == 3
+    capsys.readouterr()
+    neural = ["predict", "--scene", "collide", "--samples", "2", "--out", str(tmp_path / "n.mp4")]
+    assert main(neural) == 2
+    assert "--samples is for --backend hybrid" in capsys.readouterr().err

@@ -1,6 +1,6 @@
-"""``twinsim predict --backend hybrid``: a clip (video file or scene spec) -> the hybrid's
-prediction as a side-by-side video (truth | hybrid | error x4), the estimated spec as JSON and
-its uncertainty, written atomically beside the video."""
+"""``twinsim predict --backend hybrid``: a clip (video file, scene spec or family) -> the
+hybrid's prediction as a side-by-side video (truth | hybrid | error x4), a contact sheet, the
+estimated spec as JSON and its uncertainty, written atomically beside the video."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
     """Run the hybrid on ``args.video`` or ``args.scene`` and write ``args.out`` (+ .spec.json,
     .uncertainty.json). With a scene the spec's camera is given to the estimator; with a
     video it is read from the frames (docs/hybrid.md)."""
-    from twinsim.commands.neural_cmds import _side_by_side
+    from twinsim.commands.neural_cmds import _contact_sheet, _side_by_side, _write_png
     from twinsim.neural.hybrid import predict_hybrid
     from twinsim.sim.fileio import write_json, write_mp4, write_text
 
@@ -33,11 +33,10 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
     else:
         import dataclasses
 
-        from twinsim.sim import SceneSpec, simulate
+        from twinsim.commands.sim_cmds import load_scene
+        from twinsim.sim import simulate
 
-        if not Path(args.scene).is_file():
-            raise FileNotFoundError(f"scene {args.scene} does not exist")
-        spec = SceneSpec.from_json(Path(args.scene).read_text())
+        spec = load_scene(args.scene, args.seed, args.impossible)  # a SPEC.json or a FAMILY
         camera = dataclasses.replace(spec.cameras[0], width=RESOLUTION, height=RESOLUTION)
         world = dataclasses.replace(spec.world, duration=(need - 1) / spec.world.fps)
         frames = simulate(dataclasses.replace(spec, cameras=(camera,), world=world)).rgb
@@ -46,7 +45,9 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
         raise ValueError(
             f"only {len(frames)} frames after --start {args.start}; need {args.context}"
         )
-    pred = predict_hybrid(frames[: args.context], args.horizon, camera=camera)
+    pred = predict_hybrid(
+        frames[: args.context], args.horizon, camera=camera, samples=args.samples, seed=args.seed
+    )
     truth = frames[: args.context + args.horizon]
     if len(truth) < args.context + args.horizon:
         pad = np.zeros((args.context + args.horizon - len(truth), *truth.shape[1:]), np.uint8)
@@ -55,12 +56,17 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_mp4(out, video, args.fps)
+    sheet = out.with_suffix(".png")
+    _write_png(sheet, _contact_sheet(truth, pred.frames, args.context))
     spec_path = write_text(out.with_suffix(".spec.json"), pred.spec.to_json() + "\n")
     u = pred.uncertainty
     unc = {"score": u.score, "unexplained": u.unexplained, "camera_given": u.camera_given}
     unc["camera_source"] = u.camera_source
     unc["objects"] = u.objects
+    if pred.spread is not None:  # how much the unseen materials decide each frame
+        unc["material_spread"] = [round(float(x), 3) for x in pred.spread]
     write_json(out.with_suffix(".uncertainty.json"), unc, indent=2)
+    print(f"wrote {sheet} (contact sheet: row 1 truth, row 2 hybrid, every predicted frame)")
     print(
         f"wrote {out} ({len(video)} frames: truth | hybrid | error x4), {spec_path} "
         f"({len(pred.spec.objects)} objects), uncertainty {u.score:.2f}"
