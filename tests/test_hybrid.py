@@ -146,9 +146,9 @@ def test_sample_materials_draws_movable_bodies_within_the_prior():
         for o in (out.object(ball.name), out.object("box")):
             assert 0.5 <= o.mass <= 1.5 and 0.3 <= o.friction <= 0.4
         assert 0.1 <= out.object("box").restitution <= 0.2
-    with pytest.raises(SpecError, match="prior.mass"):
+    with pytest.raises(SpecError, match=r"prior\.mass"):
         MaterialPrior(mass=(0.0, 1.0))
-    with pytest.raises(SpecError, match="prior.restitution"):
+    with pytest.raises(SpecError, match=r"prior\.restitution"):
         MaterialPrior(restitution=(0.5, 0.2))
 
 
