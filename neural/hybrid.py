@@ -204,6 +204,14 @@ def play_forward(
     if samples == 1:
         rendered, out = _future(est.spec, horizon, frames[-1], moving)
         return HybridPrediction(out, est.spec, _uncertainty(est), rendered, est)
+    from twinsim.sim.budget import check_memory
+
+    # the draws (uint8) and their float mean and renders
+    check_memory(
+        samples * horizon * frames[-1].size * 9,
+        f"{samples} material samples of {horizon} frames",
+        "lower samples or horizon",
+    )
     rng = np.random.default_rng(seed)
     measured = frozenset(o.spec.name for o in est.objects if o.restitution is not None)
     prior = prior if prior is not None else MaterialPrior()

@@ -127,6 +127,13 @@ def test_material_samples_average_futures_that_the_unseen_materials_decide():
     np.testing.assert_array_equal(again.samples, pred.samples)
     other = predict_hybrid(ctx, 10, samples=3, seed=1, **opts)
     assert not np.array_equal(other.samples, pred.samples)
+    from twinsim.neural.hybrid import play_forward
+    from twinsim.sim.budget import MEMORY_ENV, MemoryBudgetError
+
+    with pytest.MonkeyPatch.context() as mp:  # an oversized request fails before any rollout
+        mp.setenv(MEMORY_ENV, "1")
+        with pytest.raises(MemoryBudgetError, match="64 material samples of 10000 frames"):
+            play_forward(pred.estimate, ctx, 10_000, samples=64)
 
 
 def test_sample_materials_draws_movable_bodies_within_the_prior():
