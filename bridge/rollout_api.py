@@ -126,6 +126,7 @@ def rollout(
     model: WorldModel | str | None = None,
     renderer: str = "tiny",
     seed: int = 0,
+    samples: int = 1,
 ) -> RolloutResult:
     """Render or predict a rollout with one backend.
 
@@ -145,7 +146,10 @@ def rollout(
         exact: exact physics wanted (``auto`` picks the engine).
         model: a loaded WorldModel or a bundled model name (default "cpu").
         renderer: engine renderer name.
-        seed: seed for samplers (the bundled models are deterministic).
+        seed: seed for samplers (the bundled models are deterministic; the hybrid's
+            material draws).
+        samples: hybrid only: the mean of this many draws of the unseen masses, frictions and
+            bounces (``predict_hybrid(samples=K)``; ``extra["material_spread"]`` per frame).
 
     Raises:
         ValueError: unknown backend, bad frames, a horizon < 1, actions for the engine, or the
@@ -154,6 +158,10 @@ def rollout(
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if samples != 1 and backend != "hybrid":
+        raise ValueError(
+            f"samples={samples!r} is for backend='hybrid' (material draws); got {backend!r}"
+        )
     if horizon is not None and (
         isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1
     ):
@@ -185,4 +193,4 @@ def rollout(
         return _neural(
             inp, horizon or 16, actions, k, wm or _resolve_model(None), renderer, seed, reason
         )
-    return _hybrid(inp, horizon or 16, k, renderer, seed, reason)
+    return _hybrid(inp, horizon or 16, k, renderer, seed, reason, samples)

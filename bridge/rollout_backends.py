@@ -97,7 +97,13 @@ def hybrid_available() -> bool:
 
 
 def _hybrid(
-    inp: SceneSpec | np.ndarray, horizon: int, k: int, renderer: str, seed: int, reason: str
+    inp: SceneSpec | np.ndarray,
+    horizon: int,
+    k: int,
+    renderer: str,
+    seed: int,
+    reason: str,
+    samples: int = 1,
 ) -> RolloutResult:
     try:
         from twinsim.neural.hybrid import predict_hybrid
@@ -110,6 +116,8 @@ def _hybrid(
 
     frames, ctx, spec, fps = _context_frames(inp, k, renderer)
     kwargs: dict[str, Any] = {"seed": seed}
+    if samples != 1:
+        kwargs["samples"] = samples
     if spec is not None and "camera" in inspect.signature(predict_hybrid).parameters:
         kwargs["camera"] = spec.cameras[0]  # the true camera beats one read from the frames
     t0 = time.perf_counter()
@@ -122,6 +130,8 @@ def _hybrid(
         extra["uncertainty"] = float(score)
     if isinstance(getattr(unc, "camera_source", None), str):
         extra["camera_source"] = unc.camera_source  # given, estimated or assumed
+    if getattr(pred, "spread", None) is not None:  # how much unseen materials decide a frame
+        extra["material_spread"] = [round(float(x), 3) for x in pred.spread]
     return RolloutResult(
         frames=np.asarray(pred.frames, dtype=np.uint8),
         backend="hybrid",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
 from twinsim.bridge.tools_types import _DEFAULT_LABELS, Cap, Label, Limits, ObjectArg, ToolError
 from twinsim.bridge.tools_workspace import Workspace
+
+_HYBRID_EXTRAS = ("uncertainty", "camera_source", "material_spread")
 
 
 def _round(v: Any) -> Any:
@@ -241,25 +243,35 @@ class ToolMethods:
         seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0,
         context: Annotated[int, Field(ge=1, le=64)] = 4,
         horizon: Annotated[int, Field(ge=1), Cap("max_horizon")] = 16,
+        backend: Literal["neural", "hybrid"] = "neural",
+        samples: Annotated[int, Field(ge=1, le=16)] = 1,
     ) -> dict[str, Any]:
-        """Predict future frames with the neural world model (no labels: a learned guess).
+        """Predict future frames from a video or a scene's first `context` frames.
 
-        From a video (its last `context` frames) or a scene (the engine renders the first
-        `context` frames). Writes prediction.mp4; returns its path and the cost.
+        backend "neural": the pixel world model (a learned guess, fast). "hybrid": estimate
+        the objects and let the physics engine play them forward (slower, seconds; returns
+        its uncertainty 0..1, above about 0.5 do not trust it); `samples` > 1 averages that
+        many draws of the unseen masses, frictions and bounces. Writes prediction.mp4; returns
+        its path and the cost.
         """
         from twinsim.bridge import load_scene_or_frames, rollout
 
         if sum(x is not None for x in (video_path, spec_path, family)) != 1:
             raise ToolError("give exactly one of video_path, spec_path or family")
+        if samples != 1 and backend != "hybrid":
+            raise ToolError("samples is for backend 'hybrid' (material draws)")
+        opts: dict[str, Any] = {"backend": backend}
+        if backend == "neural":
+            opts["model"] = self._world_model()
+        else:
+            opts.update(samples=samples, seed=seed)
         if video_path is not None:
             frames = load_scene_or_frames(self.workspace.resolve(video_path, must_exist=True))
             source: Any = frames[-context:]
-            res = rollout(source, horizon, backend="neural", model=self._world_model())
+            res = rollout(source, horizon, **opts)
         else:
             spec = self._load_spec(spec_path, family, seed, None)
-            res = rollout(
-                spec, horizon, backend="neural", context=context, model=self._world_model()
-            )
+            res = rollout(spec, horizon, context=context, **opts)
         folder = self.workspace.new_folder("predictions")
         video = res.save_video(folder / "prediction.mp4")
         summary = res.to_json()
@@ -271,6 +283,8 @@ class ToolMethods:
             "context_frames": summary["context_frames"],
             "cost": summary["cost"],
             "reason": res.reason,
+            "backend": res.backend,
+            **{k: v for k, v in res.extra.items() if k in _HYBRID_EXTRAS},
         }
 
     def tool_compare(

@@ -118,6 +118,10 @@ def test_hybrid_backend(scene):
     assert res.backend == "hybrid" and res.frames.shape == (4, 64, 64, 3)
     assert res.frames.dtype == np.uint8 and res.spec is not None
     assert res.extra["camera_source"] == "given"  # a scene's own camera is passed on
+    mean = rollout(scene, 4, backend="hybrid", samples=2, seed=3)
+    assert mean.frames.shape == (4, 64, 64, 3) and len(mean.extra["material_spread"]) == 4
+    with pytest.raises(ValueError, match="samples=2 is for backend='hybrid'"):
+        rollout(scene, 4, backend="engine", samples=2)
 
 
 def test_backends_listed():

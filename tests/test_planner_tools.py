@@ -180,6 +180,19 @@ def test_predict_from_scene_and_from_workspace_video(cat):
         cat.call("predict", {"family": "drop", "video_path": p["video"]})
     with pytest.raises(ToolError, match="max_horizon"):
         cat.call("predict", {"family": "drop", "horizon": 1000})
+    with pytest.raises(ToolError, match="samples is for backend 'hybrid'"):
+        cat.call("predict", {"family": "drop", "samples": 2})
+
+
+def test_predict_tool_asks_the_hybrid_with_material_samples(cat):
+    args = {"family": "collide", "seed": 2, "context": 6, "horizon": 3}
+    h = cat.call("predict", {**args, "backend": "hybrid", "samples": 2})
+    assert h["backend"] == "hybrid" and h["frames"] == 3
+    assert 0.0 <= h["uncertainty"] <= 1.0 and h["camera_source"] == "given"
+    assert len(h["material_spread"]) == 3
+    assert (cat.workspace.root / h["video"]).is_file()
+    schema = {s["name"]: s for s in cat.schemas()}["predict"]["input_schema"]["properties"]
+    assert schema["backend"]["enum"] == ["neural", "hybrid"] and schema["samples"]["maximum"] == 16
 
 
 def test_compare_tool_starts_its_context_where_asked(cat):

@@ -144,7 +144,9 @@ def test_train_numeric_flags_and_set(recorder, capsys, tmp_path, flag, value):
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    flag=st.sampled_from(["--context", "--horizon", "--start", "--fps", "--seed", "--threads"]),
+    flag=st.sampled_from(
+        ["--context", "--horizon", "--start", "--fps", "--seed", "--threads", "--samples"]
+    ),
     value=VALUES,
 )
 def test_predict_numeric_flags(recorder, capsys, tmp_path, flag, value):
@@ -155,6 +157,7 @@ def test_predict_numeric_flags(recorder, capsys, tmp_path, flag, value):
         assert math.isfinite(v) and v >= 0
         assert flag != "--start" or v >= 0
         assert flag not in ("--context", "--horizon", "--fps") or v > 0
+        assert flag != "--samples" or v == 1  # draws of materials: the hybrid backend's only
 
 
 @settings(
