@@ -17,7 +17,7 @@ from twinsim.neural.train import TrainResult, train
 # The hybrid predictor loads scipy and the engine: imported on first use (PEP 562).
 _LAZY = {
     "HybridPrediction": "twinsim.neural.hybrid",
-    "physics_surprise": "twinsim.neural.hybrid",
+    "physics_surprise": "twinsim.neural.surprise",
     "predict_hybrid": "twinsim.neural.hybrid",
 }
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from twinsim.neural import metrics as M
 from twinsim.neural.estimate import EstimateConfig, default_camera, estimate_scene
-from twinsim.neural.hybrid import physics_surprise, predict_hybrid
+from twinsim.neural.hybrid import predict_hybrid
+from twinsim.neural.surprise import physics_surprise
 from twinsim.neural.track import track_objects
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 from twinsim.sim.spec import LightSpec

@@ -26,7 +26,7 @@ def test_a_vanished_hidden_object_surprises_the_hybrid_and_not_the_floors():
 def test_an_unexpected_blob_in_a_colour_seen_before_surprises_less_than_a_new_colour():
     # A hidden object coming out early or late is a smaller violation than a new object.
     from twinsim.neural.estimate import default_camera
-    from twinsim.neural.hybrid import ExpectedRollout, surprise_table
+    from twinsim.neural.surprise import ExpectedRollout, surprise_table
     from twinsim.sim import SceneSpec, WorldSpec, simulate
 
     spec = SceneSpec(objects=(), cameras=(default_camera(),), world=WorldSpec(duration=4 / 24))
