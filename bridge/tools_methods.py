@@ -258,13 +258,10 @@ class ToolMethods:
 
         if sum(x is not None for x in (video_path, spec_path, family)) != 1:
             raise ToolError("give exactly one of video_path, spec_path or family")
-        if samples != 1 and backend != "hybrid":
-            raise ToolError("samples is for backend 'hybrid' (material draws)")
-        opts: dict[str, Any] = {"backend": backend}
+        # rollout refuses samples for the neural backend (a ValueError: the caller's ToolError)
+        opts: dict[str, Any] = {"backend": backend, "samples": samples, "seed": seed}
         if backend == "neural":
             opts["model"] = self._world_model()
-        else:
-            opts.update(samples=samples, seed=seed)
         if video_path is not None:
             frames = load_scene_or_frames(self.workspace.resolve(video_path, must_exist=True))
             source: Any = frames[-context:]

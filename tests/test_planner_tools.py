@@ -180,7 +180,7 @@ def test_predict_from_scene_and_from_workspace_video(cat):
         cat.call("predict", {"family": "drop", "video_path": p["video"]})
     with pytest.raises(ToolError, match="max_horizon"):
         cat.call("predict", {"family": "drop", "horizon": 1000})
-    with pytest.raises(ToolError, match="samples is for backend 'hybrid'"):
+    with pytest.raises(ToolError, match="samples=2 is for backend='hybrid'"):
         cat.call("predict", {"family": "drop", "samples": 2})
 
 
