@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import binary_dilation
 from twinsim.neural.blends import chromaticity, tidy_labels
 
 __all__ = ["Backdrop", "Blob", "estimate_backdrop", "find_blobs"]
@@ -19,6 +20,7 @@ _MIN_PIXELS = 3  # smaller blobs are rasterisation crumbs
 _BG_DIST = 18.0  # L1 distance (0..765) within which a pixel is floor or sky
 _CHROMA_JOIN = 0.05  # chromaticity distance joining pixels into one colour cluster
 _LUMA_JOIN = 0.6  # relative brightness spread allowed within a cluster (shaded faces)
+_NEIGHBOURS = np.ones((3, 3), bool)  # 8-connectivity: the ring of pixels touching a blob
 
 
 @dataclass(frozen=True)
@@ -109,17 +111,6 @@ def _clusters(colors: np.ndarray) -> np.ndarray:
     return ulab[inverse.ravel()]
 
 
-def _ring(mask: np.ndarray) -> np.ndarray:
-    """The pixels 8-adjacent to ``mask`` and outside it."""
-    grown = mask.copy()
-    grown[1:] |= mask[:-1]
-    grown[:-1] |= mask[1:]
-    wide = grown.copy()
-    wide[:, 1:] |= grown[:, :-1]
-    wide[:, :-1] |= grown[:, 1:]
-    return wide & ~mask
-
-
 def find_blobs(frame: np.ndarray, backdrop: Backdrop, min_pixels: int = _MIN_PIXELS) -> list[Blob]:
     """Colour blobs of one (H, W, 3) uint8 frame, largest first."""
     fg = ~backdrop.mask(frame)
@@ -151,7 +142,7 @@ def find_blobs(frame: np.ndarray, backdrop: Backdrop, min_pixels: int = _MIN_PIX
                 bbox=(int(xx.min()), int(yy.min()), int(xx.max()) + 1, int(yy.max()) + 1),
                 area=int(sel.sum()),
                 touches_border=border,
-                isolated=not border and not (fg & _ring(m)).any(),
+                isolated=not border and not (fg & binary_dilation(m, _NEIGHBOURS) & ~m).any(),
             )
         )
     out.sort(key=lambda b: -b.area)
