@@ -99,9 +99,12 @@ def balanced_lines(bv: dict) -> list[str]:
         "| kind | items | hybrid | 95% CI | hybrid gated | copy-last | linear |",
         "|---|---|---|---|---|---|---|",
     ]
-    from twinsim.neural.voe import voe_rows
+    from twinsim.neural.voe import voe_family_line, voe_rows
 
     for k, items, acc, ci, gated, copy, lin in voe_rows(bv, "hybrid"):
         ci_s = f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else ""
         out.append(f"| {k} | {items} | {acc:.3f} | {ci_s} | {gated:.3f} | {copy:.3f} | {lin:.3f} |")
+    family_line = voe_family_line(bv, "hybrid")
+    if family_line:
+        out += ["", f"- {family_line}"]
     return out

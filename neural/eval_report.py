@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 from twinsim.neural.eval_common import PREDICTORS
-from twinsim.neural.voe import voe_rows
+from twinsim.neural.voe import voe_family_line, voe_rows
 
 __all__ = ["format_table"]
 
@@ -75,6 +75,9 @@ def format_table(results: dict[str, Any]) -> str:
             lines.append(
                 f"{k:14s}  {items:5d}  {acc:.3f}  {ci_s:12s}  {gated:.3f}  {copy:.3f}      {lin:.3f}"
             )
+        family_line = voe_family_line(vo, "model")
+        if family_line:
+            lines.append(family_line)
     rf = results.get("real")
     if rf and rf.get("clips"):
         lines.append(f"real footage ({rf['clips']} held-out windows: {', '.join(rf['held_out'])})")

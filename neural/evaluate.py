@@ -33,6 +33,7 @@ from twinsim.neural.predict import WorldModel
 from twinsim.neural.voe import (
     BALANCED_KINDS,
     baseline_surprise,
+    item_family,
     item_right,
     summarise_voe,
     voe_items,
@@ -249,6 +250,7 @@ def balanced_voe(
     kinds = list(kinds)
     right: dict[str, dict[str, list[float]]] = {p: {k: [] for k in kinds} for p in PREDICTORS}
     gated: dict[str, list[float]] = {k: [] for k in kinds}
+    families: dict[str, list[str]] = {k: [] for k in kinds}
     skipped = {k: 0 for k in kinds}
     gate_cache: dict[int, bool] = {}
     bar = tqdm(total=n * len(kinds), desc="voe items", unit="item", disable=not progress)
@@ -261,6 +263,7 @@ def balanced_voe(
         for p in PREDICTORS:
             right[p][kind].append(item_right(s[p]))
         scene = j // len(kinds)
+        families[kind].append(item_family(scene))
         if scene not in gate_cache:
             gate_cache[scene] = _moves_like_scene(model, quad[0])
         gated[kind].append(right["model"][kind][-1] if gate_cache[scene] else 0.0)
@@ -268,7 +271,7 @@ def balanced_voe(
             bar.write(f"voe: time budget spent after {j + 1} items")
             break
     bar.close()
-    return summarise_voe(right, gated, "model", skipped)
+    return summarise_voe(right, gated, "model", skipped, families)
 
 
 def real_footage(

@@ -29,8 +29,8 @@ from twinsim.neural.surprise import expected_rollout, surprise_table
 from twinsim.neural.voe import (
     BALANCED_KINDS,
     FLOORS,
-    VOE_FAMILIES,
     baseline_surprise,
+    item_family,
     item_right,
     summarise_voe,
     voe_items,
@@ -79,17 +79,18 @@ def _one_thread() -> None:
 
 
 def _job(args):
-    kind, quad, camera, options = args
-    return kind, score_item(quad, camera, **options)
+    kind, quad, camera, family, options = args
+    return kind, family, score_item(quad, camera, **options)
 
 
 def _items(n: int, seed: int, kinds: list[str]):
+    """(kind, quadruplet or None, camera, family) of each item of :func:`voe_items`."""
     from twinsim.sim import sample_scene
 
     for j, (kind, quad) in enumerate(voe_items(64, n, seed, kinds)):
-        i = j // len(kinds)
-        camera = sample_scene(VOE_FAMILIES[i % len(VOE_FAMILIES)], seed + i).cameras[0]
-        yield kind, quad, camera
+        family = item_family(j // len(kinds))
+        camera = sample_scene(family, seed + j // len(kinds)).cameras[0]
+        yield kind, quad, camera, family
 
 
 def hybrid_balanced_voe(
@@ -106,13 +107,14 @@ def hybrid_balanced_voe(
     kinds = list(kinds)
     right: dict[str, dict[str, list[float]]] = {p: {k: [] for k in kinds} for p in _PREDICTORS}
     gated: dict[str, list[float]] = {k: [] for k in kinds}
+    families: dict[str, list[str]] = {k: [] for k in kinds}
     skipped = {k: 0 for k in kinds}
     jobs = []
-    for kind, quad, camera in _items(n, seed, kinds):
+    for kind, quad, camera, family in _items(n, seed, kinds):
         if quad is None:
             skipped[kind] += 1
         else:
-            jobs.append((kind, quad, camera, options))
+            jobs.append((kind, quad, camera, family, options))
     bar = tqdm(total=len(jobs), desc="hybrid voe items", unit="item", disable=not progress)
     with contextlib.ExitStack() as stack:
         results = map(_job, jobs)
@@ -123,10 +125,11 @@ def hybrid_balanced_voe(
                 ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_thread)
             )
             results = pool.map(_job, jobs)
-        for kind, s in results:
+        for kind, family, s in results:
             bar.update()
+            families[kind].append(family)
             for p in _PREDICTORS:
                 right[p][kind].append(item_right(s[p]))
             gated[kind].append(right["hybrid"][kind][-1] if s["gate"] else 0.0)
     bar.close()
-    return summarise_voe(right, gated, "hybrid", skipped)
+    return summarise_voe(right, gated, "hybrid", skipped, families)

@@ -20,8 +20,10 @@ __all__ = [
     "FLOORS",
     "VOE_FAMILIES",
     "baseline_surprise",
+    "item_family",
     "item_right",
     "summarise_voe",
+    "voe_family_line",
     "voe_items",
     "voe_rows",
 ]
@@ -34,6 +36,11 @@ BALANCED_KINDS = {
 }
 VOE_FAMILIES = ("occlusion", "screen")  # families whose violations happen out of sight
 FLOORS = ("copy_last", "linear")  # predictors that ignore physics: 0.5 on every kind
+
+
+def item_family(scene: int) -> str:
+    """The family of the ``scene``-th scene of :func:`voe_items` (they alternate)."""
+    return VOE_FAMILIES[scene % len(VOE_FAMILIES)]
 
 
 def _splice_frame(a: np.ndarray, b: np.ndarray, min_run: int = 3) -> int | None:
@@ -76,7 +83,7 @@ def voe_items(
 
     kinds = list(kinds)
     for i in range(n):
-        fam = VOE_FAMILIES[i % len(VOE_FAMILIES)]
+        fam = item_family(i)
         a = render_spec(sample_scene(fam, seed + i), resolution).rgb[1:]
         for kind in kinds:
             imp = sample_scene(fam, seed + i, impossible=BALANCED_KINDS[kind])
@@ -119,12 +126,25 @@ def summarise_voe(
     gated: dict[str, list[float]],
     subject: str,
     skipped: dict[str, int],
+    families: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Balanced VoE results from per-predictor, per-kind item scores ``right`` (1, 0.5 or 0)
     and the ``subject`` predictor's gated scores: accuracy per kind and overall for every
-    predictor, items per kind, the subject's 95 % Wilson intervals and ``{subject}_gated``."""
+    predictor, items per kind, the subject's 95 % Wilson intervals and ``{subject}_gated``.
+    ``families`` (per kind, each scored item's family, in order) adds ``by_family``: the
+    subject's accuracy over all kinds per family, with its item and tie counts (a tie: the
+    impossible pair exactly as surprising as the possible one, e.g. nothing remembered)."""
     kinds = list(gated)
     out: dict[str, Any] = {"kinds": kinds, "skipped": skipped, "families": list(VOE_FAMILIES)}
+    if families is not None:
+        per_family: dict[str, list[float]] = {}
+        for k in kinds:
+            for fam, x in zip(families[k], right[subject][k], strict=True):
+                per_family.setdefault(fam, []).append(x)
+        out["by_family"] = {
+            fam: {"items": len(xs), subject: float(np.mean(xs)), "ties": xs.count(0.5)}
+            for fam, xs in per_family.items()
+        }
     for p, per_kind in right.items():
         out[p] = {k: float(np.mean(v)) if v else float("nan") for k, v in per_kind.items()}
         allv = [x for v in per_kind.values() for x in v]
@@ -155,3 +175,14 @@ def voe_rows(results: dict[str, Any], subject: str) -> Iterator[tuple]:
             results["copy_last"][k],
             results["linear"][k],
         )
+
+
+def voe_family_line(results: dict[str, Any], subject: str) -> str | None:
+    """One line of a :func:`summarise_voe` result's ``by_family`` (None without it)."""
+    fams = results.get("by_family")
+    if not fams:
+        return None
+    parts = [
+        f"{fam} {r[subject]:.3f} ({r['items']} items, {r['ties']} ties)" for fam, r in fams.items()
+    ]
+    return "per family, all kinds: " + "; ".join(parts)

@@ -21,6 +21,7 @@ def test_a_vanished_hidden_object_surprises_the_hybrid_and_not_the_floors():
     assert r["linear"]["vanish/appear"] == 0.5
     assert r["hybrid"]["vanish/appear"] == 1.0
     assert r["hybrid_gated"]["vanish/appear"] == 1.0  # it also predicted the wall's motion
+    assert r["by_family"] == {"occlusion": {"items": 1, "hybrid": 1.0, "ties": 0}}
 
 
 def test_an_unexpected_blob_in_a_colour_seen_before_surprises_less_than_a_new_colour():

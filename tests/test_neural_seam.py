@@ -152,11 +152,32 @@ def test_balanced_voe_builder_gives_baselines_exactly_one_half():
         f = int(np.flatnonzero((c != a).any(axis=(1, 2, 3)))[0]) - 1  # the splice
         assert np.array_equal(a[f], b[f]) and np.array_equal(c[f + 1 :], b[f + 1 :])
         assert np.array_equal(d[: f + 1], b[: f + 1]) and np.array_equal(d[f + 1 :], a[f + 1 :])
-    res = balanced_voe(model, 2, 2_000_000, progress=False)
+    res = balanced_voe(model, 3, 2_000_000, progress=False)
     for kind in BALANCED_KINDS:
-        assert res["items"][kind] == 2
+        assert res["items"][kind] == 3
         assert res["copy_last"][kind] == 0.5 and res["linear"][kind] == 0.5
         assert res["model_gated"][kind] == 0.0  # an untrained (copy-last) model cannot score
+    fams = res["by_family"]  # the scenes alternate between the two families, 4 kinds each
+    assert {f: r["items"] for f, r in fams.items()} == {"occlusion": 8, "screen": 4}
+    pooled = sum(r["model"] * r["items"] for r in fams.values()) / 12
+    assert np.isclose(pooled, res["model"]["overall"])
+
+
+def test_voe_summary_per_family_counts_items_and_ties():
+    from twinsim.neural.voe import summarise_voe, voe_family_line
+
+    right = {"m": {"a": [1.0, 0.5, 0.0], "b": [0.5, 1.0]}}
+    families = {"a": ["occlusion", "screen", "screen"], "b": ["screen", "occlusion"]}
+    res = summarise_voe(right, {"a": [1.0, 0, 0], "b": [0, 1.0]}, "m", {}, families)
+    assert res["by_family"] == {
+        "occlusion": {"items": 2, "m": 1.0, "ties": 0},
+        "screen": {"items": 3, "m": pytest.approx(1 / 3), "ties": 2},
+    }
+    line = voe_family_line(res, "m")
+    assert "occlusion 1.000 (2 items, 0 ties)" in line and "screen 0.333 (3 items, 2 ties)" in line
+    assert voe_family_line(summarise_voe(right, {"a": [], "b": []}, "m", {}), "m") is None
+    with pytest.raises(ValueError):  # one family per scored item
+        summarise_voe(right, {"a": [], "b": []}, "m", {}, {"a": ["occlusion"], "b": []})
 
 
 def test_checkpoint_config_keeps_no_inference_settings(tmp_path):
