@@ -28,6 +28,8 @@ _LAZY: dict[str, str] = {
     "BACKENDS": "rollout_api",
     "choose_backend": "rollout_api",
     "hybrid_available": "rollout_api",
+    "hindcast": "hindcast",
+    "Hindcast": "hindcast",
     "load_scene_or_frames": "rollout_api",
     "check_physics": "checker",
     "CheckReport": "checker",

@@ -7,8 +7,12 @@ estimated scene plus the engine) when that module is installed.
 
 The ``auto`` rule (first match wins; :attr:`RolloutResult.reason` says which one fired):
 
-1. the input is raw frames (no scene): ``neural`` - the engine cannot continue a video without
-   a scene;
+1. the input is raw frames (no scene; the engine cannot continue a video without one): the
+   hybrid or the neural model, whichever predicted the clip's own last 3 frames better from the
+   frames before them (:mod:`twinsim.bridge.hindcast`; a tie goes to the neural model, which
+   is cheaper; the check costs one more hybrid estimate, seconds); ``neural`` without that
+   check when actions are given, the clip is shorter than 9 frames or the hybrid is not
+   installed;
 2. labels or exact physics were asked for (``labels=...`` or ``exact=True``): ``engine``;
 3. the scene is outside the neural model's training ranges (its family was not trained on, the
    camera is not ``model.resolution`` square, it has a violation, or it is longer than
@@ -24,12 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from twinsim.bridge.hindcast import HOLDOUT, MARGIN_DB, MIN_PAST, hindcast
 from twinsim.bridge.rollout_backends import (
     _engine,
     _hybrid,
     _neural,
     _resolve_model,
-    hybrid_available,  # noqa: F401 (re-exported)
+    hybrid_available,
 )
 from twinsim.bridge.rollout_inputs import load_scene_or_frames, with_frames  # noqa: F401 (with_frames re-exported)
 from twinsim.bridge.rollout_result import Cost, RolloutResult
@@ -78,6 +83,26 @@ def _in_distribution(spec: SceneSpec, model: WorldModel, horizon: int) -> str | 
     return None
 
 
+def _auto_for_frames(
+    frames: np.ndarray, model: WorldModel | None, actions: bool
+) -> tuple[str, str]:
+    """Rule 1: the hybrid or the neural model for raw frames, by a hindcast where one can run."""
+    base = "auto: raw frames and no scene, so the engine cannot continue them"
+    if actions:
+        return "neural", f"{base}; actions given, which only the neural model takes"
+    if not hybrid_available():
+        return "neural", f"{base}; the hybrid is not installed"
+    if len(frames) < MIN_PAST + HOLDOUT:
+        return "neural", (
+            f"{base}; {len(frames)} frames are too few to check the hybrid on "
+            f"(a hindcast needs {MIN_PAST + HOLDOUT})"
+        )
+    hc = hindcast(frames, model if model is not None else _resolve_model(None))
+    pick = hc.choice()
+    lead = f" by more than {MARGIN_DB:g} dB" if MARGIN_DB else ""
+    return pick, f"{base}; {hc.summary()}: {pick} (the hybrid must lead{lead}; a tie is neural's)"
+
+
 def choose_backend(
     inp: SceneSpec | np.ndarray,
     horizon: int,
@@ -86,10 +111,12 @@ def choose_backend(
     exact: bool,
     model: WorldModel | None,
     context: int,
+    actions: bool = False,
 ) -> tuple[str, str]:
-    """The ``auto`` rule of the module docstring: (backend, reason)."""
+    """The ``auto`` rule of the module docstring: (backend, reason). ``actions``: per-step
+    actions were given (only the neural model takes them)."""
     if isinstance(inp, np.ndarray):
-        return "neural", "auto: raw frames and no scene, so only the neural model can continue them"
+        return _auto_for_frames(inp, model, actions)
     if want_labels or exact:
         asked = "labels" if want_labels else "exact physics"
         return "engine", f"auto: {asked} asked for, which only the engine gives"
@@ -175,7 +202,13 @@ def rollout(
     if backend == "auto":
         h = horizon or (inp.world.num_frames if isinstance(inp, SceneSpec) else 16)
         backend, reason = choose_backend(
-            inp, h, want_labels=labels is not None, exact=exact, model=wm, context=k
+            inp,
+            h,
+            want_labels=labels is not None,
+            exact=exact,
+            model=wm,
+            context=k,
+            actions=actions is not None,
         )
     if backend == "engine":
         if actions is not None:
