@@ -38,7 +38,7 @@ from twinsim.bridge.rollout_backends import (
 )
 from twinsim.bridge.rollout_inputs import load_scene_or_frames, with_frames  # noqa: F401 (with_frames re-exported)
 from twinsim.bridge.rollout_result import Cost, RolloutResult
-from twinsim.sim import SceneSpec
+from twinsim.sim import CameraSpec, SceneSpec
 
 if TYPE_CHECKING:
     from twinsim.neural import WorldModel
@@ -84,7 +84,7 @@ def _in_distribution(spec: SceneSpec, model: WorldModel, horizon: int) -> str | 
 
 
 def _auto_for_frames(
-    frames: np.ndarray, model: WorldModel | None, actions: bool
+    frames: np.ndarray, model: WorldModel | None, actions: bool, camera: CameraSpec | None
 ) -> tuple[str, str]:
     """Rule 1: the hybrid or the neural model for raw frames, by a hindcast where one can run."""
     base = "auto: raw frames and no scene, so the engine cannot continue them"
@@ -97,7 +97,7 @@ def _auto_for_frames(
             f"{base}; {len(frames)} frames are too few to check the hybrid on "
             f"(a hindcast needs {MIN_PAST + HOLDOUT})"
         )
-    hc = hindcast(frames, model if model is not None else _resolve_model(None))
+    hc = hindcast(frames, model if model is not None else _resolve_model(None), camera=camera)
     pick = hc.choice()
     lead = f" by more than {MARGIN_DB:g} dB" if MARGIN_DB else ""
     return pick, f"{base}; {hc.summary()}: {pick} (the hybrid must lead{lead}; a tie is neural's)"
@@ -112,11 +112,13 @@ def choose_backend(
     model: WorldModel | None,
     context: int,
     actions: bool = False,
+    camera: CameraSpec | None = None,
 ) -> tuple[str, str]:
     """The ``auto`` rule of the module docstring: (backend, reason). ``actions``: per-step
-    actions were given (only the neural model takes them)."""
+    actions were given (only the neural model takes them); ``camera``: the camera of raw
+    frames, when known (the hybrid's hindcast reads it from the frames otherwise)."""
     if isinstance(inp, np.ndarray):
-        return _auto_for_frames(inp, model, actions)
+        return _auto_for_frames(inp, model, actions, camera)
     if want_labels or exact:
         asked = "labels" if want_labels else "exact physics"
         return "engine", f"auto: {asked} asked for, which only the engine gives"

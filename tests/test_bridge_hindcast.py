@@ -65,3 +65,27 @@ def test_hindcast_refuses_clips_it_cannot_check(model):
         hindcast(np.zeros((8, 64, 64, 3), np.uint8), model)
     with pytest.raises(ValueError, match="holdout must be >= 1"):
         hindcast(np.zeros((12, 64, 64, 3), np.uint8), model, holdout=0)
+
+
+def test_cli_predict_auto_says_which_backend_and_why(tmp_path, capsys):
+    from twinsim.cli import main
+
+    argv = [
+        "predict",
+        "--backend",
+        "auto",
+        "--scene",
+        "projectile",
+        "--seed",
+        "1",
+        "--threads",
+        "1",
+    ]
+    assert main([*argv, "--context", "10", "--horizon", "3", "--out", str(tmp_path / "a.mp4")]) == 0
+    out = capsys.readouterr().out
+    assert "auto: predicting the clip's last 3 frames" in out and ": hybrid" in out
+    assert (tmp_path / "a.spec.json").is_file()  # the hybrid wrote its estimated scene
+    assert main([*argv, "--context", "4", "--horizon", "3", "--out", str(tmp_path / "b.mp4")]) == 0
+    out = capsys.readouterr().out
+    assert "too few to check the hybrid on" in out and not (tmp_path / "b.spec.json").exists()
+    assert (tmp_path / "b.png").is_file()  # the neural model's contact sheet

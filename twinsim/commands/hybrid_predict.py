@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["write_hybrid_prediction"]
+if TYPE_CHECKING:
+    from twinsim.sim import CameraSpec
+
+__all__ = ["load_clip", "write_hybrid_prediction"]
 
 RESOLUTION = 64
 
 
-def write_hybrid_prediction(args: argparse.Namespace) -> int:
-    """Run the hybrid on ``args.video`` or ``args.scene`` and write ``args.out`` (+ .spec.json,
-    .uncertainty.json). With a scene the spec's camera is given to the estimator; with a
-    video it is read from the frames (docs/hybrid.md)."""
-    from twinsim.commands.neural_cmds import _contact_sheet, _side_by_side, _write_png
-    from twinsim.neural.hybrid import predict_hybrid
-    from twinsim.sim.fileio import write_json, write_mp4, write_text
-
+def load_clip(args: argparse.Namespace) -> tuple[np.ndarray, CameraSpec | None]:
+    """The 64 px frames of ``args.video`` or ``args.scene`` from ``--start`` on (context, then
+    what truth there is), and the scene's camera (None for a video: read from the frames)."""
     need = args.start + args.context + args.horizon
     camera = None
     if args.video:
@@ -45,6 +44,18 @@ def write_hybrid_prediction(args: argparse.Namespace) -> int:
         raise ValueError(
             f"only {len(frames)} frames after --start {args.start}; need {args.context}"
         )
+    return frames, camera
+
+
+def write_hybrid_prediction(args: argparse.Namespace) -> int:
+    """Run the hybrid on ``args.video`` or ``args.scene`` and write ``args.out`` (+ .spec.json,
+    .uncertainty.json). With a scene the spec's camera is given to the estimator; with a
+    video it is read from the frames (docs/hybrid.md)."""
+    from twinsim.commands.neural_cmds import _contact_sheet, _side_by_side, _write_png
+    from twinsim.neural.hybrid import predict_hybrid
+    from twinsim.sim.fileio import write_json, write_mp4, write_text
+
+    frames, camera = load_clip(args)
     pred = predict_hybrid(
         frames[: args.context], args.horizon, camera=camera, samples=args.samples, seed=args.seed
     )

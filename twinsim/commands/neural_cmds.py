@@ -162,11 +162,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     if args.context < 1 or args.horizon < 1:
         raise ValueError("--context and --horizon must be >= 1")
+    if args.samples != 1 and args.backend != "hybrid":
+        raise ValueError("--samples is for --backend hybrid (the pixel model is deterministic)")
+    model = _load_model(args) if args.backend != "hybrid" else None
+    if args.backend == "auto":
+        args.backend = _auto_backend(args, model)
     if args.backend == "hybrid":
         return _cmd_predict_hybrid(args)
-    if args.samples != 1:
-        raise ValueError("--samples is for --backend hybrid (the pixel model is deterministic)")
-    model = _load_model(args)
     need = args.start + args.context + args.horizon
     side = model.resolution * 4  # the video's frames: 3 panels, each upscaled x4
     check_memory(
@@ -201,6 +203,22 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     print(f"wrote {out} ({len(video)} frames: truth | prediction | error x4)", file=sys.stdout)
     print(f"wrote {sheet} (contact sheet: row 1 truth, row 2 prediction, every predicted frame)")
     return 0
+
+
+def _auto_backend(args: argparse.Namespace, model) -> str:
+    """``--backend auto``: the bridge's rule for raw frames on the context (a hindcast of its
+    last frames by the hybrid and the neural model, when there are enough), said on stdout."""
+    from twinsim.bridge import choose_backend
+    from twinsim.commands.hybrid_predict import load_clip
+
+    frames, camera = load_clip(args)
+    context = frames[: args.context]
+    backend, reason = choose_backend(
+        context, args.horizon, want_labels=False, exact=False, model=model,
+        context=len(context), camera=camera,
+    )  # fmt: skip
+    print(f"auto: {reason.split('; ', 1)[-1]}")  # the first clause is the bridge's "raw frames"
+    return backend
 
 
 def _contact_sheet(truth, pred, context: int, scale: int = 2):
@@ -298,9 +316,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "or a bundled model's name (default: cpu)")  # fmt: skip
     p.add_argument("--set", action="append", default=[], metavar="inference.FIELD=VALUE",
                    help="inference setting, e.g. --set inference.snap=0 (repeatable)")  # fmt: skip
-    p.add_argument("--backend", choices=("neural", "hybrid"), default="neural",
+    p.add_argument("--backend", choices=("neural", "hybrid", "auto"), default="neural",
                    help="neural: the pixel world model; hybrid: estimate the scene and let the "
-                   "engine play it forward (docs/hybrid.md; writes SPEC.json beside the video)")  # fmt: skip
+                   "engine play it forward (docs/hybrid.md; writes SPEC.json beside the video); "
+                   "auto: whichever of the two predicts the context's last 3 frames better from "
+                   "the ones before (needs --context 9 or more; seconds)")  # fmt: skip
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--video", help="input video file")
     src.add_argument("--scene", metavar="SPEC.json|FAMILY",
