@@ -32,7 +32,7 @@ PREDICTORS = ("hybrid", "neural", "copy_last")
 
 def _window(model, clip: np.ndarray, truth: np.ndarray, camera=None) -> dict:
     """Every predictor's and auto's mean PSNR over the steps of one window."""
-    from twinsim.bridge.hindcast import hindcast
+    from twinsim.bridge.hindcast_check import hindcast
     from twinsim.neural import metrics as M
     from twinsim.neural.hybrid import predict_hybrid
 

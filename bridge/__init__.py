@@ -7,10 +7,11 @@ Public API::
     compare(scene, horizon, context=K) -> CompareReport (per-frame error, findings, video, JSON)
     check_physics(frames, labels) -> CheckReport (findings: object, frame range, evidence)
     write_html_report(...)  # the demo's single HTML page
-    ask(text, *, out=None) -> Answer   # worded requests (twinsim.bridge.ask, when installed)
+    ask(text, *, out=None) -> Answer   # worded requests (twinsim.bridge.ask_api, when installed)
 
-The modules are ``rollout_api``, ``compare_api``, ``checker``, ``report`` (not ``rollout`` /
-``compare``: a submodule of the same name would shadow the function on the package).
+The modules are ``rollout_api``, ``compare_api``, ``ask_api``, ``hindcast_check``, ``checker``,
+``report`` (not ``rollout``, ``compare``, ``ask`` or ``hindcast``: once imported, a submodule
+of the same name would shadow the function on the package; ``tests/test_layout.py`` checks).
 Names are imported on first use, so ``import twinsim.bridge`` loads neither torch nor pybullet,
 and a front end that is not installed does not break the others.
 """
@@ -28,8 +29,8 @@ _LAZY: dict[str, str] = {
     "BACKENDS": "rollout_api",
     "choose_backend": "rollout_api",
     "hybrid_available": "rollout_api",
-    "hindcast": "hindcast",
-    "Hindcast": "hindcast",
+    "hindcast": "hindcast_check",
+    "Hindcast": "hindcast_check",
     "load_scene_or_frames": "rollout_api",
     "check_physics": "checker",
     "CheckReport": "checker",
@@ -40,8 +41,8 @@ _LAZY: dict[str, str] = {
     "CompareReport": "compare_api",
     "write_html_report": "report",
     # the planner's front end (worded requests); absent until installed
-    "ask": "ask",
-    "Answer": "ask",
+    "ask": "ask_api",
+    "Answer": "ask_api",
 }
 
 __all__ = sorted(_LAZY)

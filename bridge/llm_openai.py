@@ -153,7 +153,7 @@ def ask_openai(
     """
     import tempfile
 
-    from twinsim.bridge.ask import Answer, _write_json
+    from twinsim.bridge.ask_api import Answer, _write_json
     from twinsim.bridge.tools import Limits
     from twinsim.sim import SceneSpec
 

@@ -1,6 +1,6 @@
 """``twinsim demo``: worded requests -> engine render -> neural prediction -> compare -> one HTML page.
 
-Runs on embedded defaults only: the offline planner (``twinsim.bridge.ask``, when installed;
+Runs on embedded defaults only: the offline planner (``twinsim.bridge.ask_api``, when installed;
 otherwise fixed scenes from the families), the bundled model, no network. Per request it writes
 the planner's files, compare's JSON, side-by-side video and error plot, and one section of
 ``index.html``; a last section audits the engine's own impossible twin (an object that vanishes
@@ -62,7 +62,7 @@ def _slug(text: str) -> str:
 def _ask(text: str, out: Path, size: int):
     """The planner's Answer, or None when ``ask`` is not installed or refuses the text."""
     try:
-        from twinsim.bridge.ask import ask
+        from twinsim.bridge.ask_api import ask
     except ImportError:
         return None, "offline planner not installed: a fixed scene of the same family is used"
     try:

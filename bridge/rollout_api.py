@@ -9,7 +9,7 @@ The ``auto`` rule (first match wins; :attr:`RolloutResult.reason` says which one
 
 1. the input is raw frames (no scene; the engine cannot continue a video without one): the
    hybrid or the neural model, whichever predicted the clip's own last 3 frames better from the
-   frames before them (:mod:`twinsim.bridge.hindcast`; a tie goes to the neural model, which
+   frames before them (:mod:`twinsim.bridge.hindcast_check`; a tie goes to the neural model, which
    is cheaper; the check costs one more hybrid estimate, seconds); ``neural`` without that
    check when actions are given, the clip is shorter than 9 frames or the hybrid is not
    installed;
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from twinsim.bridge.hindcast import HOLDOUT, MARGIN_DB, MIN_PAST, hindcast
+from twinsim.bridge.hindcast_check import HOLDOUT, MARGIN_DB, MIN_PAST, hindcast
 from twinsim.bridge.rollout_backends import (
     _engine,
     _hybrid,

@@ -337,7 +337,7 @@ class ToolMethods:
         'what happens next in clip.mp4, 16 frames' (a video in the workspace). Unsupported
         wording gets what was recognised and the accepted forms.
         """
-        from twinsim.bridge.ask import answer_request
+        from twinsim.bridge.ask_api import answer_request
         from twinsim.bridge.grammar import PlannerError, parse
         from twinsim.bridge.planner import SceneLimits
 
@@ -374,7 +374,7 @@ class ToolMethods:
 
         Per object: first contact, bounce, rest frame and distance travelled.
         """
-        from twinsim.bridge.ask import describe_rollout
+        from twinsim.bridge.ask_api import describe_rollout
         from twinsim.bridge.planner import Plan
         from twinsim.sim import Rollout
 

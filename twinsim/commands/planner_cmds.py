@@ -23,14 +23,14 @@ def _set_threads(n: int) -> None:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from twinsim.bridge.ask import ask
+    from twinsim.bridge.ask_api import ask
     from twinsim.bridge.grammar import PlannerError
 
     _set_threads(args.threads)
     text = " ".join(args.text)
     out = args.out
     if out is None:
-        from twinsim.bridge.ask import _slug
+        from twinsim.bridge.ask_api import _slug
 
         out = Path("asks") / _slug(text)
     try:
