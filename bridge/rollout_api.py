@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from twinsim.bridge.hindcast_check import HOLDOUT, MARGIN_DB, MIN_PAST, hindcast
+from twinsim.bridge.hindcast_check import HOLDOUT, MARGIN_DB, MIN_PAST, Hindcast, hindcast
 from twinsim.bridge.rollout_backends import (
     _engine,
     _hybrid,
@@ -85,22 +85,22 @@ def _in_distribution(spec: SceneSpec, model: WorldModel, horizon: int) -> str | 
 
 def _auto_for_frames(
     frames: np.ndarray, model: WorldModel | None, actions: bool, camera: CameraSpec | None
-) -> tuple[str, str]:
-    """Rule 1: the hybrid or the neural model for raw frames, by a hindcast where one can run."""
+) -> tuple[str, str, Hindcast | None]:
+    """Rule 1: the hybrid or the neural model for raw frames, by a hindcast where one can run:
+    (backend, reason, the hindcast or None)."""
     base = "auto: raw frames and no scene, so the engine cannot continue them"
     if actions:
-        return "neural", f"{base}; actions given, which only the neural model takes"
+        return "neural", f"{base}; actions given, which only the neural model takes", None
     if not hybrid_available():
-        return "neural", f"{base}; the hybrid is not installed"
+        return "neural", f"{base}; the hybrid is not installed", None
     if len(frames) < MIN_PAST + HOLDOUT:
-        return "neural", (
-            f"{base}; {len(frames)} frames are too few to check the hybrid on "
-            f"(a hindcast needs {MIN_PAST + HOLDOUT})"
-        )
+        why = f"{len(frames)} frames are too few to check the hybrid on"
+        return "neural", f"{base}; {why} (a hindcast needs {MIN_PAST + HOLDOUT})", None
     hc = hindcast(frames, model if model is not None else _resolve_model(None), camera=camera)
     pick = hc.choice()
     lead = f" by more than {MARGIN_DB:g} dB" if MARGIN_DB else ""
-    return pick, f"{base}; {hc.summary()}: {pick} (the hybrid must lead{lead}; a tie is neural's)"
+    why = f"{hc.summary()}: {pick} (the hybrid must lead{lead}; a tie is neural's)"
+    return pick, f"{base}; {why}", hc
 
 
 def choose_backend(
@@ -118,7 +118,7 @@ def choose_backend(
     actions were given (only the neural model takes them); ``camera``: the camera of raw
     frames, when known (the hybrid's hindcast reads it from the frames otherwise)."""
     if isinstance(inp, np.ndarray):
-        return _auto_for_frames(inp, model, actions, camera)
+        return _auto_for_frames(inp, model, actions, camera)[:2]
     if want_labels or exact:
         asked = "labels" if want_labels else "exact physics"
         return "engine", f"auto: {asked} asked for, which only the engine gives"
@@ -200,9 +200,11 @@ def rollout(
     k = context if context is not None else (wm.context if wm is not None else 4)
     if k < 1:
         raise ValueError(f"context must be >= 1 frame, got {k}")
-    reason = "asked for"
-    if backend == "auto":
-        h = horizon or (inp.world.num_frames if isinstance(inp, SceneSpec) else 16)
+    reason, checked = "asked for", None
+    if backend == "auto" and isinstance(inp, np.ndarray):
+        backend, reason, checked = _auto_for_frames(inp, wm, actions is not None, None)
+    elif backend == "auto":
+        h = horizon or inp.world.num_frames
         backend, reason = choose_backend(
             inp,
             h,
@@ -225,7 +227,11 @@ def rollout(
             )
         return _engine(inp, horizon, labels, renderer, reason)
     if backend == "neural":
-        return _neural(
+        res = _neural(
             inp, horizon or 16, actions, k, wm or _resolve_model(None), renderer, seed, reason
         )
-    return _hybrid(inp, horizon or 16, k, renderer, seed, reason, samples)
+    else:
+        res = _hybrid(inp, horizon or 16, k, renderer, seed, reason, samples)
+    if checked is not None:  # the figures auto chose by, for callers that read numbers
+        res.extra["hindcast_psnr"] = {name: round(db, 2) for name, db in checked.psnr.items()}
+    return res

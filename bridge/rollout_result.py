@@ -45,7 +45,8 @@ class RolloutResult:
         spec: the scene (given, or estimated by the hybrid backend); None for raw frames.
         fps: frames per second of the video.
         extra: backend-specific details (the hybrid backend's uncertainty and camera_source:
-            given, estimated or assumed; the model name).
+            given, estimated or assumed; the model name; with ``auto`` on raw frames,
+            ``hindcast_psnr``: each predictor's dB on the clip's last frames, which it chose by).
     """
 
     frames: np.ndarray

@@ -27,8 +27,11 @@ def test_auto_continues_a_throw_with_the_hybrid_that_predicted_its_last_frames(m
     res = rollout(frames, 4, model=model)  # backend="auto"
     assert res.backend == "hybrid", res.reason
     assert "predicting the clip's last 3 frames" in res.reason
-    figures = {name: float(db) for name, db in re.findall(r"([\w-]+) ([\d.]+) dB", res.reason)}
+    said = re.findall(r"([\w-]+) ([\d.]+) dB", res.reason)
+    figures = {name.replace("-", "_"): float(db) for name, db in said}
+    assert figures == pytest.approx(res.extra["hindcast_psnr"], abs=0.051)  # said and returned
     assert figures["hybrid"] > figures["neural"] + 3  # a throw: the engine's arc, not a copy
+    assert res.to_json()["extra"]["hindcast_psnr"] == res.extra["hindcast_psnr"]
     assert res.frames.shape == (4, 64, 64, 3) and res.start_frame == 10
 
 
