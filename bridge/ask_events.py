@@ -8,6 +8,7 @@ times, values) the number rests on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from twinsim.sim import Rollout
@@ -19,6 +20,7 @@ __all__ = [
     "bounce",
     "contact_frames",
     "first_contact",
+    "object_summary",
     "rest_frame",
     "tower_fall",
 ]
@@ -151,3 +153,26 @@ def tower_fall(rollout: Rollout, names: list[str]) -> dict:
         if start_frame is None
         else round(float(rollout.times[start_frame]), 3),
     }
+
+
+def object_summary(rollout: Rollout) -> dict[str, dict[str, Any]]:
+    """Per object of ``rollout``: start and end position (m), first contact (when the contacts
+    label is there) and the frame it comes to rest, as JSON-able values."""
+    out = {}
+    for track in rollout.objects:
+        c = first_contact(rollout, track.name) if "contacts" in rollout.labels else None
+        out[track.name] = {
+            "start_m": _round(track.position[0]),
+            "end_m": _round(track.position[-1]),
+            "first_contact": None if c is None else c.to_dict(),
+            "rest_frame": rest_frame(rollout, track.name),
+        }
+    return out
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, float | np.floating):
+        return round(float(v), 4)
+    if isinstance(v, list | tuple | np.ndarray):
+        return [_round(x) for x in v]
+    return v

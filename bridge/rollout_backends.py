@@ -96,6 +96,25 @@ def hybrid_available() -> bool:
     return True
 
 
+def _at_working_size(inp: SceneSpec | np.ndarray) -> SceneSpec | np.ndarray:
+    """Frames or a scene's camera larger than the hybrid's working size, brought to it: frames
+    centre-cropped and area-resized (as the CLI decodes videos), a scene rendered at it."""
+    import dataclasses
+
+    from twinsim.neural.hybrid import WORKING_RESOLUTION as R
+
+    if isinstance(inp, np.ndarray):
+        if max(inp.shape[1:3]) <= R:
+            return inp
+        from twinsim.neural.footage import resize_frames
+
+        return resize_frames(inp, R)
+    cam = inp.cameras[0]
+    if max(cam.width, cam.height) <= R:
+        return inp
+    return dataclasses.replace(inp, cameras=(dataclasses.replace(cam, width=R, height=R),))
+
+
 def _hybrid(
     inp: SceneSpec | np.ndarray,
     horizon: int,
@@ -114,7 +133,7 @@ def _hybrid(
         ) from None
     import inspect
 
-    frames, ctx, spec, fps = _context_frames(inp, k, renderer)
+    frames, ctx, spec, fps = _context_frames(_at_working_size(inp), k, renderer)
     kwargs: dict[str, Any] = {"seed": seed}
     if samples != 1:
         kwargs["samples"] = samples

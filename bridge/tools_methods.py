@@ -10,20 +10,13 @@ import dataclasses
 import time
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import Field
+from twinsim.bridge.ask_events import object_summary
 from twinsim.bridge.tools_types import _DEFAULT_LABELS, Cap, Label, Limits, ObjectArg, ToolError
 from twinsim.bridge.tools_workspace import Workspace
 
-_HYBRID_EXTRAS = ("uncertainty", "camera_source", "material_spread")
-
-
-def _round(v: Any) -> Any:
-    if isinstance(v, float | np.floating):
-        return round(float(v), 4)
-    if isinstance(v, list | tuple | np.ndarray):
-        return [_round(x) for x in v]
-    return v
+# what a prediction's extra holds that a planner can use: the hybrid's, and auto's hindcast
+_PREDICT_EXTRAS = ("uncertainty", "camera_source", "material_spread", "hindcast_psnr")
 
 
 class ToolMethods:
@@ -92,21 +85,6 @@ class ToolMethods:
 
             self._model = load_pretrained(self.model_name)
         return self._model
-
-    def _object_summary(self, rollout) -> dict[str, Any]:
-        from twinsim.bridge.ask_events import first_contact, rest_frame
-
-        out = {}
-        for track in rollout.objects:
-            c = first_contact(rollout, track.name) if "contacts" in rollout.labels else None
-            rest = rest_frame(rollout, track.name)
-            out[track.name] = {
-                "start_m": _round(track.position[0]),
-                "end_m": _round(track.position[-1]),
-                "first_contact": None if c is None else c.to_dict(),
-                "rest_frame": rest,
-            }
-        return out
 
     # -- the tools ----------------------------------------------------------------------------
 
@@ -232,7 +210,7 @@ class ToolMethods:
             "frames": rollout.num_frames,
             "size": [spec.cameras[0].width, spec.cameras[0].height],
             "engine_seconds": round(seconds, 3),
-            "objects": self._object_summary(rollout),
+            "objects": object_summary(rollout),
         }
 
     def tool_predict(
@@ -243,7 +221,7 @@ class ToolMethods:
         seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0,
         context: Annotated[int, Field(ge=1, le=64)] = 4,
         horizon: Annotated[int, Field(ge=1), Cap("max_horizon")] = 16,
-        backend: Literal["neural", "hybrid"] = "neural",
+        backend: Literal["neural", "hybrid", "auto"] = "neural",
         samples: Annotated[int, Field(ge=1, le=16)] = 1,
     ) -> dict[str, Any]:
         """Predict future frames from a video or a scene's first `context` frames.
@@ -251,16 +229,23 @@ class ToolMethods:
         backend "neural": the pixel world model (a learned guess, fast). "hybrid": estimate
         the objects and let the physics engine play them forward (slower, seconds; returns
         its uncertainty 0..1, above about 0.5 do not trust it); `samples` > 1 averages that
-        many draws of the unseen masses, frictions and bounces. Writes prediction.mp4; returns
-        its path and the cost.
+        many draws of the unseen masses, frictions and bounces. "auto" (videos only, context
+        >= 9): whichever of the two predicts the video's last 3 context frames better from the
+        ones before (returns hindcast_psnr and the reason). Writes prediction.mp4; returns its
+        path and the cost.
         """
         from twinsim.bridge import load_scene_or_frames, rollout
 
         if sum(x is not None for x in (video_path, spec_path, family)) != 1:
             raise ToolError("give exactly one of video_path, spec_path or family")
+        if backend == "auto" and video_path is None:
+            raise ToolError(
+                "backend 'auto' is for videos; for a scene, 'simulate' gives the engine's exact "
+                "frames, or pick backend 'neural' or 'hybrid'"
+            )
         # rollout refuses samples for the neural backend (a ValueError: the caller's ToolError)
         opts: dict[str, Any] = {"backend": backend, "samples": samples, "seed": seed}
-        if backend == "neural":
+        if backend in ("neural", "auto"):
             opts["model"] = self._world_model()
         if video_path is not None:
             frames = load_scene_or_frames(self.workspace.resolve(video_path, must_exist=True))
@@ -281,7 +266,7 @@ class ToolMethods:
             "cost": summary["cost"],
             "reason": res.reason,
             "backend": res.backend,
-            **{k: v for k, v in res.extra.items() if k in _HYBRID_EXTRAS},
+            **{k: v for k, v in res.extra.items() if k in _PREDICT_EXTRAS},
         }
 
     def tool_compare(
@@ -386,7 +371,7 @@ class ToolMethods:
         dynamic = [o.name for o in spec.objects if o.mass > 0 and not o.kinematic]
         plan = Plan(spec, dynamic[0] if dynamic else None, None, "family")
         text, evidence = describe_rollout(rollout, plan)
-        return {"text": text, "evidence": evidence, "objects": self._object_summary(rollout)}
+        return {"text": text, "evidence": evidence, "objects": object_summary(rollout)}
 
     def tool_list_outputs(self) -> dict[str, Any]:
         """List the files in the workspace (relative paths and sizes, at most 500)."""

@@ -21,6 +21,7 @@ from twinsim.sim.spec import CameraSpec, SceneSpec
 __all__ = [
     "COMPOSITES",
     "MAX_SAMPLES",
+    "WORKING_RESOLUTION",
     "HybridPrediction",
     "HybridUncertainty",
     "play_forward",
@@ -30,6 +31,10 @@ __all__ = [
 
 COMPOSITES = ("changed", "render")
 MAX_SAMPLES = 64  # material samples per prediction (each one engine rollout)
+# The size the perception network, the camera estimator and the fits were made for: larger
+# frames work but cost the square of the size (a 256 px clip about 27x the time of 64 px), so
+# callers that take videos (the CLI, the bridge) bring them to this size first.
+WORKING_RESOLUTION = 64
 
 
 @dataclass(frozen=True)

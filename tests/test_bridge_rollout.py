@@ -124,6 +124,25 @@ def test_hybrid_backend(scene):
         rollout(scene, 4, backend="engine", samples=2)
 
 
+def test_hybrid_backend_works_at_its_own_size_on_larger_frames_and_scenes():
+    # a 256 px clip (the size twinsim's mp4s decode at) took 27x the time of 64 px
+    if not hybrid_available():
+        pytest.skip("twinsim.neural.hybrid is not installed")
+    import dataclasses
+
+    spec = sample_scene("projectile", 1)
+    big = dataclasses.replace(spec.cameras[0], width=128, height=128)
+    spec = dataclasses.replace(spec, cameras=(big,))
+    frames = rollout(spec, 10, backend="engine").frames
+    assert frames.shape[1:3] == (128, 128)
+    from_frames = rollout(frames, 2, backend="hybrid")
+    from_scene = rollout(spec, 2, backend="hybrid", context=10)
+    for res in (from_frames, from_scene):
+        assert res.frames.shape == (2, 64, 64, 3) and res.context.shape == (10, 64, 64, 3)
+    assert from_scene.extra["camera_source"] == "given"
+    assert (from_scene.spec.cameras[0].width, from_scene.spec.cameras[0].height) == (64, 64)
+
+
 def test_backends_listed():
     assert BACKENDS == ("engine", "neural", "hybrid", "auto")
 

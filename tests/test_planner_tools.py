@@ -192,7 +192,20 @@ def test_predict_tool_asks_the_hybrid_with_material_samples(cat):
     assert len(h["material_spread"]) == 3
     assert (cat.workspace.root / h["video"]).is_file()
     schema = {s["name"]: s for s in cat.schemas()}["predict"]["input_schema"]["properties"]
-    assert schema["backend"]["enum"] == ["neural", "hybrid"] and schema["samples"]["maximum"] == 16
+    assert schema["backend"]["enum"] == ["neural", "hybrid", "auto"]
+    assert schema["samples"]["maximum"] == 16
+
+
+def test_predict_tool_auto_picks_for_a_video_by_its_hindcast(cat):
+    sim = cat.call("simulate", {"family": "projectile", "seed": 1, "frames": 16})
+    a = cat.call(
+        "predict", {"video_path": sim["video"], "context": 10, "horizon": 3, "backend": "auto"}
+    )
+    assert a["backend"] in ("hybrid", "neural") and "last 3 frames" in a["reason"]
+    assert set(a["hindcast_psnr"]) == {"hybrid", "neural", "copy_last"}
+    assert a["backend"] == max(("neural", "hybrid"), key=lambda b: a["hindcast_psnr"][b])
+    with pytest.raises(ToolError, match="'auto' is for videos"):
+        cat.call("predict", {"family": "projectile", "backend": "auto"})
 
 
 def test_compare_tool_starts_its_context_where_asked(cat):

@@ -15,12 +15,12 @@ if TYPE_CHECKING:
 
 __all__ = ["load_clip", "write_hybrid_prediction"]
 
-RESOLUTION = 64
-
 
 def load_clip(args: argparse.Namespace) -> tuple[np.ndarray, CameraSpec | None]:
     """The 64 px frames of ``args.video`` or ``args.scene`` from ``--start`` on (context, then
     what truth there is), and the scene's camera (None for a video: read from the frames)."""
+    from twinsim.neural.hybrid import WORKING_RESOLUTION as RESOLUTION
+
     need = args.start + args.context + args.horizon
     camera = None
     if args.video:
