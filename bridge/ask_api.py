@@ -9,8 +9,6 @@ language model that drives the tool catalogue (:mod:`twinsim.bridge.llm_openai`)
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import tempfile
 import time
@@ -77,10 +75,9 @@ def _slug(text: str) -> str:
 
 
 def _write_json(path: Path, data: Any) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from twinsim.sim.fileio import write_json
+
+    return write_json(path, data, indent=2)
 
 
 def _out_dir(out: str | Path | None, text: str) -> Path:

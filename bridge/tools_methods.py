@@ -75,9 +75,9 @@ class ToolMethods:
         return spec
 
     def _write_spec(self, spec, folder) -> str:
-        path = folder / "spec.json"
-        path.write_text(spec.to_json() + "\n", encoding="utf-8")
-        return self.workspace.relative(path)
+        from twinsim.sim.fileio import write_text
+
+        return self.workspace.relative(write_text(folder / "spec.json", spec.to_json() + "\n"))
 
     def _world_model(self):
         if self._model is None:
