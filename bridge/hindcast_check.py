@@ -5,7 +5,8 @@ The hybrid's own uncertainty says how well its estimate explains the frames it s
 its future will match (its best family, occlusion, scores 0.77 there; docs/hybrid.md). A
 hindcast asks the question that matters on frames where the answer can be checked: out of its
 range (pastel colours, a moved camera, real footage) the hybrid loses to the neural model's
-copy-last-like continuation there too, and inside it wins there as it wins ahead.
+copy-last-like continuation there too, and on engine-like clips it mostly wins there as it wins
+ahead (benchmarks/bench_auto.py: 7 wrong picks in 29 held-out clips; docs/bridge.md).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ HOLDOUT = 3  # last frames of the clip predicted and checked
 MIN_PAST = 6  # frames the hindcast starts from (the hybrid fits up to 5 frames per object)
 # How far the hybrid must beat the neural model on the held-out frames to be picked (a tie,
 # e.g. a still clip, goes to the neural model: milliseconds where the hybrid takes seconds).
-# On development windows (seeds 3 000 000+, bench_auto.py) 0 dB gave 24.09 dB ahead, 1 dB 23.85.
+# On development windows (seeds 3 000 000+, bench_auto.py) auto averaged 24.09 dB with 0 dB,
+# 23.85 with 1 dB; a holdout of 2, 3 or 4 frames made no difference there (24.08-24.09).
 MARGIN_DB = 0.0
 
 
