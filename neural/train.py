@@ -277,7 +277,9 @@ def train(
     run.mkdir(parents=True, exist_ok=True)
     torch.set_flush_denormal(True)  # tiny gradients of near-static scenes crawl as denormals
     torch.manual_seed(cfg.train.seed)
-    model = FlowMemoryNet(cfg.model).to(device)
+    # NHWC: the convolutions' fast layout on CPU (a cpu-preset step 0.82 -> 0.68 s on one
+    # thread); the checkpoint stores contiguous copies, so its files do not change
+    model = FlowMemoryNet(cfg.model).to(device, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr, weight_decay=0.0)
     start, history = 0, {"first_loss": float("nan")}
     if resume:
