@@ -92,23 +92,3 @@ def test_cli_predict_auto_says_which_backend_and_why(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "too few to check the hybrid on" in out and not (tmp_path / "b.spec.json").exists()
     assert (tmp_path / "b.png").is_file()  # the neural model's contact sheet
-
-
-@pytest.mark.parametrize(
-    ("psnr", "backend"),
-    [
-        ({"hybrid": 30.0, "neural": 24.0, "copy_last": 23.0}, "hybrid"),  # the hybrid leads
-        ({"hybrid": 18.0, "neural": 18.1, "copy_last": 18.1}, "hybrid"),  # told apart on nothing
-        ({"hybrid": 17.2, "neural": 18.1, "copy_last": 18.1}, "neural"),  # hybrid below the frozen
-        ({"hybrid": 14.6, "neural": 35.1, "copy_last": 35.1}, "neural"),  # real footage
-        ({"hybrid": 20.0, "neural": 21.0, "copy_last": 19.0}, "neural"),  # the neural model leads
-        ({"hybrid": 100.0, "neural": 100.0, "copy_last": 100.0}, "neural"),  # still: cheaper one
-    ],
-)
-def test_the_rule_picks_the_hybrid_where_it_leads_or_neither_beat_copy_last(psnr, backend):
-    from twinsim.bridge.hindcast_check import Hindcast
-
-    pick, why = Hindcast(3, psnr, 1.0).decide(margin_db=0.0, no_skill_db=0.5)
-    assert pick == backend, why
-    if psnr["hybrid"] <= psnr["neural"] and pick == "hybrid":
-        assert "does not tell them apart" in why
