@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from twinsim.neural import WorldModel
     from twinsim.sim import CameraSpec
 
-__all__ = ["HOLDOUT", "MARGIN_DB", "MIN_PAST", "NO_SKILL_DB", "Hindcast", "hindcast"]
+__all__ = ["HOLDOUT", "MARGIN_DB", "MIN_PAST", "Hindcast", "hindcast"]
 
 HOLDOUT = 3  # last frames of the clip predicted and checked
 MIN_PAST = 6  # frames the hindcast starts from (the hybrid fits up to 5 frames per object)
@@ -30,14 +30,6 @@ MIN_PAST = 6  # frames the hindcast starts from (the hybrid fits up to 5 frames 
 # On development windows (seeds 3 000 000+, bench_auto.py) auto averaged 24.09 dB with 0 dB,
 # 23.85 with 1 dB; a holdout of 2, 3 or 4 frames made no difference there (24.08-24.09).
 MARGIN_DB = 0.0
-# A hindcast in which the neural model predicts changing frames no better than copy-last by this
-# much, and the hybrid no worse than copy-last by this much, did not tell the two apart: neither
-# saw what changed (a wall entering the view in the checked frames was a static sliver in the
-# frames before them). The hybrid, which then continues from every frame, wins such clips by
-# 6-12 dB on occlusions and loses 0.2-1 dB on drops and pushes; on development windows (seeds
-# 3 000 000+) 0.1, 0.25, 0.5 and 1 dB raised auto by 0.22-0.23 dB (0.5 and 1 with one wrong pick
-# fewer). A hybrid far below copy-last (real footage: 20 dB) is still never picked.
-NO_SKILL_DB = 0.5
 
 
 @dataclass(frozen=True)
@@ -55,31 +47,9 @@ class Hindcast:
     psnr: dict[str, float]
     seconds: float
 
-    def choice(self, margin_db: float = MARGIN_DB, no_skill_db: float = NO_SKILL_DB) -> str:
-        """The backend to continue with: see :meth:`decide`."""
-        return self.decide(margin_db, no_skill_db)[0]
-
-    def decide(
-        self, margin_db: float = MARGIN_DB, no_skill_db: float = NO_SKILL_DB
-    ) -> tuple[str, str]:
-        """(backend, why): the hybrid when it beat the neural model by more than ``margin_db``,
-        or when the hindcast did not tell them apart (frames changed, the neural model was
-        within ``no_skill_db`` of copy-last and the hybrid no further below it); else neural,
-        which also takes a tie on still frames (milliseconds where the hybrid takes seconds)."""
-        from twinsim.neural.metrics import PSNR_CAP
-
-        p = self.psnr
-        if p["hybrid"] > p["neural"] + margin_db:
-            lead = f" by more than {margin_db:g} dB" if margin_db else ""
-            return "hybrid", f"the hybrid predicted them better{lead}"
-        changed = p["copy_last"] < PSNR_CAP
-        no_skill = p["neural"] < p["copy_last"] + no_skill_db
-        if changed and no_skill and p["hybrid"] > p["copy_last"] - no_skill_db:
-            return "hybrid", (
-                f"neither predicted them better than copy-last by {no_skill_db:g} dB, which "
-                "does not tell them apart; the hybrid continues from every frame"
-            )
-        return "neural", "the hybrid did not predict them better; a tie is the neural model's"
+    def choice(self, margin_db: float = MARGIN_DB) -> str:
+        """The hybrid when it beat the neural model by more than ``margin_db``, else neural."""
+        return "hybrid" if self.psnr["hybrid"] > self.psnr["neural"] + margin_db else "neural"
 
     def summary(self) -> str:
         """The figures, as a reason can quote them."""

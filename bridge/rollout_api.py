@@ -10,9 +10,7 @@ The ``auto`` rule (first match wins; :attr:`RolloutResult.reason` says which one
 1. the input is raw frames (no scene; the engine cannot continue a video without one): the
    hybrid or the neural model, whichever predicted the clip's own last 3 frames better from the
    frames before them (:mod:`twinsim.bridge.hindcast_check`; a tie goes to the neural model, which
-   is cheaper, except where frames changed and neither did better than copy-last: then the
-   check told them apart on nothing and the hybrid continues; the check costs one more hybrid
-   estimate, seconds); ``neural`` without that
+   is cheaper; the check costs one more hybrid estimate, seconds); ``neural`` without that
    check when actions are given, the clip is shorter than 9 frames or the hybrid is not
    installed;
 2. labels or exact physics were asked for (``labels=...`` or ``exact=True``): ``engine``;
@@ -30,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from twinsim.bridge.hindcast_check import HOLDOUT, MIN_PAST, Hindcast, hindcast
+from twinsim.bridge.hindcast_check import HOLDOUT, MARGIN_DB, MIN_PAST, Hindcast, hindcast
 from twinsim.bridge.rollout_backends import (
     _engine,
     _hybrid,
@@ -99,8 +97,10 @@ def _auto_for_frames(
         why = f"{len(frames)} frames are too few to check the hybrid on"
         return "neural", f"{base}; {why} (a hindcast needs {MIN_PAST + HOLDOUT})", None
     hc = hindcast(frames, model if model is not None else _resolve_model(None), camera=camera)
-    pick, why = hc.decide()
-    return pick, f"{base}; {hc.summary()}: {pick} ({why})", hc
+    pick = hc.choice()
+    lead = f" by more than {MARGIN_DB:g} dB" if MARGIN_DB else ""
+    why = f"{hc.summary()}: {pick} (the hybrid must lead{lead}; a tie is neural's)"
+    return pick, f"{base}; {why}", hc
 
 
 def choose_backend(
