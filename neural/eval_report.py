@@ -40,7 +40,20 @@ def _quality_lines(pq: dict[str, Any], title: str, h: int) -> list[str]:
                 for k in range(len(part["model"]["psnr"]))
             )
             lines.append(f"  model ahead of copy-last at {ahead} of {h} steps")
+            family_line = _family_line(pq.get("moving_by_family"))
+            if family_line:
+                lines.append(family_line)
     return lines
+
+
+def _family_line(by_family: dict[str, dict[str, float]] | None) -> str | None:
+    """Moving windows per family: the model's mean PSNR over the steps against copy-last's."""
+    if not by_family:
+        return None
+    parts = [
+        f"{fam} {r['model'] - r['copy_last']:+.2f} ({r['windows']})" for fam, r in by_family.items()
+    ]
+    return "  per family, model - copy-last (moving windows): " + "; ".join(parts)
 
 
 def format_table(results: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ predictor list and time budget in :mod:`twinsim.neural.eval_common`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,8 @@ class _Quality:
     def __init__(self, horizon: int) -> None:
         self.h = horizon
         self.n = {"moving": 0, "still": 0}
+        # per family, moving windows only: [windows, then per predictor its summed mean PSNR]
+        self.by_family: dict[str, np.ndarray] = {}
         z = np.zeros(horizon)
         self.sums = {
             (p, s, k): z.copy()
@@ -111,7 +113,13 @@ class _Quality:
             for k in ("psnr", "ssim", "mse")
         }
 
-    def add(self, preds: dict[str, np.ndarray], truth: np.ndarray, last: np.ndarray) -> None:
+    def add(
+        self,
+        preds: dict[str, np.ndarray],
+        truth: np.ndarray,
+        last: np.ndarray,
+        family: str | None = None,
+    ) -> None:
         # a window is "moving" when anything changes within the horizon (copy-last not exact)
         moving = (truth != last[:, None]).any(axis=(1, 2, 3, 4))
         for subset, sel in (("moving", moving), ("still", ~moving)):
@@ -119,12 +127,19 @@ class _Quality:
                 continue
             self.n[subset] += int(sel.sum())
             t = truth[sel]
+            grouped = family is not None and subset == "moving"
+            if grouped:
+                row = self.by_family.setdefault(family, np.zeros(1 + len(PREDICTORS)))
+                row[0] += int(sel.sum())
             for p, pred in preds.items():
                 x = pred[sel]
                 err = ((x.astype(np.float64) - t) / 255.0) ** 2
+                psnr = M.psnr(x, t)
                 self.sums[p, subset, "mse"] += err.mean(axis=(2, 3, 4)).sum(0)
-                self.sums[p, subset, "psnr"] += M.psnr(x, t).sum(0)
+                self.sums[p, subset, "psnr"] += psnr.sum(0)
                 self.sums[p, subset, "ssim"] += M.ssim(x, t).sum(0)
+                if grouped:
+                    row[1 + PREDICTORS.index(p)] += psnr.mean(axis=1).sum()
 
     def result(self) -> dict[str, Any]:
         out: dict[str, Any] = {"windows": dict(self.n)}
@@ -142,6 +157,12 @@ class _Quality:
                     "psnr_pooled_all": float(M.mse_to_psnr(np.array([mse.mean()]))[0]),
                 }
             out[subset] = part
+        if self.by_family:
+            out["moving_by_family"] = {
+                fam: {"windows": int(row[0]), **{p: float(row[1 + i] / row[0])
+                                                 for i, p in enumerate(PREDICTORS)}}
+                for fam, row in self.by_family.items()
+            }  # fmt: skip
         return out
 
 
@@ -154,15 +175,18 @@ def prediction_quality(
     budget: Budget | None = None,
     progress: bool = True,
     desc: str = "prediction",
+    families: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """PSNR / SSIM per step on moving and still windows, for the model and both baselines.
 
     ``scenes`` yields (T, H, W, 3) uint8 scenes one at a time; each is cut into non-overlapping
     windows of ``observed + horizon`` frames and folded into running sums (streaming).
+    ``families`` (the family of each scene, in order) adds ``moving_by_family``: per family,
+    its moving windows and each predictor's PSNR averaged over the steps and windows.
     """
     acc = _Quality(horizon)
     bar = tqdm(scenes, total=total, desc=desc, unit="scene", disable=not progress)
-    for scene in bar:
+    for i, scene in enumerate(bar):
         clips = _windows(np.asarray(scene), observed + horizon)
         ctx, truth = clips[:, :observed], clips[:, observed:]
         preds = {
@@ -170,7 +194,7 @@ def prediction_quality(
             "copy_last": M.copy_last(ctx, horizon),
             "linear": M.linear_extrapolation(ctx, horizon),
         }
-        acc.add(preds, truth, ctx[:, -1])
+        acc.add(preds, truth, ctx[:, -1], None if families is None else families[i])
         if budget is not None and budget.spent():
             bar.write(f"{desc}: time budget spent after {bar.n + 1} scenes")
             break
@@ -178,12 +202,16 @@ def prediction_quality(
     return acc.result()
 
 
+def _stream_families(cfg: EvalConfig) -> list[str]:
+    """The family of each scene of :func:`_scene_stream`, in order."""
+    return [cfg.families[i % len(cfg.families)] for i in range(cfg.test_scenes)]
+
+
 def _scene_stream(cfg: EvalConfig, resolution: int, camera_shift: float = 0.0) -> Iterator:
     from twinsim.neural.clips import TOY, toy_scenes
     from twinsim.sim.families import sample_scene
 
-    for i in range(cfg.test_scenes):
-        fam = cfg.families[i % len(cfg.families)]
+    for i, fam in enumerate(_stream_families(cfg)):
         if fam == TOY:
             yield toy_scenes(1, cfg.scene_frames, resolution, cfg.seed + i)[0]
             continue
@@ -336,11 +364,12 @@ def evaluate(
         stream, total = _dataset_stream(data_dir, split, res, cfg.test_scenes)
     else:
         stream, total = _scene_stream(cfg, res), cfg.test_scenes
+    fams = None if data_dir is not None else _stream_families(cfg)
     results: dict[str, Any] = {
         "config": dataclasses.asdict(cfg),
         "inference": dataclasses.asdict(model.inference),
         "prediction": prediction_quality(
-            model, stream, cfg.observed, cfg.horizon, total, budget, progress
+            model, stream, cfg.observed, cfg.horizon, total, budget, progress, families=fams
         ),
     }
     if data_dir is None and length > cfg.scene_frames:
@@ -358,7 +387,7 @@ def evaluate(
     if cfg.camera_shift and data_dir is None and not budget.spent():
         results["prediction_camera_shift"] = prediction_quality(
             model, _scene_stream(cfg, res, cfg.camera_shift), cfg.observed, cfg.horizon,
-            cfg.test_scenes, budget, progress, desc="prediction, shifted cameras",
+            cfg.test_scenes, budget, progress, desc="prediction, shifted cameras", families=fams,
         )  # fmt: skip
         results["prediction_camera_shift"]["camera_shift_m"] = cfg.camera_shift
     results["budget_spent"] = budget.spent()

@@ -39,6 +39,26 @@ def test_prediction_quality_splits_moving_and_still_windows(tiny_ckpt):
     assert "4 moving windows" in text and "4 still windows" in text and "pooled MSE" in text
 
 
+def test_moving_windows_are_also_reported_per_family(tiny_ckpt):
+    model = WorldModel.load(tiny_ckpt)
+    static = np.repeat(toy_scenes(1, 1, 32, seed=0), 16, axis=1)
+    moving = toy_scenes(3, 16, 32, seed=1)
+    scenes, fams = [*static, *moving], ["still", "a", "b", "a"]
+    res = prediction_quality(model, scenes, 3, 5, progress=False, families=fams)
+    by = res["moving_by_family"]
+    assert set(by) == {"a", "b"} and by["a"]["windows"] == 4 and by["b"]["windows"] == 2
+    alone = prediction_quality(model, [scenes[2]], 3, 5, progress=False)  # family b by itself
+    for p in ("model", "copy_last", "linear"):
+        assert by["b"][p] == pytest.approx(np.mean(alone["moving"][p]["psnr"]))
+    # the windows of every family together are the moving windows
+    mean_all = sum(r["copy_last"] * r["windows"] for r in by.values()) / 6
+    assert mean_all == pytest.approx(np.mean(res["moving"]["copy_last"]["psnr"]))
+    text = format_table({"prediction": res})
+    gain = by["b"]["model"] - by["b"]["copy_last"]
+    assert f"b {gain:+.2f} (2)" in text
+    assert "moving_by_family" not in prediction_quality(model, scenes, 3, 5, progress=False)
+
+
 def test_real_footage_eval_uses_held_out_clips(tiny_ckpt, tmp_path):
     import imageio.v2 as imageio
 
