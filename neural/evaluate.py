@@ -103,8 +103,8 @@ class _Quality:
     def __init__(self, horizon: int) -> None:
         self.h = horizon
         self.n = {"moving": 0, "still": 0}
-        # per family, moving windows only: [windows, then per predictor its summed mean PSNR]
-        self.by_family: dict[str, np.ndarray] = {}
+        # per family, moving windows only: their count and each predictor's summed mean PSNR
+        self.by_family: dict[str, dict[str, float]] = {}
         z = np.zeros(horizon)
         self.sums = {
             (p, s, k): z.copy()
@@ -129,8 +129,8 @@ class _Quality:
             t = truth[sel]
             grouped = family is not None and subset == "moving"
             if grouped:
-                row = self.by_family.setdefault(family, np.zeros(1 + len(PREDICTORS)))
-                row[0] += int(sel.sum())
+                fam = self.by_family.setdefault(family, dict.fromkeys(("windows", *PREDICTORS), 0))
+                fam["windows"] += int(sel.sum())
             for p, pred in preds.items():
                 x = pred[sel]
                 err = ((x.astype(np.float64) - t) / 255.0) ** 2
@@ -139,7 +139,7 @@ class _Quality:
                 self.sums[p, subset, "psnr"] += psnr.sum(0)
                 self.sums[p, subset, "ssim"] += M.ssim(x, t).sum(0)
                 if grouped:
-                    row[1 + PREDICTORS.index(p)] += psnr.mean(axis=1).sum()
+                    fam[p] += float(psnr.mean(axis=1).sum())
 
     def result(self) -> dict[str, Any]:
         out: dict[str, Any] = {"windows": dict(self.n)}
@@ -159,10 +159,9 @@ class _Quality:
             out[subset] = part
         if self.by_family:
             out["moving_by_family"] = {
-                fam: {"windows": int(row[0]), **{p: float(row[1 + i] / row[0])
-                                                 for i, p in enumerate(PREDICTORS)}}
-                for fam, row in self.by_family.items()
-            }  # fmt: skip
+                name: {"windows": f["windows"], **{p: f[p] / f["windows"] for p in PREDICTORS}}
+                for name, f in self.by_family.items()
+            }
         return out
 
 
