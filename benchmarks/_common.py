@@ -30,6 +30,7 @@ __all__ = [
     "RESULTS",
     "append_results",
     "git_commit",
+    "load_world_model",
     "machine_info",
     "machine_line",
     "markdown_table",
@@ -189,6 +190,15 @@ def raw_loop(spec: SceneSpec) -> tuple[int, float]:
                 physicsClientId=c,
             )
     return spec.world.num_frames, time.perf_counter() - t0
+
+
+def load_world_model(ckpt: str, **settings):
+    """A bundled world model by name, else a checkpoint path, with inference ``settings``."""
+    from twinsim.neural.predict import BUNDLED, WorldModel, load_pretrained
+
+    if ckpt in BUNDLED:
+        return load_pretrained(ckpt, **settings)
+    return WorldModel.load(ckpt, **settings)
 
 
 def family_groups(items: Sequence[dict], families: Sequence[str]) -> Iterable[tuple[str, list]]:

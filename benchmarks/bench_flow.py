@@ -73,11 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch RESULTS.md")
     a = ap.parse_args(argv)
     import torch
-    from twinsim.neural import WorldModel, load_pretrained
-    from twinsim.neural.predict import BUNDLED
 
     torch.set_num_threads(a.threads)
-    model = load_pretrained(a.ckpt) if a.ckpt in BUNDLED else WorldModel.load(a.ckpt)
+    model = _common.load_world_model(a.ckpt)
     t0 = time.time()
     rows = []
     for fam in a.families.split(","):

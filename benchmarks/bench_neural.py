@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from twinsim.neural.clips import render_spec
 from twinsim.neural.evaluate import EVAL_SEED, EvalConfig, evaluate, format_table
-from twinsim.neural.predict import BUNDLED, WorldModel, load_pretrained
+from twinsim.neural.predict import BUNDLED, WorldModel
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -74,13 +74,6 @@ def _ratio(tp: dict[str, list[float]], key: str, base: str = "engine_fps") -> st
     return f"{np.median(np.divide(tp[key], tp[base])):.2f}"
 
 
-def _load(ckpt: str, **settings) -> WorldModel:
-    """A bundled model by name, else a checkpoint path, with inference ``settings``."""
-    if ckpt in BUNDLED:
-        return load_pretrained(ckpt, **settings)
-    return WorldModel.load(ckpt, **settings)
-
-
 def _train_minutes(ckpt: Path) -> str:
     info = ckpt / "train_info.json"
     if info.is_file():
@@ -112,7 +105,7 @@ def main() -> int:
     )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    model = _load(args.ckpt)
+    model = _common.load_world_model(args.ckpt)
     folder = BUNDLED[args.ckpt].folder if args.ckpt in BUNDLED else Path(args.ckpt)
     footage = args.footage if Path(args.footage).is_dir() else None
     cfg = EvalConfig(
@@ -130,7 +123,7 @@ def main() -> int:
     eval_s = time.perf_counter() - t0
     models = {"model": model}
     if args.compile:
-        models["compiled"] = _load(args.ckpt, compile=True)
+        models["compiled"] = _common.load_world_model(args.ckpt, compile=True)
     tp = throughput(models, cfg.families, 8)
     cmd = " ".join(sys.argv[1:])
     lines = [
