@@ -52,6 +52,10 @@ class ModelConfig:
         keep_gate: a learned per-pixel gate "this pixel keeps the newest frame's value",
             trained against where the true next frame is unchanged (``train.keep_weight``);
             at inference gated pixels show the newest frame exactly (a learned ``snap``).
+        motion_prior: start the flow from a constant-velocity guess made without learning
+            (``neural/motion_prior.py``: match the two newest context frames, splat the
+            displacement forward); the network sees the guess and outputs a correction to
+            it. Needs context >= 2.
     """
 
     resolution: int = 64
@@ -63,6 +67,7 @@ class ModelConfig:
     stem_channels: int = 8
     hard_write: bool = False
     keep_gate: bool = False
+    motion_prior: bool = False
 
     def __post_init__(self) -> None:
         _check(len(self.channels) >= 1, "model.channels", self.channels, "1+ positive ints")
@@ -79,6 +84,12 @@ class ModelConfig:
         _check(1 <= self.context <= 16, "model.context", self.context, "1..16")
         _check(self.action_dim >= 0, "model.action_dim", self.action_dim, ">= 0")
         _check(self.max_flow > 0, "model.max_flow", self.max_flow, "> 0")
+        _check(
+            not self.motion_prior or self.context >= 2,
+            "model.motion_prior",
+            self.motion_prior,
+            "false when model.context is 1 (the guess matches two frames)",
+        )
 
 
 @dataclass(frozen=True)

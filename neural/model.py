@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from twinsim.neural.config import InferenceConfig, ModelConfig
+from twinsim.neural.motion_prior import constant_velocity_flow
 
 __all__ = ["FlowMemoryNet", "RolloutOutput"]
 
@@ -84,7 +85,7 @@ class FlowMemoryNet(nn.Module):
         self.cfg = cfg
         # load-time settings (snap, recall): not part of what the checkpoint is
         self.inference = inference if inference is not None else InferenceConfig()
-        cin = 3 * cfg.context + self.memory_channels + cfg.action_dim
+        cin = 3 * cfg.context + self.memory_channels + cfg.action_dim + 2 * cfg.motion_prior
         ch = cfg.channels
         self.enc = nn.ModuleList()
         self.down = nn.ModuleList()
@@ -146,6 +147,10 @@ class FlowMemoryNet(nn.Module):
             if action is None:
                 action = ctx.new_zeros(b, self.cfg.action_dim)
             parts.append(action[:, :, None, None].expand(-1, -1, h, w))
+        guess = None
+        if self.cfg.motion_prior:
+            guess = constant_velocity_flow(last, ctx[:, -2])
+            parts.append(guess / self.cfg.max_flow)
         stem = self.stem(torch.cat(parts, 1) * 2 - 1)
         x = F.gelu(self.stem_down(stem))
         skips = []
@@ -164,6 +169,8 @@ class FlowMemoryNet(nn.Module):
         # tensor take a slow strided path
         out = self.head(torch.cat([x, stem], 1)).contiguous()
         flow = torch.tanh(out[:, 0:2]) * self.cfg.max_flow
+        if guess is not None:  # the network corrects the constant-velocity guess
+            flow = flow + guess
         blend = torch.softmax(out[:, 2:5], 1)
         paint = torch.sigmoid(out[:, 5:8])
         soft = torch.sigmoid(out[:, 8:9])
