@@ -2,13 +2,12 @@
 
 The world model's flow head does not learn, from pixels, where a small body goes next: measured
 teacher-forced on moving bodies, its flow is worse than predicting no motion (docs/neural.md).
-This module supplies the guess that the network then corrects: match each pixel of the newest
-frame to the frame before it (a soft arg-min over displacements, at half resolution so that
-one step's search window covers +-2r pixels), assume each pixel keeps moving the same way, and
-splat that displacement forward to where the content will be (the strip a body leaves keeps
-pointing back to the floor behind it), so that the result is the next
-frame's backward flow: ``next[q] ~ newest[q + flow[q]]``, the convention of the model's warp.
-"""
+This module supplies the guess that the network then corrects (``model.motion_prior``): match
+each pixel of the newest frame to the frame before it (a soft arg-min over displacements, at
+half resolution so that one step's search window covers +-2r pixels), assume each pixel keeps
+moving the same way, and splat that displacement forward to where the content will be (the
+strip a body leaves keeps pointing back to the floor behind it). The result is the next frame's
+backward flow, ``next[q] ~ newest[q + flow[q]]``, the convention of the model's warp."""
 
 from __future__ import annotations
 
