@@ -54,8 +54,8 @@ class ModelConfig:
             at inference gated pixels show the newest frame exactly (a learned ``snap``).
         motion_prior: start the flow from a constant-velocity guess made without learning
             (``neural/motion_prior.py``: match the two newest context frames, splat the
-            displacement forward); the network sees the guess and outputs a correction to
-            it. Needs context >= 2.
+            displacement forward); the network sees the guess and outputs a per-pixel gate
+            on it (where to trust it) and a correction. Needs context >= 2.
     """
 
     resolution: int = 64

@@ -104,7 +104,7 @@ class FlowMemoryNet(nn.Module):
         self.head = nn.Sequential(
             nn.Conv2d(ch[0] + cfg.stem_channels, ch[0], 3, padding=1),
             nn.GELU(),
-            nn.Conv2d(ch[0], _HEADS + int(cfg.keep_gate), 3, padding=1),
+            nn.Conv2d(ch[0], _HEADS + int(cfg.keep_gate) + int(cfg.motion_prior), 3, padding=1),
         )
         # Start as copy-last: zero flow. Soft writes: blend favouring the warped frame, light
         # memory writes (0.5). Hard writes: every pixel stored (0.88 rounds to 1), so memory is
@@ -116,6 +116,8 @@ class FlowMemoryNet(nn.Module):
             blend = [0.0, 0.0, -3.0] if cfg.hard_write else [3.0, 0.0, -1.0]
             self.head[-1].bias[2:5] = torch.tensor(blend)
             self.head[-1].bias[8] = 2.0 if cfg.hard_write else 0.0
+            if cfg.motion_prior:  # the guess gate (last channel) starts mostly open (0.88)
+                self.head[-1].bias[-1] = 2.0
         ys, xs = torch.meshgrid(
             torch.linspace(-1 + 1 / cfg.resolution, 1 - 1 / cfg.resolution, cfg.resolution),
             torch.linspace(-1 + 1 / cfg.resolution, 1 - 1 / cfg.resolution, cfg.resolution),
@@ -169,8 +171,8 @@ class FlowMemoryNet(nn.Module):
         # tensor take a slow strided path
         out = self.head(torch.cat([x, stem], 1)).contiguous()
         flow = torch.tanh(out[:, 0:2]) * self.cfg.max_flow
-        if guess is not None:  # the network corrects the constant-velocity guess
-            flow = flow + guess
+        if guess is not None:  # the network gates the constant-velocity guess and corrects it
+            flow = flow + torch.sigmoid(out[:, -1:]) * guess
         blend = torch.softmax(out[:, 2:5], 1)
         paint = torch.sigmoid(out[:, 5:8])
         soft = torch.sigmoid(out[:, 8:9])

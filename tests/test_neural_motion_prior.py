@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 from twinsim.neural import WorldModel, preset, train
+from twinsim.neural.config import ModelConfig
 from twinsim.neural.data import toy_scenes
+from twinsim.neural.model import FlowMemoryNet
 from twinsim.neural.motion_prior import constant_velocity_flow, match_displacement, splat_forward
 from twinsim.sim.errors import SpecError
 
@@ -64,6 +66,21 @@ def test_splat_forward_moves_a_block_and_points_the_strip_it_leaves_back_to_the_
 def test_constant_velocity_flow_refuses_odd_frames():
     with pytest.raises(ValueError, match="even"):
         constant_velocity_flow(torch.zeros(1, 3, 31, 32), torch.zeros(1, 3, 31, 32))
+
+
+def test_the_networks_gate_adds_the_guess_to_its_own_correction():
+    torch.manual_seed(0)
+    net = FlowMemoryNet(ModelConfig(resolution=32, context=2, channels=(8, 16), motion_prior=True))
+    frames = [_frame_with_square(8 + 2 * i, 12) for i in range(2)]
+    ctx, memory = torch.stack(frames, 1), frames[-1]
+    flows = []
+    with torch.no_grad():
+        for bias in (-30.0, 30.0):  # gate shut, gate open
+            net.head[-1].bias[-1] = bias
+            flows.append(net.step(ctx, memory)[4])
+    guess = constant_velocity_flow(frames[1], frames[0])
+    assert guess.abs().max() > 1.0
+    assert torch.allclose(flows[1] - flows[0], guess, atol=1e-5)
 
 
 def test_motion_prior_model_trains_round_trips_and_validates(tmp_path):
