@@ -22,7 +22,7 @@ from twinsim.neural.motion_prior import constant_velocity_flow
 
 __all__ = ["FlowMemoryNet", "RolloutOutput"]
 
-_HEADS = 2 + 3 + 3 + 1  # flow, blend logits, generated rgb, write logit (+ keep logit)
+_HEADS = 2 + 3 + 3 + 1  # flow, blend logits, generated rgb, write logit (+ keep, + guess gate)
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
