@@ -55,7 +55,7 @@ class ModelConfig:
         motion_prior: start the flow from a constant-velocity guess made without learning
             (``neural/motion_prior.py``: match the two newest context frames, splat the
             displacement forward); the network sees the guess and outputs a per-pixel gate
-            on it (where to trust it) and a correction. Needs context >= 2.
+            on it (where to trust it) and a correction. Needs context >= 2 and an even resolution.
     """
 
     resolution: int = 64
@@ -85,10 +85,11 @@ class ModelConfig:
         _check(self.action_dim >= 0, "model.action_dim", self.action_dim, ">= 0")
         _check(self.max_flow > 0, "model.max_flow", self.max_flow, "> 0")
         _check(
-            not self.motion_prior or self.context >= 2,
+            not self.motion_prior or (self.context >= 2 and self.resolution % 2 == 0),
             "model.motion_prior",
             self.motion_prior,
-            "false when model.context is 1 (the guess matches two frames)",
+            "false when model.context is 1 or model.resolution is odd (the guess matches two"
+            " frames at half resolution)",
         )
 
 

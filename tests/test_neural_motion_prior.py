@@ -96,3 +96,5 @@ def test_motion_prior_model_trains_round_trips_and_validates(tmp_path):
     assert model.predict(frames, 2).shape == (2, 32, 32, 3)
     with pytest.raises(SpecError, match="motion_prior"):
         cfg.override(["model.context=1", "model.motion_prior=true"])
+    with pytest.raises(SpecError, match="motion_prior"):  # refused at the boundary, not mid-run
+        ModelConfig(resolution=9, channels=(8,), stem_stride=1, motion_prior=True)
