@@ -22,6 +22,9 @@ class EstimateConfig:
         flight_window: frames fitted for a body in free flight throughout the window (its arc
             under gravity fixes its scale, so a longer arc is a better ruler).
         max_evals: renders per frame fit (Nelder–Mead budget); the first fit gets twice this.
+        second_opinion_error: a shape class the network is confident of (0.8 or more) whose
+            fit is worse than this mean pixel error (0..255) gets the network's runner-up
+            fitted too, which wins only at under half its error; ``inf`` trusts the network.
         trajectory_evals: Nelder–Mead evaluations of the joint fit of the last state and
             velocity to every frame of the window (each renders ``window`` frames).
         mass, friction, restitution: material of movable bodies (not observable in a few frames).
@@ -39,6 +42,7 @@ class EstimateConfig:
     window: int = 5
     flight_window: int = 10
     max_evals: int = 120
+    second_opinion_error: float = 4.0
     trajectory_evals: int = 200
     mass: float = 1.0
     friction: float = 0.5
@@ -53,6 +57,10 @@ class EstimateConfig:
         if self.flight_window < self.window:
             raise ValueError(
                 f"flight_window must be >= window ({self.window}), got {self.flight_window}"
+            )
+        if not self.second_opinion_error > 0:
+            raise ValueError(
+                f"second_opinion_error must be > 0 (inf: never), got {self.second_opinion_error}"
             )
         if self.max_evals < 10:
             raise ValueError(f"max_evals must be >= 10, got {self.max_evals}")
