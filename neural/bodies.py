@@ -12,7 +12,19 @@ from twinsim.neural.kinematics import FPS
 from twinsim.neural.refine import FrameFit
 from twinsim.sim.spec import Keyframe, ObjectSpec, SceneSpec, WorldSpec
 
-__all__ = ["angular_velocity", "carried", "flat_box", "moving_scenery", "propagate"]
+__all__ = [
+    "LEVEL_TOLERANCE_DEG",
+    "angular_velocity",
+    "carried",
+    "flat_box",
+    "level_cylinder",
+    "moving_scenery",
+    "propagate",
+]
+
+
+# a grounded cylinder's fitted pose this close to standing or lying is taken as resting there
+LEVEL_TOLERANCE_DEG = 20.0
 
 
 def flat_box(fit: FrameFit) -> FrameFit:
@@ -26,6 +38,30 @@ def flat_box(fit: FrameFit) -> FrameFit:
     q = Rotation.from_euler("z", yaw).as_quat()
     pos = np.array([fit.position[0], fit.position[1], size[2]])
     return dataclasses.replace(fit, size=size, orientation=q, position=pos)
+
+
+def level_cylinder(fit: FrameFit) -> FrameFit:
+    """The cylinder at rest on the floor in the pose nearest its fit, when that is within
+    :data:`LEVEL_TOLERANCE_DEG`: standing on a cap, or lying on its side with its axis level
+    at the fitted heading. A tilt and float that small is fitting noise, and the engine turned
+    it into a body landing on its rim (an upright cylinder fitted lying, dipped 17 degrees and
+    2 cm up, sliding at 2 m/s, tumbled and rolled away sideways); a larger one is real (a tall
+    cylinder fitted exactly at 24 degrees off lying leans on the box that pushed it, and laid
+    flat it lost 6.1 dB)."""
+    radius, height = fit.size[0], fit.size[1]
+    axis = Rotation.from_quat(fit.orientation).as_matrix()[:, 2]
+    x, y = float(fit.position[0]), float(fit.position[1])
+    tilt = math.degrees(math.asin(min(1.0, abs(float(axis[2])))))  # of the axis above level
+    if tilt >= 90.0 - LEVEL_TOLERANCE_DEG:
+        return dataclasses.replace(
+            fit, orientation=np.array([0.0, 0.0, 0.0, 1.0]), position=np.array([x, y, height / 2])
+        )
+    if tilt > LEVEL_TOLERANCE_DEG:
+        return fit
+    heading = math.atan2(axis[1], axis[0])
+    # the cylinder's axis (its z) laid along the heading: pitch 90 degrees, then yaw
+    q = Rotation.from_euler("yz", [90.0, math.degrees(heading)], degrees=True).as_quat()
+    return dataclasses.replace(fit, orientation=q, position=np.array([x, y, radius]))
 
 
 def propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
@@ -50,16 +86,17 @@ def propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
     )
 
 
-def angular_velocity(
-    fits: dict[int, FrameFit], shape: str, size, vel, grounded: bool
-) -> np.ndarray:
+def angular_velocity(fits: dict[int, FrameFit], final: FrameFit, vel, grounded: bool) -> np.ndarray:
+    """(3,) rad/s: a ball or cylinder on the floor rolls with ``vel`` (a cylinder only about its
+    axis, in the ``final`` pose); a body in flight turns as its last two ``fits`` did."""
     ts = sorted(fits)
+    shape, size = final.shape, final.size
     if shape == "sphere" or (grounded and shape == "cylinder"):
         if not grounded:
             return np.zeros(3)
         w = np.cross([0.0, 0.0, 1.0], vel) / size[0]
         if shape == "cylinder":  # only about its own axis
-            axis = Rotation.from_quat(fits[ts[-1]].orientation).as_matrix()[:, 2]
+            axis = Rotation.from_quat(final.orientation).as_matrix()[:, 2]
             w = axis * float(axis @ w)
         return w
     if grounded or len(ts) < 2:

@@ -16,7 +16,13 @@ import functools
 import math
 
 import numpy as np
-from twinsim.neural.bodies import angular_velocity, carried, flat_box, moving_scenery
+from twinsim.neural.bodies import (
+    angular_velocity,
+    carried,
+    flat_box,
+    level_cylinder,
+    moving_scenery,
+)
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.cues import (
     completed,
@@ -153,6 +159,8 @@ def estimate_scene(
             vel[2] = 0.0
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
                 fit = flat_box(fit)
+            elif fit.shape == "cylinder":  # on a cap or its side: likewise
+                fit = level_cylinder(fit)
             p_now = np.array([p_now[0], p_now[1], fit.position[2]])
         colors = np.mean([f.color for f in fits.values()], 0)
         name = f"obj{k}"
@@ -164,7 +172,7 @@ def estimate_scene(
             orientation=tuple(float(q) for q in fit.orientation / np.linalg.norm(fit.orientation)),
         )
         if role == "dynamic":
-            ang = angular_velocity(fits, fit.shape, fit.size, vel, not airborne)
+            ang = angular_velocity(fits, fit, vel, not airborne)
             spec = ObjectSpec(
                 **common,
                 mass=cfg.mass,
