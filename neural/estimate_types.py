@@ -24,7 +24,8 @@ class EstimateConfig:
         max_evals: renders per frame fit (Nelder–Mead budget); the first fit gets twice this.
         second_opinion_error: a shape class the network is confident of (0.8 or more) whose
             fit is worse than this mean pixel error (0..255) gets the network's runner-up
-            fitted too, which wins only at under half its error; ``inf`` trusts the network.
+            fitted too, which wins only at under half its error summed over the last two clear
+            frames; ``inf`` trusts the network.
         trajectory_evals: Nelder–Mead evaluations of the joint fit of the last state and
             velocity to every frame of the window (each renders ``window`` frames).
         mass, friction, restitution: material of movable bodies (not observable in a few frames).

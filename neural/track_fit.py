@@ -116,7 +116,14 @@ class TrackFitter:
         return out, probs
 
     def _runner_up_wins(
-        self, k: int, tr: Track, frames: list[int], first: str, runner: str, a, b
+        self,
+        k: int,
+        tr: Track,
+        frames: list[int],
+        first: str,
+        runner: str,
+        a: FrameFit,
+        b: FrameFit,
     ) -> bool:
         """Whether ``runner`` (fit ``b``) explains track ``k`` better than the confident class
         ``first`` (fit ``a``) at the last clear frame: under half its error there and at the
