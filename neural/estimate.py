@@ -111,7 +111,7 @@ def estimate_scene(
     results = []
     supports = [FLOOR]  # grows with the static boxes found (tracks go largest first)
     for k, tr in enumerate(tracks):
-        raw, probs = est.fit_track(k, tr, fitted)
+        raw, probs = est.fit_track(k, tr)
         if not any(math.isfinite(f.error) for f in raw.values()):
             continue  # no body draws these pixels (a highlight, a strip of sky)
         # Scenery (walls, screens, occluders) is drawn in greys, wood and navy; movable bodies

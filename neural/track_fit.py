@@ -80,7 +80,7 @@ class TrackFitter:
         self.canvas.set_floor_color(color)
         return (*map(float, color), 1.0)
 
-    def fit_track(self, k: int, tr: Track, others: dict[int, dict[int, ObjectSpec]]):
+    def fit_track(self, k: int, tr: Track):
         """Fits of track ``k`` at its last ``window`` visible frames: {frame: FrameFit}."""
         frames = clear_frames(tr, self.cfg.window)
         t_ref = frames[-1]
@@ -89,19 +89,15 @@ class TrackFitter:
         shapes = FIT_SHAPES
         if self.classifier is not None:
             probs = self.classifier(self.frames[t_ref], blob)
-            best = max(probs, key=probs.get)
-            shapes = (
-                (best,)
-                if probs[best] >= 0.8
-                else tuple(s for s, _ in sorted(probs.items(), key=lambda kv: -kv[1])[:2])
-            )
+            ranked = sorted(probs, key=lambda s: -probs[s])  # ties keep the classifier's order
+            shapes = tuple(ranked[:1] if probs[ranked[0]] >= 0.8 else ranked[:2])
         fits: dict[str, FrameFit] = {}
         for shape in shapes:
             if fits and min(f.error for f in fits.values()) < 1.5:
                 break  # a near-exact fit: the simpler class already explains the pixels
             fits[shape] = self._fit_shape(k, t_ref, blob, shape, shapes[0])
         if len(shapes) == 1 and fits[shapes[0]].error > self.cfg.second_opinion_error:
-            runner = sorted(probs, key=lambda s: -probs[s])[1]
+            runner = ranked[1]
             second = self._fit_shape(k, t_ref, blob, runner, shapes[0])
             if self._runner_up_wins(k, tr, frames, shapes[0], runner, fits[shapes[0]], second):
                 fits[runner] = second

@@ -4,12 +4,11 @@ fitted tilt and float (which the engine turned into a body landing on its rim)."
 from __future__ import annotations
 
 import numpy as np
+from _cylinders import CAMERA, render, sure, upright_can
 from scipy.spatial.transform import Rotation
 from twinsim.neural.bodies import level_cylinder
 from twinsim.neural.estimate import estimate_scene
 from twinsim.neural.refine import FrameFit
-from twinsim.sim import ObjectSpec, SceneSpec, simulate
-from twinsim.sim.spec import CameraSpec, WorldSpec
 
 
 def _fit(axis_euler_deg, z: float) -> FrameFit:
@@ -46,23 +45,8 @@ def test_a_cylinder_leaning_further_off_keeps_its_fitted_pose():
 
 
 def test_a_sliding_cylinder_is_estimated_resting_level_and_spinning_only_about_its_axis():
-    camera = CameraSpec(eye=(0.0, -1.6, 0.9), target=(0.0, 0.0, 0.2), fov=45.0, width=64, height=64)
-    can = ObjectSpec(
-        name="can",
-        shape="cylinder",
-        size=(0.1, 0.2),
-        color=(0.1, 0.6, 0.2, 1.0),
-        position=(-0.2, 0.0, 0.1),
-        linear_velocity=(1.2, 0.0, 0.0),
-        friction=0.3,
-    )
-    spec = SceneSpec(objects=(can,), cameras=(camera,), world=WorldSpec(duration=6 / 24))
-    frames = simulate(spec, labels=("rgb",)).rgb[:6]
-
-    def cylinder(frame, blob):
-        return {"sphere": 0.05, "box": 0.05, "cylinder": 0.9}
-
-    est = estimate_scene(frames, camera, classifier=cylinder)
+    frames = render(upright_can(1.2), 6)
+    est = estimate_scene(frames, CAMERA, classifier=sure("cylinder", "sphere"))
     (body,) = [o.spec for o in est.objects if o.spec.mass > 0]
     assert body.shape == "cylinder"
     axis = _axis(body.orientation)
