@@ -24,7 +24,7 @@ from scipy.ndimage import binary_dilation, binary_erosion
 __all__ = ["chromaticity", "tidy_labels"]
 
 _MERGE_CHROMA = 0.06  # chromaticity L1 within which two clusters are one colour (a track's match)
-_MERGE_LUMA = 0.5  # relative brightness difference allowed for that merge (shaded faces)
+_MERGE_LUMA = 0.6  # relative brightness spread allowed for that merge: a cluster's (shaded faces)
 _BLEND_DIST = 24.0  # RGB distance from the segment between two neighbour colours: a blend
 _BLEND_ALPHA = (0.08, 0.92)  # where on that segment (a pure end is a colour, not a blend)
 _THIN = 0.34  # at most this share of a blend cluster's pixels may be interior

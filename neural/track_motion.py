@@ -19,9 +19,9 @@ import numpy as np
 from twinsim.neural.bounce import Landing, landing
 from twinsim.neural.cues import on_arc, supported_motion
 from twinsim.neural.kinematics import FPS, across_sight, constant_acceleration, motion_fit
-from twinsim.neural.refine import FrameFit
-from twinsim.neural.scale import touched_support
-from twinsim.neural.support import Support
+from twinsim.neural.refine import FrameFit, scaled
+from twinsim.neural.scale import first_contact, touched_support
+from twinsim.neural.support import FLOOR, Support
 from twinsim.neural.track import Track
 from twinsim.neural.trajectory import fit_trajectory
 
@@ -90,9 +90,15 @@ def track_motion(
         if landed is not None:
             return _landed(landed, est.pixels_moved(k, tr, ts))
         fall = _fall_before_impact(fits, ts, grounded, est)
-        if fall is not None:
+        ball = fits[ts[-1]].shape == "sphere"
+        if fall is not None and ball:  # carried through the impact by the engine
             fits = {t: fits[t] for t in fall}
             ts = fall
+        elif _still_falling(fits, ts, est):
+            # the contact ruler put the fall's lowest frames on the floor: in flight throughout
+            grounded = dict.fromkeys(ts, False)
+        elif fall is not None:
+            return _impact(fits, fall, ts, est, est.pixels_moved(k, tr, ts))
     # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
     # last floor contact on (a bounce inside the window would break either model).
     airborne = not all(grounded[t] for t in ts)
@@ -184,18 +190,26 @@ def _landed(landed: Landing, moved: bool) -> Motion:
     )
 
 
+def _still_falling(fits: dict[int, FrameFit], ts: list[int], est: TrackFitter) -> bool:
+    """Whether every fitted frame lies on one free flight above the floor. Scaled by contact, a
+    falling body's lowest frames touch the floor by construction (and a misfit frame can touch
+    it too), which had ended its flight there: a box still 10 cm up and falling at 3 m/s was
+    taken for landed and at rest."""
+    if len(ts) < _ARC_MIN_FRAMES:
+        return False
+    _, flying = on_arc(fits, ts, np.array(ts, float) / FPS, est.canvas.pose, est.eye)
+    return flying
+
+
 def _fall_before_impact(
     fits: dict[int, FrameFit], ts: list[int], grounded: dict[int, bool], est: TrackFitter
 ) -> list[int] | None:
-    """The frames of a ball's free fall that meets the floor in the last one or two frames, no
-    rebound seen yet: the impact frames follow no arc and no line on the floor (the engine
-    was between substeps of the bounce), so the ball is fitted on its fall and carried
-    through the impact by the engine (:func:`~twinsim.neural.bodies.carried`); None when the
-    track is not such a fall. Balls only, as for :func:`~twinsim.neural.bounce.landing`: a
-    box's or cylinder's impact turns on its orientation as it hits (tried: drop seeds
-    2 000 000-009 lost 0.8-1.4 dB where a box or cylinder was carried through its impact)."""
-    if fits[ts[-1]].shape != "sphere":
-        return None
+    """The frames of a free fall that meets the floor in the last one or two frames, no
+    rebound seen yet, or None when the track is not such a fall. The impact frames follow no
+    arc and no line on the floor (the engine was between substeps of the bounce): a ball is
+    fitted on its fall and carried through the impact by the engine
+    (:func:`~twinsim.neural.bodies.carried`); a box or cylinder rests where it hit
+    (:func:`_impact`)."""
     down = [t for t in ts if grounded[t]]
     if not down or len(down) > _IMPACT_TAIL or down != ts[len(ts) - len(down) :]:
         return None
@@ -205,3 +219,26 @@ def _fall_before_impact(
     times = np.array(fall, float) / FPS
     _, flying = on_arc(fits, fall, times, est.canvas.pose, est.eye)
     return fall if flying else None
+
+
+def _impact(
+    fits: dict[int, FrameFit], fall: list[int], ts: list[int], est: TrackFitter, moved: bool
+) -> Motion:
+    """A box or cylinder that fell onto the floor in the last one or two frames: it rests where
+    it hit, sliding on at the fall's horizontal velocity across the line of sight (the impact
+    spends the vertical one).
+    Its impact turns on the orientation it hits with, which a 10 px fit does not give: carried
+    through it by the engine, drop seeds 2 000 000-009 lost 0.8-1.4 dB; fitted as moving
+    off the floor without falling freely, it was extrapolated on into the floor."""
+    times = np.array(fall, float) / FPS
+    arc, _ = on_arc(fits, fall, times, est.canvas.pose, est.eye)
+    _, v, sig, v_se = motion_fit(times, np.stack([arc[t].position for t in fall]), True)
+    last = arc[ts[-1]]  # at the arc's size (gravity's ruler), put on the floor it hit
+    lam, _ = first_contact(last, est.eye, (FLOOR,))
+    if np.isfinite(lam):
+        last = dataclasses.replace(scaled(last, est.eye, lam), size=last.size)
+    arc[ts[-1]] = last
+    # across the line of sight only: along it the fall's velocity is the worst-determined
+    # quantity (drop seed 3 000 005: 0.77 m/s toward the camera for a vertical fall)
+    vel = across_sight(np.array([v[0], v[1], 0.0]), last.position, est.eye, level=True)
+    return Motion(arc, ts, last, np.asarray(last.position), vel, sig, v_se, moved, airborne=False)

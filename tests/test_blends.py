@@ -42,6 +42,16 @@ def test_one_colour_split_by_noise_is_one_blob():
     assert [b.area for b in blobs] == [64]
 
 
+def test_a_box_face_in_shade_is_the_same_body():
+    # an orange box's lit top and its face in shade (drop seed 3 000 000): 0.49 of its
+    # brightness and 0.053 apart in chromaticity, once split into a second "box" fitted 40 off
+    frame = _frame()
+    frame[12:20, 12:20] = [255, 150, 14]
+    frame[12:20, 20:24] = [132, 69, 6]
+    blobs = find_blobs(frame.astype(np.uint8), BACKDROP)
+    assert [b.area for b in blobs] == [96]
+
+
 def test_distinct_bodies_side_by_side_stay_apart():
     frame = _frame()
     frame[12:20, 20:26] = [30, 72, 176]  # a blue body touching the red one
