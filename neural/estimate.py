@@ -56,7 +56,6 @@ DEFAULT_CAMERA = CameraSpec(eye=(0.0, -1.8, 0.92), target=(0.0, 0.0, 0.3), fov=5
 # and navy are at most 0.45 of theirs).
 _SCENERY_CHROMA = 0.22
 _SCENERY_SATURATION = 0.6
-_OTHERS_MAX_ERROR = 12.0  # a worse-fitted neighbour is left out of the others' render
 # The families' scenery (walls, screens, ramps) is never under 0.3 m of half-extent, their bodies
 # never over 0.2 m: a body of scenery's colour and a body's size breaks that convention.
 _SCENERY_MIN_HALF_EXTENT = 0.2
@@ -107,7 +106,6 @@ def estimate_scene(
     est = TrackFitter(frames, cam, cfg, classifier, tracks)
     floor_color = est.calibrate_floor(bd.floor)
     world = WorldSpec(floor_color=floor_color, floor_restitution=cfg.floor_restitution)
-    fitted: dict[int, dict[int, ObjectSpec]] = {}
     results = []
     supports = [FLOOR]  # grows with the static boxes found (tracks go largest first)
     for k, tr in enumerate(tracks):
@@ -126,7 +124,7 @@ def estimate_scene(
                 fits, touching = resolve_scale(raw, est.eye, movable, supports)
         if movable:
             fits, touching = trusted_tail(fits, touching)
-        m = track_motion(est, k, tr, fits, touching, supports, fitted, movable, cfg)
+        m = track_motion(est, k, tr, fits, touching, supports, movable, cfg)
         fits, ts, fit, p_end, vel = m.fits, m.ts, m.fit, m.position, m.velocity
         sig, v_se, moved, airborne = m.sigma, m.velocity_se, m.moved, m.airborne
         slope, accel = m.slope, m.accel
@@ -196,7 +194,6 @@ def estimate_scene(
         hidden = T - 1 - t_last
         if hidden > 0 and role != "extrapolated":  # carry it from its last sighting to now
             spec = carried(spec, role == "kinematic", vel, hidden, world)
-        fitted[k] = {t: f.spec() for t, f in fits.items() if f.error < _OTHERS_MAX_ERROR}
         results.append(
             ObjectEstimate(
                 spec=spec,

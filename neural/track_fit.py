@@ -160,7 +160,7 @@ class TrackFitter:
         return fit_frame(
             self.canvas,
             self.frames[t_ref],
-            self.others({}, t_ref, k),
+            self.others(k),
             k,
             start,
             depth,
@@ -188,7 +188,7 @@ class TrackFitter:
             prev = fit_frame(
                 self.canvas,
                 self.frames[t],
-                self.others({}, t, k),
+                self.others(k),
                 k,
                 start,
                 depth,
@@ -217,7 +217,7 @@ class TrackFitter:
                 m |= tr.blobs[t].mask
         return m
 
-    def others(self, others, t, k) -> list[ObjectSpec | None]:
+    def others(self, k: int) -> list[ObjectSpec | None]:
         """Objects drawn beside track ``k``'s candidate: none; the other tracks' pixels are
         left out of the error instead (robust to their misfits, amodal behind them)."""
         return [None] * (k + 1)

@@ -72,7 +72,6 @@ def track_motion(
     fits: dict[int, FrameFit],
     touching: dict[int, int],
     supports: list[Support],
-    fitted: dict,
     movable: bool,
     cfg: EstimateConfig,
 ) -> Motion:
@@ -151,7 +150,7 @@ def track_motion(
         p_end, vel, _ = fit_trajectory(
             est.canvas,
             {t: frames[t] for t in ts},
-            {t: est.others(fitted, t, k) for t in ts},
+            dict.fromkeys(ts, est.others(k)),
             k,
             fit.spec(),
             {t: fits[t].orientation for t in ts},
