@@ -8,10 +8,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from _fits import exact_fits
 from twinsim.neural import metrics, predict_hybrid
 from twinsim.neural.bounce import bounce_path, landing
 from twinsim.neural.estimate import default_camera
-from twinsim.neural.refine import FrameFit
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, simulate
 from twinsim.sim.render.camera import camera_pose_at
 from twinsim.sim.spec import LightSpec
@@ -33,25 +33,6 @@ def _dropped(frames: int, body: ObjectSpec | None = None):
         world=WorldSpec(duration=frames / 24, floor_restitution=0.6),
     )
     return simulate(spec, labels=("rgb", "objects"))
-
-
-def _fits(ro, frames, eye, depth_error: float = 0.0) -> dict[int, FrameFit]:
-    """Exact frame fits of the dropped body, each moved along its line of sight by a relative
-    ``depth_error`` (the image stays the same: only the pixels are to be trusted)."""
-    tr, o = ro.objects[0], ro.spec.objects[0]
-    out = {}
-    for i, t in enumerate(frames):
-        lam = 1.0 + depth_error * (-1) ** i
-        out[t] = FrameFit(
-            shape=o.shape,
-            size=tuple(lam * s for s in o.size),
-            color=o.color,
-            position=eye + lam * (tr.position[t] - eye),
-            orientation=tr.orientation[t],
-            error=0.0,
-            evals=0,
-        )
-    return out
 
 
 def test_the_engine_bounces_with_the_product_of_body_and_floor_restitution():
@@ -86,7 +67,7 @@ def test_a_bounce_inside_the_window_is_replayed_with_its_measured_restitution():
     vz = ro.objects[0].linear_velocity[:, 2]
     impact = int(np.argmax(vz > 0))  # the first frame after it hit the floor
     last = impact + 2
-    got = landing(_fits(ro, range(last + 1), eye, depth_error=0.05), pose, eye)
+    got = landing(exact_fits(ro, range(last + 1), eye, depth_error=0.05), pose, eye)
     assert got is not None
     assert (impact - 1) / 24 < got.impact < impact / 24
     # the bounce seen, not Bullet's nominal product: its contacts take the speed where the ball
@@ -103,9 +84,9 @@ def test_no_landing_for_a_flight_that_has_not_ended_or_a_tumbling_box():
     pose = camera_pose_at(default_camera(), 0.0)
     eye = np.asarray(pose.eye)
     impact = int(np.argmax(ro.objects[0].linear_velocity[:, 2] > 0))
-    assert landing(_fits(ro, range(impact), eye), pose, eye) is None
+    assert landing(exact_fits(ro, range(impact), eye), pose, eye) is None
     box = _dropped(14, _ball("box", (0.08, 0.08, 0.08)))
-    assert landing(_fits(box, range(impact + 2), eye), pose, eye) is None
+    assert landing(exact_fits(box, range(impact + 2), eye), pose, eye) is None
 
 
 @pytest.mark.parametrize("after", [1, 2, 3])

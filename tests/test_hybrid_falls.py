@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _fits import exact_fits
 from scipy.spatial.transform import Rotation
 from twinsim.neural import predict_hybrid
 from twinsim.neural.estimate import default_camera
-from twinsim.neural.refine import FrameFit
 from twinsim.neural.scale import resolve_scale
 from twinsim.neural.track_motion import _still_falling
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, simulate
@@ -48,38 +48,19 @@ def _impact_frame(ro) -> int:
     return int(np.argmax(np.diff(vz) > 0)) + 1
 
 
-def _exact_fits(ro, frames, eye) -> dict[int, FrameFit]:
-    """Each frame's true pose, moved along its line of sight by alternating +-4 % (the image
-    stays the same: depth from one frame is what fitting leaves loose)."""
-    tr, o = ro.objects[0], ro.spec.objects[0]
-    out = {}
-    for i, t in enumerate(frames):
-        lam = 1.0 + 0.04 * (-1) ** i
-        out[t] = FrameFit(
-            shape=o.shape,
-            size=tuple(lam * s for s in o.size),
-            color=o.color,
-            position=eye + lam * (tr.position[t] - eye),
-            orientation=tr.orientation[t],
-            error=0.0,
-            evals=0,
-        )
-    return out
-
-
 def test_a_fall_scaled_by_floor_contact_is_still_one_free_flight():
     ro = _dropped("box", (0.09, 0.1, 0.1))
     pose = camera_pose_at(default_camera(), 0.0)
     eye = np.asarray(pose.eye)
     est = SimpleNamespace(canvas=SimpleNamespace(pose=pose), eye=eye)
     impact = _impact_frame(ro)
-    flight = list(range(impact))  # the last one a few cm above the floor
-    fits, touching = resolve_scale(_exact_fits(ro, flight, eye), eye, movable=True)
+    flight = list(range(impact))  # the last one still in the air
+    fits, touching = resolve_scale(exact_fits(ro, flight, eye, depth_error=0.04), eye, movable=True)
     assert touching[flight[-1]] >= 0  # the contact ruler put the lowest frame on the floor
     assert _still_falling(fits, flight, est)
     # after the impact the track is no free flight
     landed = list(range(impact + 2))
-    fits, _ = resolve_scale(_exact_fits(ro, landed, eye), eye, movable=True)
+    fits, _ = resolve_scale(exact_fits(ro, landed, eye, depth_error=0.04), eye, movable=True)
     assert not _still_falling(fits, landed, est)
 
 
