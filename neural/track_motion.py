@@ -88,7 +88,7 @@ def track_motion(
         landed = landing(fits, est.canvas.pose, est.eye)
         if landed is not None:
             return _landed(landed, est.pixels_moved(k, tr, ts))
-        fall = _fall_before_impact(fits, ts, grounded, est)
+        fall, arc = _fall_before_impact(fits, ts, grounded, est)
         ball = fits[ts[-1]].shape == "sphere"
         if fall is not None and ball:  # carried through the impact by the engine
             fits = {t: fits[t] for t in fall}
@@ -97,7 +97,7 @@ def track_motion(
             # the contact ruler put the fall's lowest frames on the floor: in flight throughout
             grounded = dict.fromkeys(ts, False)
         elif fall is not None:
-            return _impact(fits, fall, ts, est, est.pixels_moved(k, tr, ts))
+            return _impact(arc, fall, ts, est, est.pixels_moved(k, tr, ts))
     # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
     # last floor contact on (a bounce inside the window would break either model).
     airborne = not all(grounded[t] for t in ts)
@@ -202,35 +202,35 @@ def _still_falling(fits: dict[int, FrameFit], ts: list[int], est: TrackFitter) -
 
 def _fall_before_impact(
     fits: dict[int, FrameFit], ts: list[int], grounded: dict[int, bool], est: TrackFitter
-) -> list[int] | None:
+) -> tuple[list[int] | None, dict[int, FrameFit]]:
     """The frames of a free fall that meets the floor in the last one or two frames, no
-    rebound seen yet, or None when the track is not such a fall. The impact frames follow no
+    rebound seen yet, with the fits moved onto its arc (:func:`on_arc`); (None, ``fits``)
+    when the track is not such a fall. The impact frames follow no
     arc and no line on the floor (the engine was between substeps of the bounce): a ball is
     fitted on its fall and carried through the impact by the engine
     (:func:`~twinsim.neural.bodies.carried`); a box or cylinder rests where it hit
     (:func:`_impact`)."""
     down = [t for t in ts if grounded[t]]
     if not down or len(down) > _IMPACT_TAIL or down != ts[len(ts) - len(down) :]:
-        return None
+        return None, fits
     fall = ts[: len(ts) - len(down)]
     if len(fall) < _ARC_MIN_FRAMES:
-        return None
+        return None, fits
     times = np.array(fall, float) / FPS
-    _, flying = on_arc(fits, fall, times, est.canvas.pose, est.eye)
-    return fall if flying else None
+    arc, flying = on_arc(fits, fall, times, est.canvas.pose, est.eye)
+    return (fall, arc) if flying else (None, fits)
 
 
 def _impact(
-    fits: dict[int, FrameFit], fall: list[int], ts: list[int], est: TrackFitter, moved: bool
+    arc: dict[int, FrameFit], fall: list[int], ts: list[int], est: TrackFitter, moved: bool
 ) -> Motion:
     """A box or cylinder that fell onto the floor in the last one or two frames: it rests where
     it hit, sliding on at the fall's horizontal velocity across the line of sight (the impact
-    spends the vertical one).
+    spends the vertical one); ``arc``: the fits on the fall's arc.
     Its impact turns on the orientation it hits with, which a 10 px fit does not give: carried
     through it by the engine, drop seeds 2 000 000-009 lost 0.8-1.4 dB; fitted as moving
     off the floor without falling freely, it was extrapolated on into the floor."""
     times = np.array(fall, float) / FPS
-    arc, _ = on_arc(fits, fall, times, est.canvas.pose, est.eye)
     _, v, sig, v_se = motion_fit(times, np.stack([arc[t].position for t in fall]), True)
     last = arc[ts[-1]]  # at the arc's size (gravity's ruler), put on the floor it hit
     lam, _ = first_contact(last, est.eye, (FLOOR,))
