@@ -1,9 +1,25 @@
-"""Shared test helper: exact frame fits of a simulated body (tests of the hybrid's motion cues)."""
+"""Shared test helpers for the hybrid's motion cues: one body let fall alone, and exact frame fits
+of a simulated body."""
 
 from __future__ import annotations
 
 import numpy as np
+from twinsim.neural.estimate import default_camera
 from twinsim.neural.refine import FrameFit
+from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, simulate
+from twinsim.sim.spec import LightSpec
+
+
+def dropped(body: ObjectSpec, frames: int, floor_restitution: float = 0.3):
+    """The rollout (rgb and object tracks) of ``body`` alone for ``frames`` frames, seen by the
+    families' default camera, without shadows."""
+    spec = SceneSpec(
+        objects=(body,),
+        cameras=(default_camera(),),
+        light=LightSpec(shadows=False),
+        world=WorldSpec(duration=frames / 24, floor_restitution=floor_restitution),
+    )
+    return simulate(spec, labels=("rgb", "objects"))
 
 
 def exact_fits(ro, frames, eye: np.ndarray, depth_error: float = 0.0) -> dict[int, FrameFit]:

@@ -8,13 +8,12 @@ import dataclasses
 
 import numpy as np
 import pytest
-from _fits import exact_fits
+from _fits import dropped, exact_fits
 from twinsim.neural import metrics, predict_hybrid
 from twinsim.neural.bounce import bounce_path, landing
 from twinsim.neural.estimate import default_camera
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, simulate
 from twinsim.sim.render.camera import camera_pose_at
-from twinsim.sim.spec import LightSpec
 
 BOUNCE = 0.9 * 0.6  # the ball's restitution x the floor's: what Bullet applies
 
@@ -26,13 +25,7 @@ def _ball(shape: str = "sphere", size=(0.1,)) -> ObjectSpec:
 
 
 def _dropped(frames: int, body: ObjectSpec | None = None):
-    spec = SceneSpec(
-        objects=(body or _ball(),),
-        cameras=(default_camera(),),
-        light=LightSpec(shadows=False),
-        world=WorldSpec(duration=frames / 24, floor_restitution=0.6),
-    )
-    return simulate(spec, labels=("rgb", "objects"))
+    return dropped(body or _ball(), frames, floor_restitution=0.6)
 
 
 def test_the_engine_bounces_with_the_product_of_body_and_floor_restitution():

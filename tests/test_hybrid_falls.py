@@ -9,15 +9,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from _fits import exact_fits
+from _fits import dropped, exact_fits
 from scipy.spatial.transform import Rotation
 from twinsim.neural import predict_hybrid
 from twinsim.neural.estimate import default_camera
 from twinsim.neural.scale import resolve_scale
 from twinsim.neural.track_motion import _still_falling
-from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, simulate
+from twinsim.sim import ObjectSpec
 from twinsim.sim.render.camera import camera_pose_at
-from twinsim.sim.spec import LightSpec
 
 ORANGE = (0.95, 0.5, 0.05, 1.0)
 
@@ -33,13 +32,7 @@ def _dropped(shape: str, size: tuple[float, ...], frames: int = 14):
         position=(0.0, 0.0, 0.75),
         orientation=tuple(Rotation.from_euler("z", 30, degrees=True).as_quat()),
     )
-    spec = SceneSpec(
-        objects=(body,),
-        cameras=(default_camera(),),
-        light=LightSpec(shadows=False),
-        world=WorldSpec(duration=frames / 24),
-    )
-    return simulate(spec, labels=("rgb", "objects"))
+    return dropped(body, frames)
 
 
 def _impact_frame(ro) -> int:
