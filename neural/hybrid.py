@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from twinsim.neural.estimate import EstimateConfig, SceneEstimate, estimate_scene
 from twinsim.neural.materials import MaterialPrior, sample_materials
+from twinsim.neural.settle import settled
 from twinsim.sim.spec import CameraSpec, SceneSpec
 
 __all__ = [
@@ -75,7 +76,9 @@ class HybridPrediction:
 
     Attributes:
         frames: (horizon, H, W, 3) uint8 predicted future frames.
-        spec: the estimated SceneSpec (t = 0 is the last observed frame).
+        spec: the SceneSpec the engine played (t = 0 is the last observed frame): the
+            estimate (``estimate.spec``) with its bodies at rest settled onto their supports
+            (:func:`~twinsim.neural.settle.settled`).
         uncertainty: :class:`HybridUncertainty`.
         rendered: (horizon, H, W, 3) uint8 the engine's render of the rollout alone
             (``frames`` equals it with ``composite="render"``); with ``samples`` > 1, the mean
@@ -201,9 +204,10 @@ def play_forward(
     engine rollouts, not a new estimate."""
     _check_play(composite, samples)
     moving = _moving_pixels(est, frames) if composite == "changed" else None
+    played = settled(est.spec)
     if samples == 1:
-        rendered, out = _future(est.spec, horizon, frames[-1], moving)
-        return HybridPrediction(out, est.spec, _uncertainty(est), rendered, est)
+        rendered, out = _future(played, horizon, frames[-1], moving)
+        return HybridPrediction(out, played, _uncertainty(est), rendered, est)
     from twinsim.sim.budget import check_memory
 
     # the draws (uint8) and their float mean and renders
@@ -216,7 +220,7 @@ def play_forward(
     measured = frozenset(o.spec.name for o in est.objects if o.restitution is not None)
     prior = prior if prior is not None else MaterialPrior()
     futures = [
-        _future(sample_materials(est.spec, prior, rng, measured), horizon, frames[-1], moving)
+        _future(sample_materials(played, prior, rng, measured), horizon, frames[-1], moving)
         for _ in range(samples)
     ]
     renders = np.stack([r for r, _ in futures]).astype(np.float32)
@@ -225,7 +229,7 @@ def play_forward(
     spread = np.abs(outs - mean[None]).mean(axis=(0, 2, 3, 4))
     return HybridPrediction(
         frames=_to_uint8(mean),
-        spec=est.spec,
+        spec=played,
         uncertainty=_uncertainty(est),
         rendered=_to_uint8(renders.mean(0)),
         estimate=est,

@@ -1,0 +1,69 @@
+"""Bodies at rest in the hybrid (:mod:`twinsim.neural.trajectory`, :mod:`twinsim.neural.settle`):
+a body that slid to a stop inside the window is at rest at its last frame (not moving at the
+window's mean speed), and resting bodies fitted a little off are settled before the rollout, so
+a scene at rest predicts itself instead of the engine resolving the fit's misplacements."""
+
+from __future__ import annotations
+
+import numpy as np
+from _fits import dropped
+from twinsim.neural import predict_hybrid
+from twinsim.neural.estimate import default_camera
+from twinsim.neural.settle import at_rest, settled
+from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec
+
+ORANGE = (0.95, 0.5, 0.05, 1.0)
+RED = (0.85, 0.15, 0.15, 1.0)
+
+
+def _box(name, position, velocity=(0.0, 0.0, 0.0), half=0.05, color=ORANGE, mass=1.0, friction=0.5):
+    return ObjectSpec(
+        name=name,
+        shape="box",
+        size=(half,) * 3,  # half extents
+        mass=mass,
+        friction=friction,
+        color=color,
+        position=position,
+        linear_velocity=velocity,
+    )
+
+
+def test_a_box_that_slid_to_a_stop_is_estimated_at_rest():
+    # friction 1 stops 1.2 m/s by frame 5 of 7: a line through the last five frames (3-7) moves
+    # at 9 cm/s
+    ro = dropped(_box("box", (-0.15, 0.0, 0.05), (1.2, 0.0, 0.0), friction=1.0), frames=7)
+    speed = np.linalg.norm(ro.objects[0].linear_velocity, axis=1)
+    assert speed[-3:].max() < 0.025 and speed[:4].min() > 0.4
+    pred = predict_hybrid(ro.rgb, 6, camera=ro.spec.cameras[0])
+    (o,) = pred.spec.objects
+    assert np.linalg.norm(o.linear_velocity) < 0.04
+    assert np.abs(np.asarray(o.position[:2]) - ro.objects[0].position[-1][:2]).max() < 0.01
+    np.testing.assert_array_equal(pred.frames, np.repeat(ro.rgb[-1:], 6, 0))
+
+
+def _scene(*objects):
+    return SceneSpec(objects=objects, cameras=(default_camera(),), world=WorldSpec(duration=0.5))
+
+
+def test_settled_moves_resting_bodies_onto_their_supports_and_nothing_else():
+    spec = _scene(
+        _box("sunk", (0.0, 0.0, 0.04)),  # 1 cm into the floor
+        _box("hovering", (0.3, 0.0, 0.07)),  # 2 cm above it
+        _box("a", (-0.3, 0.2, 0.05)),
+        _box("b", (-0.22, 0.2, 0.05), color=RED),  # 2 cm into "a"
+        _box("moving", (0.0, 0.4, 0.3), velocity=(0.5, 0.0, 0.0)),
+        _box("plinth", (0.3, 0.4, 0.05), mass=0.0),
+    )
+    out = {o.name: o for o in settled(spec).objects}
+    for name in ("sunk", "hovering", "a", "b"):
+        assert abs(out[name].position[2] - 0.05) < 0.002, name
+        assert at_rest(out[name])
+    gap = out["b"].position[0] - out["a"].position[0]
+    assert gap > 0.098  # pushed apart
+    assert out["moving"] == spec.objects[4] and out["plinth"] == spec.objects[5]
+
+
+def test_settled_leaves_a_scene_without_resting_bodies_as_it_is():
+    spec = _scene(_box("moving", (0.0, 0.0, 0.05), velocity=(0.5, 0.0, 0.0)))
+    assert settled(spec) is spec
