@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 from _fits import dropped
+from twinsim.neural import metrics as M
 from twinsim.neural import predict_hybrid
 from twinsim.neural.estimate import default_camera
 from twinsim.neural.settle import at_rest, settled
-from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec
+from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 
 ORANGE = (0.95, 0.5, 0.05, 1.0)
 RED = (0.85, 0.15, 0.15, 1.0)
@@ -67,3 +68,15 @@ def test_settled_moves_resting_bodies_onto_their_supports_and_nothing_else():
 def test_settled_leaves_a_scene_without_resting_bodies_as_it_is():
     spec = _scene(_box("moving", (0.0, 0.0, 0.05), velocity=(0.5, 0.0, 0.0)))
     assert settled(spec) is spec
+
+
+def test_a_scene_come_to_rest_predicts_itself():
+    # push seed 3 000 004 (a development seed): a bar knocked onto a box, both at rest in the
+    # last two frames of 23. Played as fitted, the bar (leaning on a box fitted 1 cm low)
+    # dropped and both slid on at 10 cm/s: 27 dB against copy-last-frame's 50 dB.
+    spec = sample_scene("push", 3_000_004)
+    ro = simulate(spec, labels=("rgb",))
+    context, truth = ro.rgb[:23], ro.rgb[23:29]
+    pred = predict_hybrid(context, len(truth), camera=spec.cameras[0])
+    assert all(not any(o.linear_velocity) for o in pred.spec.objects)
+    assert float(np.mean(M.psnr(pred.frames, truth))) > 40.0
