@@ -27,8 +27,9 @@ __all__ = [
 LEVEL_TOLERANCE_DEG = 20.0
 
 
-def flat_box(fit: FrameFit) -> FrameFit:
-    """The box turned to lie on the face nearest to down, at its fitted yaw, on the floor."""
+def flat_box(fit: FrameFit, base: float = 0.0) -> FrameFit:
+    """The box turned to lie on the face nearest to down, at its fitted yaw, on the level
+    surface at height ``base`` (m; the floor by default, or the top of a box it rests on)."""
     R = Rotation.from_quat(fit.orientation).as_matrix()
     up = int(np.argmax(np.abs(R[2])))
     rest = [i for i in range(3) if i != up]
@@ -36,12 +37,13 @@ def flat_box(fit: FrameFit) -> FrameFit:
     yaw = math.atan2(a[1], a[0])
     size = (fit.size[rest[0]], fit.size[rest[1]], fit.size[up])
     q = Rotation.from_euler("z", yaw).as_quat()
-    pos = np.array([fit.position[0], fit.position[1], size[2]])
+    pos = np.array([fit.position[0], fit.position[1], base + size[2]])
     return dataclasses.replace(fit, size=size, orientation=q, position=pos)
 
 
-def level_cylinder(fit: FrameFit) -> FrameFit:
-    """The cylinder at rest on the floor in the pose nearest its fit, when that is within
+def level_cylinder(fit: FrameFit, base: float = 0.0) -> FrameFit:
+    """The cylinder at rest on the level surface at height ``base`` (m; the floor by default)
+    in the pose nearest its fit, when that is within
     :data:`LEVEL_TOLERANCE_DEG`: standing on a cap, or lying on its side with its axis level
     at the fitted heading. A tilt and float that small is fitting noise, and the engine turned
     it into a body landing on its rim (an upright cylinder fitted lying, dipped 17 degrees and
@@ -54,14 +56,16 @@ def level_cylinder(fit: FrameFit) -> FrameFit:
     tilt = math.degrees(math.asin(min(1.0, abs(float(axis[2])))))  # of the axis above level
     if tilt >= 90.0 - LEVEL_TOLERANCE_DEG:
         return dataclasses.replace(
-            fit, orientation=np.array([0.0, 0.0, 0.0, 1.0]), position=np.array([x, y, height / 2])
+            fit,
+            orientation=np.array([0.0, 0.0, 0.0, 1.0]),
+            position=np.array([x, y, base + height / 2]),
         )
     if tilt > LEVEL_TOLERANCE_DEG:
         return fit
     heading = math.atan2(axis[1], axis[0])
     # the cylinder's axis (its z) laid along the heading: pitch 90 degrees, then yaw
     q = Rotation.from_euler("yz", [90.0, math.degrees(heading)], degrees=True).as_quat()
-    return dataclasses.replace(fit, orientation=q, position=np.array([x, y, radius]))
+    return dataclasses.replace(fit, orientation=q, position=np.array([x, y, base + radius]))
 
 
 def propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:

@@ -33,7 +33,7 @@ from twinsim.neural.cues import (
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
 from twinsim.neural.refine import lowest_offset
 from twinsim.neural.scale import resolve_scale, trusted_tail
-from twinsim.neural.support import FLOOR, box_top, half_extents
+from twinsim.neural.support import FLOOR, Support, box_top, half_extents
 from twinsim.neural.track import track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
 from twinsim.neural.track_motion import track_motion
@@ -155,11 +155,16 @@ def estimate_scene(
         role_guessed = role == "kinematic" and small and not truncated
         if role == "dynamic" and not airborne and slope is None:
             vel[2] = 0.0
+            base = _level_base(supports, touching.get(t_last, -1))
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
-                fit = flat_box(fit)
+                fit = flat_box(fit, base)
             elif fit.shape == "cylinder":  # on a cap or its side: likewise
-                fit = level_cylinder(fit)
+                fit = level_cylinder(fit, base)
             p_now = np.array([p_now[0], p_now[1], fit.position[2]])
+        if role == "dynamic" and still and not airborne:  # a box at rest carries what is on it
+            top = box_top(fit.shape, fit.size, p_now, fit.orientation)
+            if top is not None:
+                supports.append(top)
         colors = np.mean([f.color for f in fits.values()], 0)
         name = f"obj{k}"
         common = dict(
@@ -220,6 +225,15 @@ def estimate_scene(
     unexplained = _unexplained(est.canvas, frames[-1], spec, bd)
     est.canvas.close()
     return SceneEstimate(spec, results, source, unexplained, floor_color)
+
+
+def _level_base(supports: list[Support], index: int) -> float:
+    """The height of the level support a resting body touches (the floor's 0 when it touches
+    none or a tilted one)."""
+    if index < 0 or supports[index].tilted:
+        return 0.0
+    s = supports[index]
+    return float(s.offset / s.normal[2])
 
 
 def _camera(frames: np.ndarray, camera: CameraSpec | None, cfg: EstimateConfig):

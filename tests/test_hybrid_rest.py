@@ -9,7 +9,7 @@ import numpy as np
 from _fits import dropped
 from twinsim.neural import metrics as M
 from twinsim.neural import predict_hybrid
-from twinsim.neural.estimate import default_camera
+from twinsim.neural.estimate import default_camera, estimate_scene
 from twinsim.neural.settle import at_rest, settled
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 
@@ -80,3 +80,22 @@ def test_a_scene_come_to_rest_predicts_itself():
     pred = predict_hybrid(context, len(truth), camera=spec.cameras[0])
     assert all(not any(o.linear_velocity) for o in pred.spec.objects)
     assert float(np.mean(M.psnr(pred.frames, truth))) > 40.0
+
+
+def test_a_box_at_rest_carries_the_box_on_it():
+    # seen from the front, a box on a box looks like a box further back on the floor: the lower
+    # box's top is a support (it had been fitted 50 cm behind, on the floor)
+    low, top = 0.12, 0.07
+    spec = _scene(
+        _box("low", (0.0, 0.0, low), half=low),
+        _box("top", (0.0, 0.0, 2 * low + top), half=top, color=RED),
+    )
+    ro = simulate(spec, labels=("rgb",))
+    est = estimate_scene(ro.rgb[-6:], camera=spec.cameras[0])
+    by_height = sorted(est.spec.objects, key=lambda o: o.position[2])
+    assert len(by_height) == 2
+    lower, upper = by_height
+    assert abs(lower.position[2] - low) < 0.02
+    # resting on the lower box's top, over its footprint
+    assert abs(upper.position[2] - (2 * lower.size[2] + upper.size[2])) < 0.01
+    assert np.abs(np.subtract(upper.position[:2], lower.position[:2])).max() < lower.size[0]
