@@ -57,7 +57,8 @@ def settled(spec: SceneSpec) -> SceneSpec:
             speeds = [np.abs(np.concatenate(world.velocity(o.name))).max() for o in resting]
             if max(speeds) < _REST_SPEED:
                 break
-        poses = {o.name: world.pose(o.name) for o in resting if _moved(o, *world.pose(o.name))}
+        poses = {o.name: world.pose(o.name) for o in resting}
+    poses = {name: pose for name, pose in poses.items() if _moved(spec.object(name), *pose)}
     return dataclasses.replace(
         spec,
         objects=tuple(
