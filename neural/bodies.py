@@ -10,6 +10,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 from twinsim.neural.kinematics import FPS
 from twinsim.neural.refine import FrameFit
+from twinsim.neural.settle import at_rest, stopped
 from twinsim.sim.spec import Keyframe, ObjectSpec, SceneSpec, WorldSpec
 
 __all__ = [
@@ -133,9 +134,15 @@ def moving_scenery(common: dict, position, velocity) -> ObjectSpec:
 
 def carried(spec: ObjectSpec, kinematic: bool, velocity, frames: int, world: WorldSpec):
     """The body ``frames`` frames after its last sighting: moving scenery shifted along its
-    path, anything else simulated alone with the engine (a hidden object's state)."""
+    path, a body at rest left where it was seen (settling it is
+    :func:`~twinsim.neural.settle.settled`'s), anything else simulated alone with the engine (a
+    hidden object's state; one that came to a stop is at rest)."""
+    if at_rest(spec):
+        # simulated alone it would settle from its fitted pose and keep a creeping velocity
+        # (2 mm/s), which made it a moving body that is neither settled nor drawn as seen
+        return spec
     if not kinematic:
-        return propagate(spec, frames, world)
+        return stopped(propagate(spec, frames, world))
     dt = frames / FPS
 
     def shift(p):

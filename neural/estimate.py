@@ -161,6 +161,12 @@ def estimate_scene(
             elif fit.shape == "cylinder":  # on a cap or its side: likewise
                 fit = level_cylinder(fit, base)
             p_now = np.array([p_now[0], p_now[1], fit.position[2]])
+        if p_now[2] + float(np.linalg.norm(half_extents(fit.shape, fit.size))) < FLOOR.offset:
+            # wholly under the floor, where the engine would never draw it: a blob of two
+            # pixels (a 2.5 cm box on a box), fitted exactly, then grown to the smallest body
+            # size along its line of sight, ended 46 cm underground; its pixels are left to
+            # ``unexplained``
+            continue
         if role == "dynamic" and still and not airborne:  # a box at rest carries what is on it
             top = box_top(fit.shape, fit.size, p_now, fit.orientation)
             if top is not None:
@@ -175,7 +181,9 @@ def estimate_scene(
             orientation=tuple(float(q) for q in fit.orientation / np.linalg.norm(fit.orientation)),
         )
         if role == "dynamic":
-            ang = angular_velocity(fits, fit, vel, not airborne)
+            # still: no turn either (its fits' turn is their scatter; a spin alone made a
+            # still box a moving body, neither settled nor drawn as seen)
+            ang = np.zeros(3) if still else angular_velocity(fits, fit, vel, not airborne)
             spec = ObjectSpec(
                 **common,
                 mass=cfg.mass,

@@ -16,7 +16,10 @@ from typing import Any
 import numpy as np
 from twinsim.neural.estimate import EstimateConfig, SceneEstimate, estimate_scene
 from twinsim.neural.materials import MaterialPrior, sample_materials
-from twinsim.neural.settle import settled
+from twinsim.neural.settle import moved, moves, settled
+from twinsim.neural.sprites import Sprite, paint_sprites
+from twinsim.neural.support import half_extents
+from twinsim.sim.rollout import Rollout
 from twinsim.sim.spec import CameraSpec, SceneSpec
 
 __all__ = [
@@ -32,6 +35,8 @@ __all__ = [
 
 COMPOSITES = ("changed", "render")
 MAX_SAMPLES = 64  # material samples per prediction (each one engine rollout)
+# A body that the rollout moves less (a fraction of a pixel) is drawn where it was seen.
+_SUBPIXEL = 0.25
 # The size the perception network, the camera estimator and the fits were made for: larger
 # frames work but cost the square of the size (a 256 px clip about 27x the time of 64 px), so
 # callers that take videos (the CLI, the bridge) bring them to this size first.
@@ -102,10 +107,14 @@ class HybridPrediction:
 
 def rollout_spec(spec: SceneSpec, horizon: int) -> np.ndarray:
     """Simulate ``spec`` with the engine and render frames 0..horizon: (horizon + 1, H, W, 3)."""
+    return _simulate(spec, horizon, ("rgb",)).rgb[: horizon + 1]
+
+
+def _simulate(spec: SceneSpec, horizon: int, labels: tuple[str, ...]) -> Rollout:
     from twinsim.sim import simulate
 
     world = dataclasses.replace(spec.world, duration=max(horizon, 1) / spec.world.fps)
-    return simulate(dataclasses.replace(spec, world=world), labels=("rgb",)).rgb[: horizon + 1]
+    return simulate(dataclasses.replace(spec, world=world), labels=labels)
 
 
 def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
@@ -159,8 +168,10 @@ def predict_hybrid(
             in ``uncertainty.camera_source``.
             ``estimate_camera=False`` assumes the default camera instead of reading it.
         composite: "changed" (default): pixels the rollout leaves unchanged keep the last
-            observed frame (textures and misfitted scenery survive); "render": the engine's
-            render alone.
+            observed frame (textures and misfitted scenery survive), and a moving body that
+            does not turn much is drawn with its own pixels from that frame, moved as the
+            engine moves it (:mod:`twinsim.neural.sprites`); "render": the engine's render
+            alone.
         window: visible frames per object fitted; max_evals: renders per frame fit.
         samples: 1 (default): one rollout with the default materials
             (:class:`~twinsim.neural.estimate.EstimateConfig`). K > 1: K rollouts with the
@@ -204,9 +215,10 @@ def play_forward(
     engine rollouts, not a new estimate."""
     _check_play(composite, samples)
     moving = _moving_pixels(est, frames) if composite == "changed" else None
+    sprites = _sprites(est) if composite == "changed" else ()
     played = settled(est.spec)
     if samples == 1:
-        rendered, out = _future(played, horizon, frames[-1], moving)
+        rendered, out = _future(played, horizon, frames[-1], moving, sprites)
         return HybridPrediction(out, played, _uncertainty(est), rendered, est)
     from twinsim.sim.budget import check_memory
 
@@ -220,7 +232,9 @@ def play_forward(
     measured = frozenset(o.spec.name for o in est.objects if o.restitution is not None)
     prior = prior if prior is not None else MaterialPrior()
     futures = [
-        _future(sample_materials(played, prior, rng, measured), horizon, frames[-1], moving)
+        _future(
+            sample_materials(played, prior, rng, measured), horizon, frames[-1], moving, sprites
+        )
         for _ in range(samples)
     ]
     renders = np.stack([r for r, _ in futures]).astype(np.float32)
@@ -250,22 +264,75 @@ def _to_uint8(x: np.ndarray) -> np.ndarray:
 
 
 def _future(
-    spec: SceneSpec, horizon: int, last: np.ndarray, moving: np.ndarray | None
+    spec: SceneSpec,
+    horizon: int,
+    last: np.ndarray,
+    moving: np.ndarray | None,
+    sprites: tuple[Sprite, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rendered, predicted) (horizon, H, W, 3) uint8: the engine's render of ``spec`` played
     forward, and the same composited over the ``last`` observed frame where ``moving`` (H, W)
-    is given (``composite="changed"``): pixels the rollout leaves unchanged keep ``last``."""
-    rgb = rollout_spec(spec, horizon)
-    rendered = rgb[1:]
-    if len(rendered) < horizon:  # pad (cannot happen with whole frame durations; defensive)
-        rendered = np.concatenate([rendered, np.repeat(rendered[-1:], horizon - len(rendered), 0)])
+    is given (``composite="changed"``): pixels the rollout leaves unchanged keep ``last``, and
+    ``sprites`` are painted over it."""
     if moving is None:
+        rendered = _padded(rollout_spec(spec, horizon)[1:], horizon)
         return rendered, rendered
-    changed = np.any(rendered != rgb[0][None], axis=-1, keepdims=True)
+    labels = ("rgb", "segmentation", "objects", *(("depth",) if sprites else ()))
+    ro = _simulate(spec, horizon, labels)
+    rendered = _padded(ro.rgb[1 : horizon + 1], horizon)
+    seg = ro.segmentation[: horizon + 1]
+    # a body at rest jitters in Bullet's contacts (a tenth of a millimetre; a settled cylinder
+    # on its side rocks 2 mm onto a facet of its hull), which flips whole pixels on its edges
+    # (nearly still push windows lost 4-13 dB to copy-last-frame on them): pixels that only
+    # bodies the rollout never moves by a quarter of a pixel (and the background) cover now
+    # and covered at t = 0 are unchanged (where the background covers both, its own colour
+    # judges: a shadow moves over the floor). Judged over the whole rollout, not per frame: a
+    # ball struck in the first step moves 6 mm in it and on by 8 cm, and its first 6 mm flip
+    # pixels that the truth flips too.
+    held = _held(spec, ro, len(seg))
+    now, then = seg[1:], seg[:1]
+    jitter = held[now] & held[then] & ((now > 0) | (then > 0))
+    changed = np.any(rendered != ro.rgb[0][None], axis=-1) & ~_padded(jitter, horizon)
     # where a moving body is seen now, the future is the render's too: a body fitted a pixel
     # off would otherwise leave a sliver of itself behind in every frame
-    changed = changed | moving[None, :, :, None]
-    return rendered, np.ascontiguousarray(np.where(changed, rendered, last[None]), np.uint8)
+    changed = (changed | moving[None])[..., None]
+    out = np.ascontiguousarray(np.where(changed, rendered, last[None]), np.uint8)
+    return rendered, paint_sprites(out, last, sprites, spec, ro)
+
+
+def _held(spec: SceneSpec, ro: Rollout, frames: int) -> np.ndarray:
+    """(bodies + 1,) bool, indexed by segmentation id: whether the body stays within a quarter
+    of a pixel (at its distance from the camera, its turn measured at its farthest point) of
+    its pose at t = 0 in frames 0..``frames`` - 1 of ``ro``; the background (id 0) does."""
+    held = np.ones(len(ro.objects) + 1, bool)
+    cam = spec.cameras[0]
+    per_metre = 2 * np.tan(np.radians(cam.fov) / 2) / cam.height  # a pixel's size at 1 m
+    for i, (o, tr) in enumerate(zip(spec.objects, ro.objects, strict=True)):
+        reach = float(np.linalg.norm(half_extents(o.shape, o.size)))
+        p0, q0 = tr.position[0], tr.orientation[0]
+        for t in range(1, frames):
+            tol = _SUBPIXEL * per_metre * float(np.linalg.norm(tr.position[t] - cam.eye))
+            if moved(p0, q0, tr.position[t], tr.orientation[t], tol, tol / reach):
+                held[i + 1] = False
+                break
+    return held
+
+
+def _padded(frames: np.ndarray, horizon: int) -> np.ndarray:
+    """``frames`` with its last repeated up to ``horizon`` (cannot be needed with whole frame
+    durations; defensive)."""
+    if len(frames) >= horizon:
+        return frames[:horizon]
+    return np.concatenate([frames, np.repeat(frames[-1:], horizon - len(frames), 0)])
+
+
+def _sprites(est: SceneEstimate) -> tuple[Sprite, ...]:
+    """The moving bodies' pixels in the last frame (:mod:`twinsim.neural.sprites`)."""
+    return tuple(
+        Sprite(o.spec.name, o.track.blobs[-1].mask)
+        for o in est.objects
+        if o.track.blobs[-1] is not None and o.spec.mass > 0 and moves(o.spec)
+    )
 
 
 def _moving_pixels(est: SceneEstimate, frames: np.ndarray) -> np.ndarray:
@@ -282,7 +349,7 @@ def _moving_pixels(est: SceneEstimate, frames: np.ndarray) -> np.ndarray:
         if blob is None:
             continue
         claimed |= blob.mask
-        if o.role == "kinematic" or any(abs(v) > 0 for v in o.spec.linear_velocity):
+        if moves(o.spec):
             out |= blob.mask
     loose = ~estimate_backdrop(frames).mask(frames[-1]) & ~claimed
     return out | (binary_dilation(out, np.ones((3, 3), bool)) & loose)

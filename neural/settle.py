@@ -17,25 +17,35 @@ import dataclasses
 import numpy as np
 from twinsim.sim.spec import ObjectSpec, SceneSpec
 
-__all__ = ["at_rest", "settled"]
+__all__ = ["at_rest", "moved", "moves", "settled", "stopped"]
 
 _MAX_SECONDS = 2.0  # an interpenetrating pair thrown apart lands within this
 _REST_SPEED = 0.005  # m/s (and rad/s): settled
-# Moved less, a body keeps its estimated pose: one at rest on a face already (a box laid flat
-# on the floor) would otherwise start the rollout from Bullet's resting penetration, and the
-# fresh contacts' first steps shift its edge pixels.
+# Moved less, a body has not moved (:func:`moved`): settled, it keeps its estimated pose (one at
+# rest on a face already, a box laid flat on the floor, would otherwise start the rollout from
+# Bullet's resting penetration, and the fresh contacts' first steps shift its edge pixels); in
+# the rollout, the composite keeps its observed pixels.
 _KEEP_DISTANCE = 0.001  # m
 _KEEP_ANGLE = 0.01  # rad
 
 
+def moves(o: ObjectSpec) -> bool:
+    """A body given a velocity or a path (what the estimate saw move)."""
+    return o.kinematic or any(o.linear_velocity) or any(o.angular_velocity)
+
+
+def stopped(o: ObjectSpec) -> ObjectSpec:
+    """``o`` with no velocity if it moves slower than a settled body (5 mm/s and rad/s): a
+    body played to a stop keeps a creeping remainder."""
+    speeds = np.abs([*o.linear_velocity, *o.angular_velocity])
+    if o.mass == 0 or o.kinematic or not any(speeds) or speeds.max() >= _REST_SPEED:
+        return o
+    return dataclasses.replace(o, linear_velocity=(0.0,) * 3, angular_velocity=(0.0,) * 3)
+
+
 def at_rest(o: ObjectSpec) -> bool:
     """A dynamic body with no velocity (what the estimate calls still)."""
-    return (
-        o.mass > 0
-        and not o.kinematic
-        and not any(o.linear_velocity)
-        and not any(o.angular_velocity)
-    )
+    return o.mass > 0 and not moves(o)
 
 
 def settled(spec: SceneSpec) -> SceneSpec:
@@ -58,7 +68,11 @@ def settled(spec: SceneSpec) -> SceneSpec:
             if max(speeds) < _REST_SPEED:
                 break
         poses = {o.name: world.pose(o.name) for o in resting}
-    poses = {name: pose for name, pose in poses.items() if _moved(spec.object(name), *pose)}
+    poses = {
+        name: pose
+        for name, pose in poses.items()
+        if moved(spec.object(name).position, spec.object(name).orientation, *pose)
+    }
     return dataclasses.replace(
         spec,
         objects=tuple(
@@ -74,7 +88,17 @@ def settled(spec: SceneSpec) -> SceneSpec:
     )
 
 
-def _moved(o: ObjectSpec, position, orientation) -> bool:
-    shift = float(np.linalg.norm(np.subtract(position, o.position)))
-    dot = min(1.0, abs(float(np.dot(orientation, o.orientation))))
-    return shift > _KEEP_DISTANCE or 2 * np.arccos(dot) > _KEEP_ANGLE
+def moved(
+    position0,
+    orientation0,
+    position,
+    orientation,
+    distance: float = _KEEP_DISTANCE,
+    angle: float = _KEEP_ANGLE,
+) -> bool:
+    """Whether a body went from pose 0 to the other (positions in m, quaternions xyzw) by more
+    than ``distance`` (m) or ``angle`` (rad); by default a millimetre or 0.01 rad: less is
+    Bullet's contact jitter, not motion."""
+    shift = float(np.linalg.norm(np.subtract(position, position0)))
+    dot = min(1.0, abs(float(np.dot(orientation, orientation0))))
+    return shift > distance or 2 * np.arccos(dot) > angle

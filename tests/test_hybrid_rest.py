@@ -5,12 +5,16 @@ a scene at rest predicts itself instead of the engine resolving the fit's mispla
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
 from _fits import dropped
-from twinsim.neural import metrics as M
 from twinsim.neural import predict_hybrid
+from twinsim.neural.bodies import carried
 from twinsim.neural.estimate import default_camera, estimate_scene
-from twinsim.neural.settle import at_rest, settled
+from twinsim.neural.settle import at_rest, settled, stopped
+from twinsim.neural.support import half_extents
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 
 ORANGE = (0.95, 0.5, 0.05, 1.0)
@@ -70,16 +74,38 @@ def test_settled_leaves_a_scene_without_resting_bodies_as_it_is():
     assert settled(spec) is spec
 
 
-def test_a_scene_come_to_rest_predicts_itself():
-    # push seed 3 000 004 (a development seed): a bar knocked onto a box, both at rest in the
-    # last two frames of 23. Played as fitted, the bar (leaning on a box fitted 1 cm low)
-    # dropped and both slid on at 10 cm/s: 27 dB against copy-last-frame's 50 dB.
-    spec = sample_scene("push", 3_000_004)
+@pytest.mark.parametrize("seed", [3_000_002, 3_000_004, 3_000_013])
+def test_a_scene_come_to_rest_predicts_itself(seed):
+    # push development seeds whose bodies have come to rest by the last of 23 frames.
+    # 3 000 004, a bar knocked onto a box: played as fitted, the bar (leaning on a box fitted
+    # 1 cm low) dropped and both slid on at 10 cm/s (27 dB against copy-last-frame's 50 dB).
+    # Settled, bodies still jitter in the engine's contacts (0.1 mm; 2 mm for a cylinder on its
+    # side), which flipped edge pixels: 40.5, 46 and 30.8 dB against copy-last's 53.8, 49.7 and
+    # 42.5. In 3 000 013 a box hidden for the last three frames was carried to a stop and kept
+    # a creeping 2 mm/s, so it was neither settled nor drawn as seen.
+    spec = sample_scene("push", seed)
     ro = simulate(spec, labels=("rgb",))
-    context, truth = ro.rgb[:23], ro.rgb[23:29]
-    pred = predict_hybrid(context, len(truth), camera=spec.cameras[0])
+    context = ro.rgb[:23]
+    pred = predict_hybrid(context, 6, camera=spec.cameras[0])
     assert all(not any(o.linear_velocity) for o in pred.spec.objects)
-    assert float(np.mean(M.psnr(pred.frames, truth))) > 40.0
+    np.testing.assert_array_equal(pred.frames, np.repeat(context[-1:], 6, 0))
+
+
+def test_a_body_slower_than_settled_is_stopped_and_a_resting_one_is_not_carried():
+    creeping = _box("box", (0.0, 0.0, 0.05), velocity=(0.002, 0.0, 0.0))
+    assert at_rest(stopped(creeping)) and stopped(creeping).position == creeping.position
+    sliding = _box("box", (0.0, 0.0, 0.05), velocity=(0.01, 0.0, 0.0))
+    assert stopped(sliding) is sliding
+    scenery = dataclasses.replace(creeping, mass=0.0)
+    assert stopped(scenery) is scenery
+    # hidden for 3 frames: a resting body stays where it was seen (settling is settled's);
+    # a sliding one is played on
+    resting = _box("box", (0.0, 0.0, 0.06))  # 1 cm up: alone in the engine it would drop
+    assert carried(resting, False, (0.0, 0.0, 0.0), 3, WorldSpec()) is resting
+    moved_on = carried(
+        _box("box", (0.0, 0.0, 0.05), velocity=(1.0, 0.0, 0.0)), False, (1.0, 0, 0), 3, WorldSpec()
+    )
+    assert moved_on.position[0] > 0.05
 
 
 def test_a_box_at_rest_carries_the_box_on_it():
@@ -99,3 +125,17 @@ def test_a_box_at_rest_carries_the_box_on_it():
     # resting on the lower box's top, over its footprint
     assert abs(upper.position[2] - (2 * lower.size[2] + upper.size[2])) < 0.01
     assert np.abs(np.subtract(upper.position[:2], lower.position[:2])).max() < lower.size[0]
+
+
+def test_a_blob_too_small_for_a_body_is_left_out_not_buried():
+    # a 2.5 cm box on a 5 cm box is two pixels at 64 px: fitted exactly, then grown to the
+    # smallest body size along its line of sight, it had been placed 46 cm under the floor
+    spec = _scene(
+        _box("low", (0.0, 0.0, 0.05)),
+        _box("top", (0.0, 0.0, 0.125), half=0.025, color=RED),
+    )
+    ro = simulate(spec, labels=("rgb",))
+    est = estimate_scene(ro.rgb[-8:], camera=spec.cameras[0])
+    assert est.spec.objects  # the lower box is found
+    for o in est.spec.objects:
+        assert o.position[2] + np.linalg.norm(half_extents(o.shape, o.size)) > 0, o
