@@ -15,7 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -242,6 +243,26 @@ def window_bench_args(
     if unknown or a.scenes < 1 or a.workers < 1:
         ap.error(f"need --scenes, --workers >= 1 and families among {families} (got {unknown})")
     return a, fams
+
+
+def map_windows(
+    item: Callable[[tuple[str, int]], dict | None],
+    jobs: Sequence[tuple[str, int]],
+    workers: int,
+    describe: Callable[[dict], str],
+) -> list[dict]:
+    """``item`` over the (family, index) ``jobs`` in ``workers`` processes, in order, with a
+    progress line per job (``describe(result)``, or "still window, skipped" for None, which is
+    left out of the returned list)."""
+    items = []
+    with ProcessPoolExecutor(workers) as pool:
+        for n, it in enumerate(pool.map(item, jobs), 1):
+            if it is None:
+                print(f"[{n}/{len(jobs)}] still window, skipped", flush=True)
+                continue
+            items.append(it)
+            print(f"[{n}/{len(jobs)}] {describe(it)}", flush=True)
+    return items
 
 
 def finish_bench(

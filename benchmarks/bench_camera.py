@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -69,22 +68,16 @@ def _item(job: tuple[str, int]) -> dict | None:
     return out
 
 
+def _describe(it: dict) -> str:
+    psnr = ", ".join(f"{s} {it['psnr_' + s]:.1f} dB" for s in (*_CAMERAS, "copy_last"))
+    return f"{it['family']}: {psnr}"
+
+
 def main(argv: list[str] | None = None) -> int:
     a, fams = _common.window_bench_args(argv, __doc__, FAMILIES, 4, _SHEET)
     jobs = [(f, i) for f in fams for i in range(a.scenes)]
     t0 = time.time()
-    with ProcessPoolExecutor(a.workers) as pool:
-        items = []
-        for n, it in enumerate(pool.map(_item, jobs), 1):
-            if it is None:
-                print(f"[{n}/{len(jobs)}] still window, skipped", flush=True)
-                continue
-            items.append(it)
-            print(
-                f"[{n}/{len(jobs)}] {it['family']}: "
-                + ", ".join(f"{s} {it['psnr_' + s]:.1f} dB" for s in (*_CAMERAS, "copy_last")),
-                flush=True,
-            )
+    items = _common.map_windows(_item, jobs, a.workers, _describe)
     rows = []
     for fam, sel in _common.family_groups(items, fams):
 

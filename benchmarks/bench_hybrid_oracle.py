@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -104,19 +103,16 @@ def _item(job: tuple[str, int]) -> dict | None:
     return out
 
 
+def _describe(it: dict) -> str:
+    gains = ", ".join(f"{v} {it[v] - it['copy_last']:+.2f}" for v in VARIANTS)
+    return f"{it['family']} {it['seed']}: {gains} dB"
+
+
 def main(argv: list[str] | None = None) -> int:
     a, fams = _common.window_bench_args(argv, __doc__, FAMILIES, 4, _SHEET)
     jobs = [(f, i) for f in fams for i in range(a.scenes)]
     t0 = time.time()
-    with ProcessPoolExecutor(a.workers) as pool:
-        items = []
-        for n, it in enumerate(pool.map(_item, jobs), 1):
-            if it is None:
-                print(f"[{n}/{len(jobs)}] still window, skipped", flush=True)
-                continue
-            items.append(it)
-            gains = ", ".join(f"{v} {it[v] - it['copy_last']:+.2f}" for v in VARIANTS)
-            print(f"[{n}/{len(jobs)}] {it['family']} {it['seed']}: {gains} dB", flush=True)
+    items = _common.map_windows(_item, jobs, a.workers, _describe)
     rows = [
         [fam, len(sel)]
         + [float(np.mean([it[v] - it["copy_last"] for it in sel])) for v in VARIANTS]

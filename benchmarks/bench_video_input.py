@@ -20,7 +20,6 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -73,23 +72,18 @@ def _item(job: tuple[str, int]) -> dict | None:
     return out
 
 
+def _describe(it: dict) -> str:
+    return (
+        f"{it['family']}: tracks {it['tracks_lossless']} / {it['tracks_mp4']} / "
+        f"{it['tracks_mp4_64px']}, hybrid {it['psnr_lossless']:.1f} / {it['psnr_mp4']:.1f} dB"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     a, fams = _common.window_bench_args(argv, __doc__, FAMILIES, 2, _SHEET)
     jobs = [(f, i) for f in fams for i in range(a.scenes)]
     t0 = time.time()
-    items = []
-    with ProcessPoolExecutor(a.workers) as pool:
-        for n, it in enumerate(pool.map(_item, jobs), 1):
-            if it is None:
-                print(f"[{n}/{len(jobs)}] still window, skipped", flush=True)
-                continue
-            items.append(it)
-            print(
-                f"[{n}/{len(jobs)}] {it['family']}: tracks {it['tracks_lossless']} / "
-                f"{it['tracks_mp4']} / {it['tracks_mp4_64px']}, hybrid "
-                f"{it['psnr_lossless']:.1f} / {it['psnr_mp4']:.1f} dB",
-                flush=True,
-            )
+    items = _common.map_windows(_item, jobs, a.workers, _describe)
     rows = []
     keys = ["tracks_lossless", "tracks_mp4", "tracks_mp4_64px", "psnr_lossless", "psnr_mp4"]
     keys += ["psnr_copy_last", "s_lossless", "s_mp4"]
