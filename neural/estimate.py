@@ -33,7 +33,7 @@ from twinsim.neural.cues import (
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
 from twinsim.neural.refine import lowest_offset
 from twinsim.neural.scale import resolve_scale, trusted_tail
-from twinsim.neural.support import FLOOR, Support, box_top, half_extents
+from twinsim.neural.support import FLOOR, Support, box_top, half_extents, reach
 from twinsim.neural.track import track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
 from twinsim.neural.track_motion import track_motion
@@ -161,7 +161,7 @@ def estimate_scene(
             elif fit.shape == "cylinder":  # on a cap or its side: likewise
                 fit = level_cylinder(fit, base)
             p_now = np.array([p_now[0], p_now[1], fit.position[2]])
-        if p_now[2] + float(np.linalg.norm(half_extents(fit.shape, fit.size))) < FLOOR.offset:
+        if p_now[2] + reach(fit.shape, fit.size) < FLOOR.offset:
             # wholly under the floor, where the engine would never draw it: a blob of two
             # pixels (a 2.5 cm box on a box), fitted exactly, then grown to the smallest body
             # size along its line of sight, ended 46 cm underground; its pixels are left to

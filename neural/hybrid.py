@@ -18,7 +18,7 @@ from twinsim.neural.estimate import EstimateConfig, SceneEstimate, estimate_scen
 from twinsim.neural.materials import MaterialPrior, sample_materials
 from twinsim.neural.settle import moved, moves, settled
 from twinsim.neural.sprites import Sprite, paint_sprites
-from twinsim.neural.support import half_extents
+from twinsim.neural.support import reach
 from twinsim.sim.rollout import Rollout
 from twinsim.sim.spec import CameraSpec, SceneSpec
 
@@ -308,11 +308,11 @@ def _held(spec: SceneSpec, ro: Rollout, frames: int) -> np.ndarray:
     cam = spec.cameras[0]
     per_metre = 2 * np.tan(np.radians(cam.fov) / 2) / cam.height  # a pixel's size at 1 m
     for i, (o, tr) in enumerate(zip(spec.objects, ro.objects, strict=True)):
-        reach = float(np.linalg.norm(half_extents(o.shape, o.size)))
+        far = reach(o.shape, o.size)
         p0, q0 = tr.position[0], tr.orientation[0]
         for t in range(1, frames):
             tol = _SUBPIXEL * per_metre * float(np.linalg.norm(tr.position[t] - cam.eye))
-            if moved(p0, q0, tr.position[t], tr.orientation[t], tol, tol / reach):
+            if moved(p0, q0, tr.position[t], tr.orientation[t], tol, tol / far):
                 held[i + 1] = False
                 break
     return held

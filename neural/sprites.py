@@ -8,7 +8,8 @@ So a moving body that does not turn much is drawn as a *sprite*: its pixels in t
 frame, shifted and scaled as its centre's projection moves in the rollout (bilinear, with its
 mask as alpha), over the composite (where the render drew the body itself, what is around it:
 the fit's outline would show through the sprite's edges), farthest first, and behind any other
-body the render shows nearer. A body that turns shows faces the last frame does not: it is left to the render.
+body the render shows nearer. A body that turns shows faces the last frame does not: it is left
+to the render.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ def paint_sprites(
     frames: np.ndarray, last: np.ndarray, sprites: tuple[Sprite, ...], spec: SceneSpec, ro: Rollout
 ) -> np.ndarray:
     """``frames`` (horizon, H, W, 3) uint8 (a composite of the rollout ``ro`` of ``spec``,
-    frames 1..horizon; ``ro`` with segmentation, depth and object tracks) with each sprite's body that moves without turning much drawn from
-    ``last`` (H, W, 3) uint8; a new array."""
+    frames 1..horizon; ``ro`` with segmentation, depth and object tracks) with each sprite's
+    body that moves without turning much drawn from ``last`` (H, W, 3) uint8; a new array."""
     from scipy.ndimage import distance_transform_edt
     from twinsim.neural.refine import project
-    from twinsim.neural.support import half_extents
+    from twinsim.neural.support import reach
     from twinsim.sim.render.camera import camera_pose_at
 
     if not sprites:
@@ -61,40 +62,38 @@ def paint_sprites(
         chosen.append((i, s.mask, tr))
     if not chosen:
         return frames
-    reach = {
-        i: float(np.linalg.norm(half_extents(spec.objects[i].shape, spec.objects[i].size)))
-        for i, _, _ in chosen
-    }
     out = frames.astype(np.float32)
     h, w = last.shape[:2]
-    colour = last.astype(np.float32)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     seg = ro.segmentation
-    sprite_ids = {i + 1 for i, _, _ in chosen}
+    sprite_ids = [i + 1 for i, _, _ in chosen]
+    # per sprite: its segmentation id, alpha and premultiplied colour, nearest reach, and its
+    # centre's pixel and depth in the last frame
+    layers = []
+    for i, mask, tr in chosen:
+        alpha = mask.astype(np.float32)[..., None]
+        uv0, z0 = project(pose, tr.position[0])
+        far = reach(spec.objects[i].shape, spec.objects[i].size)
+        layers.append((i + 1, alpha, last.astype(np.float32) * alpha, far, uv0, z0, tr))
     for t in range(1, min(len(frames), len(seg) - 1) + 1):
-        depth = {}
-        for j, tr in enumerate(ro.objects):
-            depth[j + 1] = project(pose, tr.position[t])[1]
         # the render's own drawing of a sprite's body goes, or it would show through the
         # sprite's edges as a ghost: filled with the nearest pixel the render calls background
-        drawn = np.isin(seg[t], list(sprite_ids))
+        drawn = np.isin(seg[t], sprite_ids)
         if drawn.any() and (seg[t] == 0).any():
             _, (iv, iu) = distance_transform_edt(seg[t] != 0, return_indices=True)
             out[t - 1][drawn] = out[t - 1][iv[drawn], iu[drawn]]
+        now = [(*layer, *project(pose, layer[-1].position[t])) for layer in layers]
         # farthest first, so nearer sprites cover farther ones
-        for i, mask, tr in sorted(chosen, key=lambda c: -depth[c[0] + 1]):
-            uv0, z0 = project(pose, tr.position[0])
-            uvt, zt = project(pose, tr.position[t])
+        for _, alpha0, colour0, far, uv0, z0, _, uvt, zt in sorted(now, key=lambda n: -n[-1]):
             scale = z0 / zt
             # where the target pixel centre came from in the last frame
             su = uv0[0] + (xs + 0.5 - uvt[0]) / scale - 0.5
             sv = uv0[1] + (ys + 0.5 - uvt[1]) / scale - 0.5
-            alpha = _bilinear(mask.astype(np.float32)[..., None], su, sv)[..., 0]
-            premult = _bilinear(colour * mask[..., None], su, sv)
+            alpha = _bilinear(alpha0, su, sv)[..., 0]
+            premult = _bilinear(colour0, su, sv)
             # in front of the sprite: another body's surface nearer than the sprite body's
             # nearest point could be (a body beside it, however near its centre, is not)
-            front = zt - reach[i]
-            nearer = ~np.isin(seg[t], [0, *sprite_ids]) & (ro.depth[t] < front)
+            nearer = ~np.isin(seg[t], [0, *sprite_ids]) & (ro.depth[t] < zt - far)
             alpha = np.where(nearer, 0.0, alpha)
             premult = np.where(nearer[..., None], 0.0, premult)
             out[t - 1] = premult + (1.0 - alpha[..., None]) * out[t - 1]

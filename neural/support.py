@@ -82,6 +82,12 @@ def half_extents(shape: str, size) -> tuple[float, ...]:
     return (size[0], size[1] / 2) if shape == "cylinder" else tuple(size)
 
 
+def reach(shape: str, size) -> float:
+    """How far any point of a body can lie from its centre (m): the norm of its half extents
+    (a bound for boxes and cylinders, exact for spheres)."""
+    return float(np.linalg.norm(half_extents(shape, size)))
+
+
 def typical_half(shape: str, size) -> float:
     """The geometric mean of a body's half extents (m): one number for how big it is."""
     return float(np.exp(np.mean(np.log(half_extents(shape, size)))))
