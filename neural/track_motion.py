@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from twinsim.neural.bounce import Landing, landing
 from twinsim.neural.cues import on_arc, supported_motion
-from twinsim.neural.kinematics import FPS, across_sight, constant_acceleration, motion_fit
+from twinsim.neural.kinematics import FPS, G, across_sight, constant_acceleration, motion_fit
 from twinsim.neural.refine import FrameFit, scaled
 from twinsim.neural.scale import first_contact, touched_support
 from twinsim.neural.support import FLOOR, Support
 from twinsim.neural.track import Track
-from twinsim.neural.trajectory import fit_trajectory
+from twinsim.neural.trajectory import fit_trajectory, struck_start
+from twinsim.sim.spec import WorldSpec
 
 if TYPE_CHECKING:
     from twinsim.neural.estimate import EstimateConfig
@@ -34,6 +35,7 @@ __all__ = ["Motion", "track_motion"]
 DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
 _ARC_MIN_FRAMES = 4  # an arc through fewer pixel positions does not fix the scale
 _IMPACT_TAIL = 2  # frames on the floor at the end of a fall that may be its impact
+_QUADRATIC_MIN_FRAMES = 4  # three positions fit any constant acceleration exactly
 
 
 @dataclass
@@ -147,6 +149,13 @@ def track_motion(
         vel = across_sight(vel, fit.position, est.eye, level=not airborne)
     enough = len(ts) >= (DEPTH_MIN_FRAMES if airborne else 2)
     if moved and not scenery_look and enough and accel is None and slope is None:
+        quadratic = None
+        if not airborne and len(ts) >= _QUADRATIC_MIN_FRAMES:
+            quadratic = constant_acceleration(times, pos)
+        struck = None if airborne else struck_start(times, pos)
+        if struck is not None and fit.shape != "sphere":  # a ball rolls on; others slide
+            slide = cfg.friction * WorldSpec().floor_friction * G
+            struck = dataclasses.replace(struck, deceleration=slide)
         p_end, vel, _ = fit_trajectory(
             est.canvas,
             {t: frames[t] for t in ts},
@@ -161,6 +170,8 @@ def track_motion(
             FPS,
             max_evals=cfg.trajectory_evals,
             ignore={t: est.ignore(t, k) for t in ts},
+            accelerating=quadratic,
+            struck=struck,
         )
         fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
         fit = fits[t_last]

@@ -96,6 +96,12 @@ def test_a_body_slower_than_settled_is_stopped_and_a_resting_one_is_not_carried(
     assert at_rest(stopped(creeping)) and stopped(creeping).position == creeping.position
     sliding = _box("box", (0.0, 0.0, 0.05), velocity=(0.01, 0.0, 0.0))
     assert stopped(sliding) is sliding
+    # rocking at 8 mrad/s, its corners (8.7 cm out) move under a millimetre a second: at rest;
+    # turning at 0.1 rad/s they move 8.7 mm/s: not
+    rocking = dataclasses.replace(creeping, angular_velocity=(0.008, 0.0, 0.0))
+    assert at_rest(stopped(rocking))
+    turning = dataclasses.replace(creeping, angular_velocity=(0.0, 0.0, 0.1))
+    assert stopped(turning) is turning
     scenery = dataclasses.replace(creeping, mass=0.0)
     assert stopped(scenery) is scenery
     # hidden for 3 frames: a resting body stays where it was seen (settling is settled's);
