@@ -44,7 +44,7 @@ def struck_start(times: np.ndarray, pos: np.ndarray) -> Struck | None:
     # two frames to show the rest (one alone is any path's start), two to show the motion
     if first < 2 or len(pos) - first < 2 or (away[:first] > _STILL).any():
         return None
-    if (np.diff(away[first - 1 :]) <= 0).any():  # moving away throughout, not jitter
+    if (np.diff(away[first - 1 :]) <= 0).any():  # a strike moves it away in every frame
         return None
     t, p = times[first:] - times[-1], pos[first:]
     A = np.stack([np.ones_like(t), t], 1)
@@ -216,8 +216,9 @@ def _stopped(
 def _struck(path_loss, ts: list[int], fps: float, z: float, struck: Struck, max_evals: int):
     """The best path on the floor at rest until a moment between the last still frame and
     the first moved one, then moving on, slowed at the start's deceleration: (position,
-    velocity, loss) at the last frame. A line through the whole window averages the still frames in: an obstacle
-    struck two frames before the end (push seed 3 000 003) kept a third of its speed."""
+    velocity, loss) at the last frame. A line through the whole window averages the still
+    frames in: an obstacle struck two frames before the end (push seed 3 000 003) kept a third
+    of its speed."""
     t_last = ts[-1]
     lo, hi = ts[struck.first - 1], ts[struck.first]
 
