@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 from twinsim.neural.canvas import Canvas
+from twinsim.neural.kinematics import motion_fit
 from twinsim.sim.spec import ObjectSpec
 
 __all__ = ["Struck", "fit_trajectory", "struck_start"]
@@ -46,10 +47,8 @@ def struck_start(times: np.ndarray, pos: np.ndarray) -> Struck | None:
         return None
     if (np.diff(away[first - 1 :]) <= 0).any():  # a strike moves it away in every frame
         return None
-    t, p = times[first:] - times[-1], pos[first:]
-    A = np.stack([np.ones_like(t), t], 1)
-    coef, *_ = np.linalg.lstsq(A, p, rcond=None)
-    return Struck(first, pos[:first].mean(0), coef[1])
+    _, velocity, _, _ = motion_fit(times[first:], pos[first:], airborne=False)
+    return Struck(first, pos[:first].mean(0), velocity)
 
 
 def fit_trajectory(
@@ -182,7 +181,8 @@ def _stopped(
 ):
     """The best path on the floor that slows to a stop at a constant deceleration (friction)
     and stays put from then on: (position, velocity, loss) at the last frame, or None when the
-    line fit did not move or the best such path has not stopped by the last frame.
+    line fit did not move or the best such path stops half a frame or more after the last
+    frame (one that stops sooner is at rest there).
 
     The line's deceleration cannot say "came to rest two frames ago" (at rest at the last frame
     it is still in every frame): a box pushed to a stop inside the window kept the window's mean
@@ -229,11 +229,9 @@ def _struck(path_loss, ts: list[int], fps: float, z: float, struck: Struck, max_
         hit = lo + (hi - lo) / (1.0 + np.exp(-theta[4]))  # kept inside (lo, hi)
         s = max(t - hit, 0.0) / fps
         if struck.deceleration > 0 and speed > 0:
-            s = min(s, speed / struck.deceleration)  # slid to a stop
-            slowed = speed - struck.deceleration * s
-            return rest + v0 / speed * (speed * s - 0.5 * struck.deceleration * s * s), (
-                v0 / speed * slowed
-            )
+            d, along = struck.deceleration, v0 / speed
+            s = min(s, speed / d)  # slid to a stop
+            return rest + along * (speed * s - 0.5 * d * s * s), along * (speed - d * s)
         return rest + v0 * s, v0
 
     theta0 = np.array([struck.rest[0], struck.rest[1], *struck.velocity[:2], 0.0])
