@@ -20,11 +20,14 @@ __all__ = [
     "constant_acceleration",
     "fit_arc",
     "motion_fit",
+    "velocity_break",
 ]
 
 G = 9.81
 FPS = 24.0  # the engine's default frame rate, which the estimator assumes
 _DEPTH_WEIGHT = 10.0  # px of reprojection error per unit log depth ratio
+_BREAK_SPEED = 0.15  # m/s: about 6 mm a frame, a pixel or less at 64 px
+_BREAK_SIGNIFICANCE = 4.0  # standard errors the change must exceed
 
 
 def across_sight(
@@ -73,6 +76,40 @@ def motion_fit(
     cov = np.linalg.pinv(A.T @ A)
     v_se = float(sigma * math.sqrt(cov[1, 1])) if fitted else 0.3
     return coef[0], coef[1], sigma, v_se
+
+
+def velocity_break(times: np.ndarray, pos: np.ndarray, eye: np.ndarray | None = None) -> int | None:
+    """Index of the frame from which a body on the floor moved at another velocity than before
+    (a collision inside the window), or None when one velocity explains the steps.
+
+    The steps between consecutive fitted positions ``pos`` (N, 3) at ``times`` (N,) s are split
+    in two runs of constant velocity where their means differ most, in standard errors of the
+    steps' scatter about them, taken along and across the line of sight from ``eye`` apart
+    (depth comes from apparent size: its scatter is several times the other's; without ``eye``
+    along the world's x and y). A break counts when the means differ by more than 0.15 m/s and,
+    along one of the two, by more than four standard errors; the step that holds the collision
+    belongs to the run after it (the instant inside a step is not measured).
+    """
+    if len(times) < 4:  # two runs and a scatter about them take three steps
+        return None
+    steps = np.diff(pos[:, :2], axis=0) / np.diff(times)[:, None]
+    if eye is not None:
+        sight = pos[-1, :2] - np.asarray(eye, float)[:2]
+        sight = sight / max(float(np.linalg.norm(sight)), 1e-9)
+        steps = steps @ np.array([sight, [-sight[1], sight[0]]]).T
+    dof = max(1, len(steps) - 2)
+    best, split = 0.0, None
+    for s in range(1, len(steps)):
+        a, b = steps[:s], steps[s:]
+        jump = a.mean(0) - b.mean(0)
+        if float(np.linalg.norm(jump)) < _BREAK_SPEED:
+            continue
+        spread = np.concatenate([a - a.mean(0), b - b.mean(0)])
+        se = np.sqrt((spread**2).sum(0) / dof) * math.sqrt(1.0 / len(a) + 1.0 / len(b))
+        score = float(np.max(np.abs(jump) / np.maximum(se, 1e-9)))
+        if score > _BREAK_SIGNIFICANCE and score > best:
+            best, split = score, s
+    return split
 
 
 def fit_arc(
