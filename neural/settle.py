@@ -18,7 +18,7 @@ import numpy as np
 from twinsim.neural.support import reach
 from twinsim.sim.spec import ObjectSpec, SceneSpec
 
-__all__ = ["at_rest", "moved", "moves", "settled", "stopped"]
+__all__ = ["at_rest", "moved", "moves", "settled", "stopped", "turn"]
 
 _MAX_SECONDS = 2.0  # an interpenetrating pair thrown apart lands within this
 _REST_SPEED = 0.005  # m/s: settled
@@ -106,5 +106,11 @@ def moved(
     than ``distance`` (m) or ``angle`` (rad); by default a millimetre or 0.01 rad: less is
     Bullet's contact jitter, not motion."""
     shift = float(np.linalg.norm(np.subtract(position, position0)))
-    dot = min(1.0, abs(float(np.dot(orientation, orientation0))))
-    return shift > distance or 2 * np.arccos(dot) > angle
+    return shift > distance or float(turn(orientation0, orientation)) > angle
+
+
+def turn(orientation0, orientations) -> np.ndarray:
+    """Angle (rad) from quaternion ``orientation0`` (4,) to ``orientations`` (..., 4), both
+    xyzw: shape (...)."""
+    dots = np.abs(np.sum(np.asarray(orientations) * np.asarray(orientation0), axis=-1))
+    return 2 * np.arccos(np.clip(dots, 0.0, 1.0))

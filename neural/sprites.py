@@ -42,6 +42,7 @@ def paint_sprites(
     body that moves without turning much drawn from ``last`` (H, W, 3) uint8; a new array."""
     from scipy.ndimage import distance_transform_edt
     from twinsim.neural.refine import project
+    from twinsim.neural.settle import turn
     from twinsim.neural.support import reach
     from twinsim.sim.render.camera import camera_pose_at
 
@@ -56,8 +57,8 @@ def paint_sprites(
             continue
         tr = ro.objects[i]
         n = min(len(frames) + 1, len(tr.position))
-        dots = np.abs(np.sum(tr.orientation[:n] * tr.orientation[0], axis=1)).clip(0, 1)
-        if spec.objects[i].shape != "sphere" and 2 * np.arccos(dots.min()) > _MAX_TURN:
+        turned = float(turn(tr.orientation[0], tr.orientation[:n]).max())
+        if spec.objects[i].shape != "sphere" and turned > _MAX_TURN:
             continue
         chosen.append((i, s.mask, tr))
     if not chosen:
