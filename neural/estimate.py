@@ -32,7 +32,7 @@ from twinsim.neural.cues import (
 )
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
 from twinsim.neural.refine import lowest_offset
-from twinsim.neural.scale import resolve_scale, trusted_tail
+from twinsim.neural.scale import held_down, resolve_scale, trusted_tail
 from twinsim.neural.support import FLOOR, Support, box_top, half_extents, reach
 from twinsim.neural.track import track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
@@ -124,6 +124,7 @@ def estimate_scene(
                 fits, touching = resolve_scale(raw, est.eye, movable, supports)
         if movable:
             fits, touching = trusted_tail(fits, touching)
+            fits, touching = held_down(fits, touching, est.eye, supports)
         m = track_motion(est, k, tr, fits, touching, supports, movable, cfg)
         fits, ts, fit, p_end, vel = m.fits, m.ts, m.fit, m.position, m.velocity
         sig, v_se, moved, airborne = m.sigma, m.velocity_se, m.moved, m.airborne

@@ -3,6 +3,7 @@ static slab such as a ramp); a tilted slab gets a slab start the upright one nev
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -10,7 +11,13 @@ import pytest
 from scipy.spatial.transform import Rotation
 from twinsim.neural.estimate import default_camera, estimate_scene
 from twinsim.neural.refine import FrameFit, scaled
-from twinsim.neural.scale import SIZE_RANGE, resolve_scale, touched_support, trusted_tail
+from twinsim.neural.scale import (
+    SIZE_RANGE,
+    held_down,
+    resolve_scale,
+    touched_support,
+    trusted_tail,
+)
 from twinsim.neural.support import FLOOR, box_top, contact_scale, typical_half
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 from twinsim.sim.render.camera import camera_pose_at
@@ -192,3 +199,33 @@ def test_a_misfit_tail_off_the_floor_is_not_trusted_and_a_fitted_one_is():
     # never on a support in the window (a throw): nothing to fall back on
     fits = _fits({7: 14.0, 8: 15.0})
     assert sorted(trusted_tail(fits, {7: -1, 8: -1})[0]) == [7, 8]
+
+
+def test_a_last_frame_fitted_just_off_the_floor_is_held_down_a_lift_is_not():
+    # collide seeds 3 000 004 and 3 000 008: a sliding box on the floor in every frame, its last
+    # frame fitted 6-7 % of its depth toward the camera (6-8 cm up), where the engine dropped it
+    eye = np.asarray(camera_pose_at(default_camera(), 0.0).eye)
+    on_floor = np.array([0.1, 0.05, 0.1])  # a box of half extents 0.1 resting on the floor
+    fits = _fits({7: 1.0, 8: 1.0, 9: 1.0})
+    fits = {
+        t: dataclasses.replace(f, position=on_floor + np.array([0.03 * t, 0.0, 0.0]))
+        for t, f in fits.items()
+    }
+
+    def lifted(factor):
+        f = fits[9]
+        return dataclasses.replace(f, position=eye + (f.position - eye) / factor)
+
+    for factor, held in ((1.07, True), (1.3, False)):
+        off = {**fits, 9: lifted(factor)}
+        assert touched_support(off[9], eye, [FLOOR]) == -1
+        got, touching = held_down(off, {7: 0, 8: 0, 9: -1}, eye, [FLOOR])
+        if held:
+            assert touching[9] == 0 and got[9].size == fits[9].size
+            assert np.allclose(got[9].position, fits[9].position, atol=0.002), got[9].position
+        else:  # 30 % off: a real lift (a toss) is left as fitted
+            assert touching[9] == -1 and got[9] is off[9]
+    # not on the floor in the frames before (a fall): nothing to hold it to
+    off = {**fits, 9: lifted(1.07)}
+    got, touching = held_down(off, {7: -1, 8: 0, 9: -1}, eye, [FLOOR])
+    assert touching[9] == -1 and got[9] is off[9]
