@@ -54,31 +54,28 @@ def test_velocity_break_weighs_scatter_along_the_line_of_sight_apart():
     assert velocity_break(times, pos) is None
 
 
+def _ball(name: str, color, x: float, speed: float) -> ObjectSpec:
+    """A ball on the floor at ``x`` rolling along +x at ``speed`` m/s."""
+    return ObjectSpec(
+        name=name,
+        shape="sphere",
+        size=(R,),
+        mass=1.0,
+        friction=0.5,
+        color=color,
+        position=(x, 0.0, R),
+        linear_velocity=(speed, 0.0, 0.0),
+        angular_velocity=(0.0, speed / R, 0.0),
+    )
+
+
 def _collision(frames: int = 8):
     """Ball a rolls at 1.5 m/s into ball b at rest, meeting it halfway through the step before
     the last."""
     v, hit_frame = 1.5, frames - 2.5
     x_a = -0.1 - 2 * R - 0.93 * v * hit_frame / 24  # it slows by about 0.7 m/s^2 as it rolls
-    a = ObjectSpec(
-        name="a",
-        shape="sphere",
-        size=(R,),
-        mass=1.0,
-        friction=0.5,
-        color=ORANGE,
-        position=(x_a, 0.0, R),
-        linear_velocity=(v, 0.0, 0.0),
-        angular_velocity=(0.0, v / R, 0.0),  # rolling
-    )
-    b = ObjectSpec(
-        name="b",
-        shape="sphere",
-        size=(R,),
-        mass=1.0,
-        friction=0.5,
-        color=BLUE,
-        position=(-0.1, 0.0, R),
-    )
+    a = _ball("a", ORANGE, x_a, v)
+    b = _ball("b", BLUE, -0.1, 0.0)
     spec = SceneSpec(
         objects=(a, b),
         cameras=(default_camera(),),
