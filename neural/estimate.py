@@ -125,7 +125,7 @@ def estimate_scene(
         if movable:
             fits, touching = trusted_tail(fits, touching)
             fits, touching = held_down(fits, touching, est.eye, supports)
-        m = track_motion(est, k, tr, fits, touching, supports, movable, cfg)
+        m = track_motion(est, k, tr, fits, touching, supports, movable, cfg, world.floor_friction)
         fits, ts, fit, p_end, vel = m.fits, m.ts, m.fit, m.position, m.velocity
         sig, v_se, moved, airborne = m.sigma, m.velocity_se, m.moved, m.airborne
         slope, accel = m.slope, m.accel

@@ -31,7 +31,6 @@ from twinsim.neural.scale import first_contact, touched_support
 from twinsim.neural.support import FLOOR, Support
 from twinsim.neural.track import Track
 from twinsim.neural.trajectory import fit_trajectory, struck_start
-from twinsim.sim.spec import WorldSpec
 
 if TYPE_CHECKING:
     from twinsim.neural.estimate import EstimateConfig
@@ -86,9 +85,11 @@ def track_motion(
     supports: list[Support],
     movable: bool,
     cfg: EstimateConfig,
+    floor_friction: float,
 ) -> Motion:
     """The motion of track ``k`` from its scaled ``fits`` and the support each touches
-    (``touching``: index into ``supports``, -1 when off every one)."""
+    (``touching``: index into ``supports``, -1 when off every one); ``floor_friction``: the
+    estimated world's (a struck body slides on at the rollout's own friction)."""
     frames = est.frames
     scenery_look = not movable
     ts = sorted(fits)
@@ -191,7 +192,7 @@ def track_motion(
                 quadratic = None
         struck = None if airborne else struck_start(times, pos)
         if struck is not None and fit.shape != "sphere":  # a ball rolls on; others slide
-            slide = cfg.friction * WorldSpec().floor_friction * G
+            slide = cfg.friction * floor_friction * G
             struck = dataclasses.replace(struck, deceleration=slide)
         p_end, vel, _ = fit_trajectory(
             est.canvas,
