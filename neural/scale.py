@@ -101,9 +101,9 @@ def trusted_tail(fits: dict[int, FrameFit], touching: dict[int, int]):
 def held_down(fits: dict[int, FrameFit], touching: dict[int, int], eye: np.ndarray, supports):
     """``fits`` and ``touching`` with the last frame's body put on the support it was on in
     every frame before (two at least), where its fit there is off it by under 15 % of its depth
-    along its line of sight. Lifting a body a few cm in one frame takes a blow that throws it at 1-2 m/s; the
-    last frame is the one fitted with a free size, and a sliding box's fit there floated 6-8 cm
-    up and 10-18 cm toward the camera, 6-7 % off contact, just over the 6 % that
+    along its line of sight. Lifting a body a few cm in one frame takes a blow that throws it
+    at 1-2 m/s; the last frame is the one fitted with a free size, and a sliding box's fit there
+    floated 6-8 cm up and 10-18 cm toward the camera, 6-7 % off contact, just over the 6 % that
     :func:`touched_support` allows (collide seeds 3 000 004 and 3 000 008)."""
     ts = sorted(fits)
     if len(ts) < 3 or touching[ts[-1]] >= 0:
