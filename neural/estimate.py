@@ -136,7 +136,7 @@ def estimate_scene(
             if edge is not None:
                 vel, p_end, moved = edge, fit.position, True
         speed = float(np.linalg.norm(vel))
-        still = speed < 0.04 or not moved
+        still = speed < 0.04 or not moved or est.rested(k, tr, p_end, vel)
         if still:
             vel = np.zeros(3)
         role = "dynamic"

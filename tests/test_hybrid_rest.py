@@ -145,3 +145,28 @@ def test_a_blob_too_small_for_a_body_is_left_out_not_buried():
     assert est.spec.objects  # the lower box is found
     for o in est.spec.objects:
         assert o.position[2] + np.linalg.norm(half_extents(o.shape, o.size)) > 0, o
+
+
+def _fitter(ro):
+    from twinsim.neural.estimate import EstimateConfig
+    from twinsim.neural.track import track_objects
+    from twinsim.neural.track_fit import TrackFitter
+
+    tracks, _ = track_objects(ro.rgb)
+    (tr,) = tracks
+    return TrackFitter(ro.rgb, ro.spec.cameras[0], EstimateConfig(), None, tracks), tr
+
+
+def test_still_pixels_overrule_a_fitted_velocity_that_would_have_moved_them():
+    # friction 1 stops 1.2 m/s by frame 5: the last two frames are the same
+    ro = dropped(_box("box", (-0.15, 0.0, 0.05), (1.2, 0.0, 0.0), friction=1.0), frames=7)
+    np.testing.assert_array_equal(ro.rgb[-1], ro.rgb[-2])
+    fitter, tr = _fitter(ro)
+    here = ro.objects[0].position[-1]
+    assert fitter.rested(0, tr, here, (1.0, 0.0, 0.0))  # 4 cm a frame: pixels would change
+    # too slow to move a pixel in a frame: the pixels cannot tell
+    assert not fitter.rested(0, tr, here, (0.05, 0.0, 0.0))
+    # moving in the last step: the pixels changed, whatever the fitted velocity
+    moving = dropped(_box("box", (-0.15, 0.0, 0.05), (1.2, 0.0, 0.0), friction=0.3), frames=7)
+    fitter, tr = _fitter(moving)
+    assert not fitter.rested(0, tr, moving.objects[0].position[-1], (1.0, 0.0, 0.0))
