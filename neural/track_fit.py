@@ -137,21 +137,7 @@ class TrackFitter:
         for prev_t, t in itertools.pairwise(ts):
             if out[t].error <= max(_STUCK_RATIO * best, best + _STUCK_MARGIN):
                 continue
-            b = tr.blobs[t]
-            start = _shift_to(out[prev_t], self.canvas.pose, b.centroid)
-            _, depth = project(self.canvas.pose, start.position)
-            refit = fit_frame(
-                self.canvas,
-                self.frames[t],
-                self.others(k),
-                k,
-                start,
-                depth,
-                self.cfg.max_evals,
-                fixed_size=True,
-                mask=b.mask,
-                ignore=self.ignore(t, k),
-            )
+            refit = self._fit_from(k, tr, t, out[prev_t])
             if refit.error < out[t].error:
                 out[t] = refit
 
@@ -227,21 +213,27 @@ class TrackFitter:
             if same:
                 out[t] = prev  # identical pixels: the same state (no fitting noise at rest)
                 continue
-            start = _shift_to(prev, self.canvas.pose, b.centroid)
-            _, depth = project(self.canvas.pose, start.position)
-            prev = fit_frame(
-                self.canvas,
-                self.frames[t],
-                self.others(k),
-                k,
-                start,
-                depth,
-                self.cfg.max_evals,
-                fixed_size=True,
-                mask=b.mask,
-                ignore=self.ignore(t, k),
-            )
+            prev = self._fit_from(k, tr, t, prev)
             out[t] = prev
+
+    def _fit_from(self, k: int, tr: Track, t: int, near: FrameFit) -> FrameFit:
+        """Track ``k`` fitted at frame ``t`` at the size of ``near`` (a neighbouring frame's
+        fit), starting from it moved onto the frame's blob."""
+        b = tr.blobs[t]
+        start = _shift_to(near, self.canvas.pose, b.centroid)
+        _, depth = project(self.canvas.pose, start.position)
+        return fit_frame(
+            self.canvas,
+            self.frames[t],
+            self.others(k),
+            k,
+            start,
+            depth,
+            self.cfg.max_evals,
+            fixed_size=True,
+            mask=b.mask,
+            ignore=self.ignore(t, k),
+        )
 
     def pixels_moved(self, k: int, tr: Track, ts: list[int]) -> bool:
         """Whether the object's pixels change between consecutive frames of ``ts``, leaving out
