@@ -13,7 +13,7 @@ from _fits import dropped
 from twinsim.neural import predict_hybrid
 from twinsim.neural.bodies import carried
 from twinsim.neural.estimate import default_camera, estimate_scene
-from twinsim.neural.settle import at_rest, settled, stopped
+from twinsim.neural.settle import at_rest, clear_of, settled, stopped
 from twinsim.neural.support import half_extents
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 
@@ -67,6 +67,25 @@ def test_settled_moves_resting_bodies_onto_their_supports_and_nothing_else():
     gap = out["b"].position[0] - out["a"].position[0]
     assert gap > 0.098  # pushed apart
     assert out["moving"] == spec.objects[4] and out["plinth"] == spec.objects[5]
+
+
+def test_a_resting_body_fitted_into_a_moving_one_is_moved_just_clear_of_it():
+    # push seed 3 000 017: a box fitted 6 cm into the box it had slid against was thrown out
+    # of it, and knocked that one on
+    spec = _scene(
+        _box("resting", (0.0, 0.0, 0.05)),
+        _box("moving", (0.08, 0.01, 0.05), velocity=(0.3, 0.0, 0.0), color=RED),  # 2 cm in
+        _box("apart", (0.0, 0.4, 0.05)),
+    )
+    out = {o.name: o for o in settled(spec).objects}
+    moved_by = np.subtract(out["resting"].position, spec.objects[0].position)
+    assert -0.024 < moved_by[0] < -0.019  # out along the overlap, a millimetre clear
+    assert abs(moved_by[1]) < 0.003 and abs(moved_by[2]) < 0.002
+    assert at_rest(out["resting"])
+    assert out["moving"] == spec.objects[1] and out["apart"] == spec.objects[2]
+    clear = clear_of(spec, [spec.objects[0]], [spec.objects[1]])[0]
+    assert clear.position[0] == pytest.approx(-0.021, abs=0.001)
+    assert clear_of(spec, [spec.objects[2]], [spec.objects[1]]) == [spec.objects[2]]
 
 
 def test_settled_leaves_a_scene_without_resting_bodies_as_it_is():

@@ -82,6 +82,26 @@ def test_bodies_addressed_by_name_and_unknown_names_listed():
             w.pose("nope")
 
 
+def test_penetration_gives_the_overlap_and_the_way_out():
+    def pair(x):
+        return SceneSpec(
+            objects=(
+                ObjectSpec("a", "box", (0.1, 0.1, 0.1), position=(0.0, 0.0, 0.1)),
+                ObjectSpec("b", "box", (0.1, 0.1, 0.1), position=(x, 0.0, 0.1)),
+            )
+        )
+
+    with World(pair(0.17)) as w:  # 3 cm into each other along x
+        depth, normal = w.penetration("a", "b")
+        assert depth == pytest.approx(0.03, abs=0.002)
+        np.testing.assert_allclose(normal, (-1.0, 0.0, 0.0), atol=1e-6)  # a leaves toward -x
+        assert w.penetration("b", "a")[1] == pytest.approx((1.0, 0.0, 0.0), abs=1e-6)
+        with pytest.raises(UnknownNameError, match="valid"):
+            w.penetration("a", "nope")
+    with World(pair(0.25)) as w:  # 5 cm apart
+        assert w.penetration("a", "b") == (0.0, (0.0, 0.0, 0.0))
+
+
 def test_impulse_and_force_change_velocity_as_newton_says():
     spec = SceneSpec(
         objects=(ObjectSpec("b", "sphere", (0.1,), mass=2.0, position=(0, 0, 5)),),

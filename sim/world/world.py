@@ -179,6 +179,17 @@ class World(ConstraintsMixin, ViolationsMixin):
         lin, ang = p.getBaseVelocity(uid, physicsClientId=self._client)
         return tuple(lin), tuple(ang)
 
+    def penetration(self, a: str, b: str) -> tuple[float, tuple[float, float, float]]:
+        """(depth m, unit normal from ``b`` toward ``a``) of the deepest overlap of bodies ``a``
+        and ``b`` as placed now; (0.0, (0, 0, 0)) when they do not overlap. Moving ``a`` by
+        ``depth`` along the normal separates the pair at that point."""
+        ua, ub = self.body_id(a), self.body_id(b)
+        pts = p.getClosestPoints(ua, ub, 0.0, physicsClientId=self._client) or ()
+        deepest = min(pts, key=lambda c: c[8], default=None)
+        if deepest is None or deepest[8] >= 0:
+            return 0.0, (0.0, 0.0, 0.0)
+        return -float(deepest[8]), tuple(float(x) for x in deepest[7])
+
     # -- control -----------------------------------------------------------------------------
 
     def apply_force(
