@@ -23,6 +23,7 @@ SIZE_RANGE = (0.05, 0.17)  # plausible half extents of a movable body (m)
 _MISFIT = 6.0  # mean grey-level error of a frame fit that no longer explains the blob
 # (10 let a box pressed by one of a near colour, fitted 8.5 off, fly off: push seed 2 000 007)
 _HELD_DOWN = 0.15  # of its depth: how far off its support a body seen on it may be fitted
+_HELD_DOWN_FRAMES = 2  # at most this many last frames fitted off it are put back on it
 
 
 def first_contact(fit: FrameFit, eye: np.ndarray, supports) -> tuple[float, int]:
@@ -99,27 +100,42 @@ def trusted_tail(fits: dict[int, FrameFit], touching: dict[int, int]):
 
 
 def held_down(fits: dict[int, FrameFit], touching: dict[int, int], eye: np.ndarray, supports):
-    """``fits`` and ``touching`` with the last frame's body put on the support it was on in
-    every frame before (two at least), where its fit there is off it by under 15 % of its depth
-    along its line of sight. Lifting a body a few cm in one frame takes a blow that throws it
-    at 1-2 m/s; the last frame is the one fitted with a free size, and a sliding box's fit there
-    floated 6-8 cm up and 10-18 cm toward the camera, 6-7 % off contact, just over the 6 % that
-    :func:`touched_support` allows (collide seeds 3 000 004 and 3 000 008)."""
+    """``fits`` and ``touching`` with the body of the last frame, or of the last two, put on
+    the support it was on in every frame before (but perhaps the window's first), where each
+    fit there is off it by under 15 % of its depth along its line of sight. Lifting a body a
+    few cm in a frame or two takes a blow that throws it at 1-2 m/s; the last frame is the one
+    fitted with a free size (the others start from it), and a sliding box's fit there floated
+    6-8 cm up and 10-18 cm toward the camera, 6-7 % off contact, just over the 6 % that
+    :func:`touched_support` allows (collide seeds 3 000 004 and 3 000 008); an upright box
+    sliding to a stop had its last two frames fitted 4 and 14 % off, and read as a jump it was
+    played 20 cm up (push seed 3 000 012, -6.9 dB to copy-last-frame; -2.5 held down)."""
     ts = sorted(fits)
-    if len(ts) < 3 or touching[ts[-1]] >= 0:
+    n = 0  # frames off every support at the end
+    while n < len(ts) and touching[ts[-1 - n]] < 0:
+        n += 1
+    if n == 0 or n > _HELD_DOWN_FRAMES:
         return fits, touching
-    i = touching[ts[-2]]
+    before = ts[:-n]
+    i = touching[before[-1]]
     # on it in every frame before: a ball that fell onto it and bounces off touched it in two
-    # frames at its impact, and its rise is real
-    if i < 0 or any(touching[t] != i for t in ts[:-1]):
+    # frames at its impact, and its rise is real. The window's first frame may be off (it is
+    # fitted last, back from the others); that, or two frames off at the end, takes a longer
+    # stay on it
+    if i < 0 or any(touching[t] != i for t in before[1:]):
         return fits, touching
-    last = down = fits[ts[-1]]
-    lam, _ = first_contact(last, eye, supports[i : i + 1])
-    if not (math.isfinite(lam) and abs(lam - 1.0) < _HELD_DOWN):
+    need = 2 if n == 1 and touching[before[0]] == i else 4
+    if sum(touching[t] == i for t in before) < need:
         return fits, touching
-    for _ in range(3):  # moved along its line of sight at its own size (the contact scales both)
-        down = dataclasses.replace(scaled(down, eye, lam), size=last.size)
-        lam, _ = first_contact(down, eye, supports[i : i + 1])
-        if not math.isfinite(lam):
+    out, held = dict(fits), dict(touching)
+    for t in ts[-n:]:
+        fit = down = fits[t]
+        lam, _ = first_contact(fit, eye, supports[i : i + 1])
+        if not (math.isfinite(lam) and abs(lam - 1.0) < _HELD_DOWN):
             return fits, touching
-    return {**fits, ts[-1]: down}, {**touching, ts[-1]: i}
+        for _ in range(3):  # moved along its line of sight at its own size (contact scales both)
+            down = dataclasses.replace(scaled(down, eye, lam), size=fit.size)
+            lam, _ = first_contact(down, eye, supports[i : i + 1])
+            if not math.isfinite(lam):
+                return fits, touching
+        out[t], held[t] = down, i
+    return out, held

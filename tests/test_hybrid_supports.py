@@ -231,3 +231,34 @@ def test_a_last_frame_fitted_just_off_the_floor_is_held_down_a_lift_is_not():
     off = {**fits, 9: lifted(1.07)}
     got, touching = held_down(off, {6: -1, 7: 0, 8: 0, 9: -1}, eye, [FLOOR])
     assert touching[9] == -1 and got[9] is off[9]
+
+
+def test_two_last_frames_fitted_off_the_floor_are_held_down_after_a_long_stay_on_it():
+    # push seed 3 000 012: a box sliding upright on the floor from frame 14 to 20, its last two
+    # frames (the first fitted with a free size) 4 and 14 % of their depth toward the camera;
+    # read as a jump, it was played 20 cm up and 44 cm/s off (-6.9 dB to copy-last-frame)
+    eye = np.asarray(camera_pose_at(default_camera(), 0.0).eye)
+    on_floor = np.array([0.1, 0.05, 0.1])
+    base = _fits(dict.fromkeys(range(3, 10), 1.0))
+    fits = {
+        t: dataclasses.replace(f, position=on_floor + np.array([0.03 * t, 0.0, 0.0]))
+        for t, f in base.items()
+    }
+
+    def lifted(t, factor):
+        return dataclasses.replace(fits[t], position=eye + (fits[t].position - eye) / factor)
+
+    off = {**fits, 8: lifted(8, 1.04), 9: lifted(9, 1.12), 3: lifted(3, 1.3)}
+    touching = {3: -1, 4: 0, 5: 0, 6: 0, 7: 0, 8: -1, 9: -1}
+    got, held = held_down(off, touching, eye, [FLOOR])
+    assert held[8] == held[9] == 0 and held[3] == -1
+    for t in (8, 9):
+        assert np.allclose(got[t].position, fits[t].position, atol=0.002), got[t].position
+    # on it for only three frames (a ball's bounce, or too short a stay): left as fitted
+    short = {t: f for t, f in off.items() if t >= 5}
+    got, held = held_down(short, {t: touching[t] for t in short}, eye, [FLOOR])
+    assert held[8] == held[9] == -1 and got[9] is short[9]
+    # three frames off: not a misfit tail
+    three = {**off, 7: lifted(7, 1.04)}
+    got, held = held_down(three, {**touching, 7: -1}, eye, [FLOOR])
+    assert held[7] == held[8] == held[9] == -1
