@@ -70,9 +70,10 @@ def settled(spec: SceneSpec) -> SceneSpec:
         return spec
     movers = [o for o in spec.objects if o.mass > 0 and not o.kinematic and moves(o)]
     resting = clear_of(spec, resting, movers)
-    # Held still while the resting bodies settle: Bullet resolves a resting body fitted into a
-    # moving one by throwing one out of the other (push seed 3 000 017: a box that slid to a stop
-    # against another, fitted 6 cm into it, knocked it on at 15 cm/s: -19 dB to copy-last-frame)
+    # Held still while the resting bodies settle, so that these settle against them, not into
+    # them: left out, an overlap is resolved in the rollout, where Bullet pushes both apart
+    # (push seed 3 000 017: a box that slid to a stop against another, fitted 6 cm into it,
+    # knocked it on at 15 cm/s: -19 dB to copy-last-frame)
     scenery = [o for o in spec.objects if o.mass == 0 and not o.kinematic]
     scenery += [
         dataclasses.replace(o, mass=0.0, linear_velocity=(0.0,) * 3, angular_velocity=(0.0,) * 3)
