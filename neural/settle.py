@@ -79,9 +79,7 @@ def settled(spec: SceneSpec) -> SceneSpec:
         dataclasses.replace(o, mass=0.0, linear_velocity=(0.0,) * 3, angular_velocity=(0.0,) * 3)
         for o in movers
     ]
-    alone = dataclasses.replace(
-        spec, objects=tuple(resting + scenery), joints=(), events=(), violation=None
-    )
+    alone = _only(spec, resting + scenery)
     with World(alone) as world:
         for _ in range(int(np.ceil(_MAX_SECONDS * spec.world.fps))):
             world.step_frame()
@@ -147,9 +145,7 @@ def clear_of(
         return resting
     resting = list(resting)
     for _ in range(_CLEAR_ROUNDS):  # a shift out of one body may push into another
-        scene = dataclasses.replace(
-            spec, objects=tuple(resting + movers), joints=(), events=(), violation=None
-        )
+        scene = _only(spec, resting + movers)
         shifted = False
         with World(scene) as world:
             for i, r in enumerate(resting):
@@ -167,3 +163,8 @@ def clear_of(
         if not shifted:
             break
     return resting
+
+
+def _only(spec: SceneSpec, objects: list[ObjectSpec]) -> SceneSpec:
+    """``spec`` with just ``objects``, and nothing scripted (joints, events, a violation)."""
+    return dataclasses.replace(spec, objects=tuple(objects), joints=(), events=(), violation=None)
