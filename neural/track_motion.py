@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from twinsim.neural.estimate import EstimateConfig
     from twinsim.neural.track_fit import TrackFitter
 
-__all__ = ["Motion", "track_motion"]
+__all__ = ["Motion", "since_contact", "track_motion"]
 
 DEPTH_MIN_FRAMES = 4  # fewer fitted frames do not give a speed along the line of sight
 _ARC_MIN_FRAMES = 4  # an arc through fewer pixel positions does not fix the scale
@@ -112,13 +112,12 @@ def track_motion(
         elif fall is not None:
             return _impact(arc, fall, ts, est, est.pixels_moved(k, tr, ts))
     # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
-    # last floor contact on (a bounce inside the window would break either model).
+    # last floor contact on (a bounce inside the window would break either model), or the
+    # slide of its last stay on the floor
     airborne = not all(grounded[t] for t in ts)
-    contacts = [i for i, t in enumerate(ts[:-1]) if grounded[t]]
-    if airborne and contacts:
-        ts = ts[contacts[-1] :]
-        # landed: on the floor in every frame since the last contact (a body that fell and
-        # now rolls or slides is not in flight, and two frames make no arc)
+    touched = any(grounded[t] for t in ts[:-1])  # the floor before the last frame
+    if airborne:
+        ts = since_contact(ts, grounded)
         airborne = not all(grounded[t] for t in ts)
     times = np.array(ts, float) / FPS
     moved = est.pixels_moved(k, tr, ts)
@@ -148,7 +147,7 @@ def track_motion(
         # the slope, carries it on)
         p_end, vel, _ = constant_acceleration(times, pos)
         vel = slope.along(vel)
-    if off_floor and not flying and not contacts:
+    if off_floor and not flying and not touched:
         # moving off the floor, but not falling freely: carried by something the estimate
         # does not explain (a ramp fitted badly): extrapolate what was seen
         supported = supported_motion(times, pos, est.eye)
@@ -230,6 +229,22 @@ def track_motion(
         accel,
         spun=spun,
     )
+
+
+def since_contact(ts: list[int], grounded: dict[int, bool]) -> list[int]:
+    """The frames of ``ts`` (sorted) that a track off the floor in some of them is fitted on:
+    back on the floor in its last two frames, every frame of that last stay (a body that fell
+    or toppled and now slides or settles: its last two frames alone read the settling turn as
+    speed); else from its last floor contact before the last frame on (the start of an arc);
+    all of them if it has none."""
+    contacts = [i for i, t in enumerate(ts[:-1]) if grounded[t]]
+    if not contacts:
+        return ts
+    start = contacts[-1]
+    if grounded[ts[-1]] and start == len(ts) - 2:
+        while start > 0 and grounded[ts[start - 1]]:
+            start -= 1
+    return ts[start:]
 
 
 def _landed(landed: Landing, moved: bool) -> Motion:
