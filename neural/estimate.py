@@ -32,7 +32,7 @@ from twinsim.neural.cues import (
 )
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
 from twinsim.neural.refine import lowest_offset
-from twinsim.neural.scale import held_down, resolve_scale, trusted_tail
+from twinsim.neural.scale import held_down, resolve_scale, resting_fit, trusted_tail
 from twinsim.neural.support import FLOOR, Support, box_top, half_extents, reach
 from twinsim.neural.track import track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
@@ -125,6 +125,7 @@ def estimate_scene(
         if movable:
             fits, touching = trusted_tail(fits, touching)
             fits, touching = held_down(fits, touching, est.eye, supports)
+        scaled_fits = fits
         m = track_motion(est, k, tr, fits, touching, supports, movable, cfg, world.floor_friction)
         fits, ts, fit, p_end, vel = m.fits, m.ts, m.fit, m.position, m.velocity
         sig, v_se, moved, airborne = m.sigma, m.velocity_se, m.moved, m.airborne
@@ -139,6 +140,7 @@ def estimate_scene(
         still = speed < 0.04 or not moved or est.rested(k, tr, p_end, vel)
         if still:
             vel = np.zeros(3)
+            fit = resting_fit(scaled_fits, touching, fit)
         role = "dynamic"
         if scenery_look or (big and still):
             role = "kinematic" if not still else "static"

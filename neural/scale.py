@@ -15,6 +15,7 @@ __all__ = [
     "first_contact",
     "held_down",
     "resolve_scale",
+    "resting_fit",
     "touched_support",
     "trusted_tail",
 ]
@@ -139,3 +140,16 @@ def held_down(fits: dict[int, FrameFit], touching: dict[int, int], eye: np.ndarr
                 return fits, touching
         out[t], held[t] = down, i
     return out, held
+
+
+def resting_fit(fits: dict[int, FrameFit], touching: dict[int, int], last: FrameFit) -> FrameFit:
+    """The pose of a body found at rest: ``last`` (its last frame's fit) where that touches a
+    support, else its fit in the last frame that does. Nothing rests in the air, and the frames
+    fitted off every support at the end are those where a passing body covers part of it: a
+    ramp under a rolling ball, fitted 13 cm up and 16 cm toward the camera in its last three
+    frames (ramp seed 3 000 001), carried the ball off its near edge."""
+    ts = sorted(t for t in fits if t in touching)
+    if not ts or touching[ts[-1]] >= 0:
+        return last
+    grounded = [t for t in ts if touching[t] >= 0]
+    return fits[grounded[-1]] if grounded else last
