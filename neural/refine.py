@@ -32,6 +32,9 @@ __all__ = [
 
 FIT_SHAPES = ("sphere", "box", "cylinder")
 _STEP_PX, _STEP_LOG, _STEP_ROT = 0.8, 0.12, 0.35  # initial simplex sizes
+# half length (m) of a slab longer than any body (scale.SIZE_RANGE): a ramp, tilted about its
+# own level side
+RAMP_MIN_HALF = 0.2
 _CUBE_PRIOR = 20000.0  # pixel-error units per unit variance of a box's log half extents
 
 
@@ -108,12 +111,22 @@ def scaled(fit: FrameFit, eye: np.ndarray, lam: float) -> FrameFit:
 
 
 def _decode(
-    theta, shape, pose, depth, u0, v0, q0, fixed_size=None, local: bool = False
+    theta,
+    shape,
+    pose,
+    depth,
+    u0,
+    v0,
+    q0,
+    fixed_size=None,
+    local: bool = False,
+    level_side: bool = False,
 ) -> tuple[tuple[float, ...], np.ndarray, np.ndarray]:
     """Parameters -> (size, position, quaternion). With ``fixed_size`` the third parameter is
     the log of the depth factor instead of the sizes (no body rebuild per render). The last
     three are a rotation vector applied after ``q0`` in the world frame, or with ``local`` in
-    the body's own frame."""
+    the body's own frame; with ``level_side`` too, the last one turns about the vertical
+    instead (a ramp tilted about its own level side keeps it level)."""
     eye = np.asarray(pose.eye)
     if fixed_size is not None:
         size, n = tuple(fixed_size), 1
@@ -125,7 +138,15 @@ def _decode(
     if shape == "sphere":
         return size, pos, q0
     turn = Rotation.from_rotvec(theta[2 + n : 5 + n])
-    rot = Rotation.from_quat(q0) * turn if local else turn * Rotation.from_quat(q0)
+    if local and level_side:
+        tilt, yaw = theta[2 + n : 4 + n], theta[4 + n]
+        rot = (
+            Rotation.from_rotvec([0.0, 0.0, yaw])
+            * Rotation.from_quat(q0)
+            * Rotation.from_rotvec([*tilt, 0.0])
+        )
+    else:
+        rot = Rotation.from_quat(q0) * turn if local else turn * Rotation.from_quat(q0)
     return size, pos, rot.as_quat()
 
 
@@ -135,7 +156,8 @@ class _Start:
     orientation, the colour it is drawn in, whether the cube prior applies, whether it is a slab
     (rotated in its own frame, its long side kept level), and whether it is an upright
     alternative (it turns about the vertical only: a wall running out of view would otherwise
-    tilt its unseen end below the floor)."""
+    tilt its unseen end below the floor), or a ramp (a slab longer than any body: tilted about
+    its side, turned about the vertical, so its side stays level)."""
 
     log_size: np.ndarray
     offset: np.ndarray
@@ -144,6 +166,7 @@ class _Start:
     cube_prior: bool
     slab: bool = False
     upright: bool = False
+    ramp: bool = False
 
 
 def fit_frame(
@@ -216,7 +239,7 @@ def fit_frame(
     def loss(theta, st: _Start | None = None):
         st = st or cur
         size, pos, q = _decode(
-            theta, start.shape, pose, depth, u0, v0, st.orientation, fixed, st.slab
+            theta, start.shape, pose, depth, u0, v0, st.orientation, fixed, st.slab, st.ramp
         )
         if any(s < 1e-3 or s > 5.0 for s in size):
             return 1e12
@@ -282,6 +305,7 @@ def fit_frame(
             alt.color,
             mask,
         )
+        upright = abs(Rotation.from_quat(alt.orientation).as_matrix()[2, 2]) > 0.999
         starts.append(
             _Start(
                 np.log(alt.size),
@@ -290,7 +314,8 @@ def fit_frame(
                 alt_color,
                 cube_prior=False,
                 slab=True,
-                upright=abs(Rotation.from_quat(alt.orientation).as_matrix()[2, 2]) > 0.999,
+                upright=upright,
+                ramp=not upright and float(alt.size[0]) >= RAMP_MIN_HALF,
             )
         )
     best: tuple[float, np.ndarray, _Start] | None = None
@@ -321,7 +346,7 @@ def fit_frame(
             best = (fx, theta, cur)
     _, theta, cur = best
     q0, color = cur.orientation, cur.color
-    size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed, cur.slab)
+    size, pos, q = _decode(theta, start.shape, pose, depth, u0, v0, q0, fixed, cur.slab, cur.ramp)
     color = _refit_color(canvas, obs, objs, slot, start.shape, size, pos, q, color, mask)
     objs[slot] = ObjectSpec(name="fit", shape=start.shape, size=size, color=color)
     poses = [None if o is None else (o.position, o.orientation) for o in objs]

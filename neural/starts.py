@@ -104,12 +104,17 @@ def _bar(blob: Blob) -> _Bar | None:
     return _Bar(centre, axes[:, 1], axes[:, 0], half_long, half_short)
 
 
-def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | None:
+def slab_start(
+    pose: CameraPose, blob: Blob, color, depth: float, lean: float = 0.0
+) -> FrameFit | None:
     """A thin box along the blob's long image axis, tilted in the vertical plane through that
     axis (a ramp), at camera ``depth``; None when the blob is not an elongated, tilted one.
 
     The long axis and the half lengths come from the blob's second moments (a uniform bar of
-    half length h has variance h^2 / 3 along it), back-projected at ``depth``.
+    half length h has variance h^2 / 3 along it), back-projected at ``depth``. ``lean``
+    (radians) turns the long axis out of that plane about the line of sight's normal, toward
+    the camera (negative) or away: every lean draws the same image axis, the pixels of its
+    faces tell them apart.
     """
     bar = _bar(blob)
     if bar is None:
@@ -121,6 +126,11 @@ def slab_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | 
     along = bar.span(pose, depth, bar.major, bar.half_long)
     length = float(np.linalg.norm(along)) / 2
     along /= 2 * length
+    if lean:
+        sight = pixel_ray(pose, *bar.centre)
+        sight = sight - (sight @ along) * along
+        along = math.cos(lean) * along + math.sin(lean) * sight / np.linalg.norm(sight)
+        length /= math.cos(lean)
     side = np.cross(along, [0.0, 0.0, 1.0])
     if np.linalg.norm(side) < 0.3:  # the long axis is near vertical: an upright wall, not a slab
         return None

@@ -1,14 +1,14 @@
 """Where a body found at rest is placed (:func:`twinsim.neural.scale.resting_fit`): nothing
 rests in the air, so frames fitted off every support at the end (a ramp partly covered by the
-ball rolling over it) give way to its last fit on one."""
+ball rolling over it) give way to its last fit on one. Development ramp seed 3 000 001, fitted
+before the ramp's slab starts leaned (test_hybrid_ramp_fit), had its ramp fitted 13 cm up in its
+last three frames, floating, and the ball rolled off its near edge."""
 
 from __future__ import annotations
 
 import numpy as np
-from twinsim.neural import predict_hybrid
 from twinsim.neural.refine import FrameFit
 from twinsim.neural.scale import resting_fit
-from twinsim.sim import sample_scene, simulate
 
 
 def _fit(z: float) -> FrameFit:
@@ -26,21 +26,3 @@ def test_a_last_frame_on_a_support_and_a_track_never_on_one_keep_the_last_fit():
     fits = {t: _fit(0.1 * t) for t in range(3)}
     assert resting_fit(fits, {0: -1, 1: -1, 2: 0}, fits[2]) is fits[2]
     assert resting_fit(fits, dict.fromkeys(fits, -1), fits[2]) is fits[2]
-
-
-def test_a_ramp_under_a_rolling_ball_stays_on_the_floor_and_carries_the_ball():
-    # development ramp seed 3 000 001: the ball covers the ramp in the last three frames,
-    # fitted 13 cm up and 16 cm toward the camera there; the ramp, placed at that fit, put the
-    # ball 25 cm off (rolling off its near edge)
-    spec = sample_scene("ramp", 3_000_001)
-    ro = simulate(spec, labels=("rgb", "objects"))
-    k = 12
-    est = predict_hybrid(ro.rgb[: k + 1], 1, camera=spec.cameras[0]).estimate
-    names = [o.name for o in spec.objects]
-    ramp, ball = (ro.objects[names.index(n)].position[k] for n in ("ramp", "ball"))
-    static = [o for o in est.objects if o.role == "static"]
-    moving = [o for o in est.objects if o.role != "static"]
-    nearest = min(np.linalg.norm(np.array(o.spec.position) - ramp) for o in static)
-    assert nearest < 0.06
-    assert len(moving) == 1
-    assert np.linalg.norm(np.array(moving[0].spec.position) - ball) < 0.08
