@@ -121,10 +121,31 @@ class TrackFitter:
             w = {s: math.exp(-(e - errs[shape]) / 3.0) for s, e in errs.items()}
             z = sum(w.values())
             probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
-        out = {t_ref: fits[shape]}
+        out = {t_ref: self._from_frame_before(k, tr, frames, shape, shapes[0], fits[shape])}
         self.fit_back(k, tr, frames[:-1], out)
         self._fit_forward(k, tr, out)
         return out, probs
+
+    def _from_frame_before(
+        self, k: int, tr: Track, frames: list[int], shape: str, ranked: str, first: FrameFit
+    ) -> FrameFit:
+        """``first`` (track ``k``'s fit at its last clear frame; ``ranked``: the class ranked
+        first), or where it is poor (over
+        ``second_opinion_error``) and the clear frame before fits ``shape`` better, the last
+        frame refitted from that fit, if that fits it better. A ramp half covered by the
+        roller on it was fitted at its last frame as an upright slab 21 grey levels off, and
+        as a ramp 11 off in the frame before (ramp seed 3 000 004)."""
+        if first.error <= self.cfg.second_opinion_error or len(frames) < 2:
+            return first
+        t_prev, t_ref = frames[-2], frames[-1]
+        blob = tr.blobs[t_prev]
+        if np.array_equal(blob.mask, tr.blobs[t_ref].mask):
+            return first
+        prev = self._fit_shape(k, t_prev, blob, shape, ranked)
+        if prev.error >= first.error:
+            return first
+        refit = self._fit_from(k, tr, t_ref, prev)
+        return refit if refit.error < first.error else first
 
     def _fit_forward(self, k: int, tr: Track, out: dict[int, FrameFit]) -> None:
         """Refit, earliest first, each frame of ``out`` fitted much worse than the window's best

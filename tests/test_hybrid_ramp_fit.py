@@ -71,18 +71,21 @@ def _tilt_deg(q) -> float:
     return float(np.degrees(np.arccos(np.max(np.abs(m[2])))))
 
 
-def test_the_ramp_of_a_development_scene_is_fitted_at_its_slope():
+@pytest.mark.parametrize("seed", [3_000_001, 3_000_004])
+def test_the_ramp_of_a_development_scene_is_fitted_at_its_slope(seed):
     # development ramp seed 3 000 001: started in the plane through its image axis the ramp
     # was fitted 11.5 degrees steep (the truth 20.9) and turned 15 degrees toward the camera,
-    # and the ball was placed 25 cm off, at its near edge
-    spec = sample_scene("ramp", 3_000_001)
+    # and the ball was placed 25 cm off, at its near edge; 3 000 004: half covered by the
+    # roller on it, the ramp was fitted in the last frame as an upright slab (21 grey levels
+    # off; the frame before it fits as a ramp 11 off), and the roller rolled along the floor
+    spec = sample_scene("ramp", seed)
     ro = simulate(spec, labels=("rgb", "objects"))
     est = estimate_scene(ro.rgb[:13], camera=spec.cameras[0])
-    truth = ro.objects[[o.name for o in spec.objects].index("ramp")].orientation[12]
-    ramps = [o for o in est.objects if o.role == "static" and _tilt_deg(o.spec.orientation) > 5]
-    assert len(ramps) == 1
-    assert abs(_tilt_deg(ramps[0].spec.orientation) - _tilt_deg(truth)) < 4.0
-    r = ramps[0].spec
+    names = [o.name for o in spec.objects]
+    truth = ro.objects[names.index("ramp")]
+    static = [o.spec for o in est.objects if o.role == "static"]
+    r = min(static, key=lambda s: np.linalg.norm(np.array(s.position) - truth.position[12]))
+    assert abs(_tilt_deg(r.orientation) - _tilt_deg(truth.orientation[12])) < 4.0
     assert abs(r.position[2] - lowest_offset(r.shape, r.size, np.array(r.orientation))) < 0.015
     ball = ro.objects[[o.name for o in spec.objects].index("ball")].position[12]
     moving = [o for o in est.objects if o.role != "static"]
