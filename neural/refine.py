@@ -137,16 +137,14 @@ def _decode(
     pos = eye + depth * pixel_ray(pose, u0 + theta[0], v0 + theta[1])
     if shape == "sphere":
         return size, pos, q0
-    turn = Rotation.from_rotvec(theta[2 + n : 5 + n])
+    rx, ry, rz = theta[2 + n : 5 + n]
     if local and level_side:
-        tilt, yaw = theta[2 + n : 4 + n], theta[4 + n]
-        rot = (
-            Rotation.from_rotvec([0.0, 0.0, yaw])
-            * Rotation.from_quat(q0)
-            * Rotation.from_rotvec([*tilt, 0.0])
-        )
+        turned = Rotation.from_rotvec([0.0, 0.0, rz]) * Rotation.from_quat(q0)
+        rot = turned * Rotation.from_rotvec([rx, ry, 0.0])
+    elif local:
+        rot = Rotation.from_quat(q0) * Rotation.from_rotvec([rx, ry, rz])
     else:
-        rot = Rotation.from_quat(q0) * turn if local else turn * Rotation.from_quat(q0)
+        rot = Rotation.from_rotvec([rx, ry, rz]) * Rotation.from_quat(q0)
     return size, pos, rot.as_quat()
 
 

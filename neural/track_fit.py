@@ -106,6 +106,7 @@ class TrackFitter:
             ranked = sorted(probs, key=lambda s: -probs[s])  # ties keep the classifier's order
             shapes = tuple(ranked[:1] if probs[ranked[0]] >= 0.8 else ranked[:2])
         fits: dict[str, FrameFit] = {}
+        memo: dict[tuple[int, str], FrameFit] = {}  # fits at the frame before, asked twice
         for shape in shapes:
             if fits and min(f.error for f in fits.values()) < 1.5:
                 break  # a near-exact fit: the simpler class already explains the pixels
@@ -113,7 +114,9 @@ class TrackFitter:
         if len(shapes) == 1 and fits[shapes[0]].error > self.cfg.second_opinion_error:
             runner = ranked[1]
             second = self._fit_shape(k, t_ref, blob, runner, shapes[0])
-            if self._runner_up_wins(k, tr, frames, shapes[0], runner, fits[shapes[0]], second):
+            if self._runner_up_wins(
+                k, tr, frames, shapes[0], runner, fits[shapes[0]], second, memo
+            ):
                 fits[runner] = second
         errs = {s: f.error for s, f in fits.items()}
         shape = min(errs, key=errs.get)
@@ -121,18 +124,26 @@ class TrackFitter:
             w = {s: math.exp(-(e - errs[shape]) / 3.0) for s, e in errs.items()}
             z = sum(w.values())
             probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
-        out = {t_ref: self._from_frame_before(k, tr, frames, shape, shapes[0], fits[shape])}
+        first = self._from_frame_before(k, tr, frames, shape, shapes[0], fits[shape], memo)
+        out = {t_ref: first}
         self.fit_back(k, tr, frames[:-1], out)
         self._fit_forward(k, tr, out)
         return out, probs
 
     def _from_frame_before(
-        self, k: int, tr: Track, frames: list[int], shape: str, ranked: str, first: FrameFit
+        self,
+        k: int,
+        tr: Track,
+        frames: list[int],
+        shape: str,
+        ranked: str,
+        first: FrameFit,
+        memo: dict[tuple[int, str], FrameFit],
     ) -> FrameFit:
         """``first`` (track ``k``'s fit at its last clear frame; ``ranked``: the class ranked
-        first), or where it is poor (over
-        ``second_opinion_error``) and the clear frame before fits ``shape`` better, the last
-        frame refitted from that fit, if that fits it better. A ramp half covered by the
+        first), or where it is poor (over ``second_opinion_error``) and the clear frame before
+        fits ``shape`` better, the last frame refitted from that fit, if that fits it better
+        (``memo``: fits already made at a frame, by class). A ramp half covered by the
         roller on it was fitted at its last frame as an upright slab 21 grey levels off, and
         as a ramp 11 off in the frame before (ramp seed 3 000 004)."""
         if first.error <= self.cfg.second_opinion_error or len(frames) < 2:
@@ -141,7 +152,7 @@ class TrackFitter:
         blob = tr.blobs[t_prev]
         if np.array_equal(blob.mask, tr.blobs[t_ref].mask):
             return first
-        prev = self._fit_shape(k, t_prev, blob, shape, ranked)
+        prev = self._fit_at(memo, k, t_prev, blob, shape, ranked)
         if prev.error >= first.error:
             return first
         refit = self._fit_from(k, tr, t_ref, prev)
@@ -181,6 +192,7 @@ class TrackFitter:
         runner: str,
         a: FrameFit,
         b: FrameFit,
+        memo: dict[tuple[int, str], FrameFit],
     ) -> bool:
         """Whether ``runner`` (fit ``b``) explains track ``k`` better than the confident class
         ``first`` (fit ``a``) at the last clear frame: under half its error there and at the
@@ -196,9 +208,17 @@ class TrackFitter:
             tr.blobs[t_prev].mask, tr.blobs[frames[-1]].mask
         ):
             blob = tr.blobs[t_prev]
-            err_a += self._fit_shape(k, t_prev, blob, first, first).error
-            err_b += self._fit_shape(k, t_prev, blob, runner, first).error
+            err_a += self._fit_at(memo, k, t_prev, blob, first, first).error
+            err_b += self._fit_at(memo, k, t_prev, blob, runner, first).error
         return err_b < _SECOND_OPINION_MARGIN * err_a
+
+    def _fit_at(self, memo, k: int, t: int, blob, shape: str, first: str) -> FrameFit:
+        """:meth:`_fit_shape` at frame ``t``, kept in ``memo`` by (frame, class): the fit is
+        deterministic, and the second opinion and the refit from the frame before ask for
+        the same one."""
+        if (t, shape) not in memo:
+            memo[t, shape] = self._fit_shape(k, t, blob, shape, first)
+        return memo[t, shape]
 
     def _fit_shape(self, k: int, t_ref: int, blob, shape: str, first: str) -> FrameFit:
         """Track ``k`` fitted as ``shape`` at frame ``t_ref`` (``first``: the class ranked first)."""
