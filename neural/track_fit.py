@@ -146,16 +146,13 @@ class TrackFitter:
         (``memo``: fits already made at a frame, by class). A ramp half covered by the
         roller on it was fitted at its last frame as an upright slab 21 grey levels off, and
         as a ramp 11 off in the frame before (ramp seed 3 000 004)."""
-        if first.error <= self.cfg.second_opinion_error or len(frames) < 2:
+        t_prev = _changed_frame_before(tr, frames)
+        if first.error <= self.cfg.second_opinion_error or t_prev is None:
             return first
-        t_prev, t_ref = frames[-2], frames[-1]
-        blob = tr.blobs[t_prev]
-        if np.array_equal(blob.mask, tr.blobs[t_ref].mask):
-            return first
-        prev = self._fit_at(memo, k, t_prev, blob, shape, ranked)
+        prev = self._fit_at(memo, k, t_prev, tr.blobs[t_prev], shape, ranked)
         if prev.error >= first.error:
             return first
-        refit = self._fit_from(k, tr, t_ref, prev)
+        refit = self._fit_from(k, tr, frames[-1], prev)
         return refit if refit.error < first.error else first
 
     def _fit_forward(self, k: int, tr: Track, out: dict[int, FrameFit]) -> None:
@@ -203,10 +200,8 @@ class TrackFitter:
         them out of frame. One frame does not decide it: a ball's fit stuck 9.8 levels off in
         one frame (0.7-1.6 in the four before it) lost there to a cylinder at 4.1."""
         err_a, err_b = a.error, b.error
-        t_prev = frames[-2] if len(frames) > 1 else None
-        if t_prev is not None and not np.array_equal(
-            tr.blobs[t_prev].mask, tr.blobs[frames[-1]].mask
-        ):
+        t_prev = _changed_frame_before(tr, frames)
+        if t_prev is not None:
             blob = tr.blobs[t_prev]
             err_a += self._fit_at(memo, k, t_prev, blob, first, first).error
             err_b += self._fit_at(memo, k, t_prev, blob, runner, first).error
@@ -345,6 +340,14 @@ class TrackFitter:
 def _start_color(blob) -> tuple[float, ...]:
     """A body's starting RGBA from its blob's mean colour (lit faces render about 0.85 of it)."""
     return (*[float(min(1.0, c / 255 / 0.85)) for c in blob.color], 1.0)
+
+
+def _changed_frame_before(tr: Track, frames: list[int]) -> int | None:
+    """The clear frame before the last of ``frames``, or None when there is none or its blob
+    is the last one's (the same pixels: a second fit there says nothing new)."""
+    if len(frames) < 2 or np.array_equal(tr.blobs[frames[-2]].mask, tr.blobs[frames[-1]].mask):
+        return None
+    return frames[-2]
 
 
 def clear_frames(tr: Track, window: int) -> list[int]:
