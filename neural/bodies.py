@@ -106,10 +106,45 @@ def angular_velocity(fits: dict[int, FrameFit], final: FrameFit, vel, grounded: 
         return w
     if grounded or len(ts) < 2:
         return np.zeros(3)
+    if len(ts) >= _SPIN_MIN_FRAMES:
+        return _flight_spin([fits[t] for t in ts], np.array(ts, float) / FPS)
     r0 = Rotation.from_quat(fits[ts[-2]].orientation)
     r1 = Rotation.from_quat(fits[ts[-1]].orientation)
     dt = (ts[-1] - ts[-2]) / FPS
     return (r1 * r0.inv()).as_rotvec() / dt
+
+
+_SPIN_MIN_FRAMES = 3
+# a box's pose is the same body turned half a turn about any of its axes
+_BOX_FLIPS = Rotation.from_euler("xyz", [[0, 0, 0], [180, 0, 0], [0, 180, 0], [0, 0, 180]], True)
+
+
+def _flight_spin(fits: list[FrameFit], times: np.ndarray) -> np.ndarray:
+    """(3,) rad/s: the constant spin that best turns the first fit's pose into the others
+    (least squares over every frame). Two 10 px fits a frame apart differ by their scatter of a
+    few degrees, which over 1/24 s reads as a spin of several rad/s: dropped bodies, which do
+    not turn in flight, were given 2-6 rad/s."""
+    tau = times - times[0]
+    design = np.vstack([np.ones_like(tau), tau]).T
+    if fits[-1].shape == "cylinder":  # its turn about its own axis is invisible: its axis's
+        axes = [Rotation.from_quat(f.orientation).as_matrix()[:, 2] for f in fits]
+        for i in range(1, len(axes)):  # either end up
+            axes[i] = axes[i] if axes[i] @ axes[i - 1] >= 0 else -axes[i]
+        (start, rate), *_ = np.linalg.lstsq(design, np.array(axes), rcond=None)
+        mid = start + rate * tau.mean()  # where the line through the axes is best determined
+        return np.cross(mid / np.linalg.norm(mid), rate)
+    rel = []
+    prev = Rotation.from_quat(fits[0].orientation)
+    base = prev
+    for f in fits[1:]:
+        r = Rotation.from_quat(f.orientation)
+        if f.shape == "box":  # the flip of it nearest the previous pose
+            cands = r * _BOX_FLIPS
+            r = cands[int(np.argmin((cands * prev.inv()).magnitude()))]
+        rel.append((r * base.inv()).as_rotvec())
+        prev = r
+    (_, w), *_ = np.linalg.lstsq(design, np.vstack([np.zeros(3), *rel]), rcond=None)
+    return w
 
 
 def moving_scenery(common: dict, position, velocity) -> ObjectSpec:

@@ -187,7 +187,11 @@ def estimate_scene(
             # still: no turn either (its fits' turn is their scatter; a spin alone made a
             # still box a moving body, neither settled nor drawn as seen)
             roll = vel if m.spun is None else m.spun  # the roll it had before a blow
-            ang = np.zeros(3) if still else angular_velocity(fits, fit, roll, not airborne)
+            ang = (
+                np.zeros(3)
+                if still
+                else angular_velocity({t: fits[t] for t in ts}, fit, roll, not airborne)
+            )
             spec = ObjectSpec(
                 **common,
                 mass=cfg.mass,
