@@ -121,6 +121,7 @@ def estimate_scene(
             more = [t for t in clear_frames(tr, cfg.flight_window) if t < min(raw)]
             if more:
                 est.fit_back(k, tr, more, raw)
+                est.fit_forward(k, tr, raw)  # from earlier frames that fit well
                 fits, touching = resolve_scale(raw, est.eye, movable, supports)
         if movable:
             fits, touching = trusted_tail(fits, touching)

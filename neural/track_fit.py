@@ -42,7 +42,7 @@ __all__ = ["TrackFitter", "clear_frames"]
 # a runner-up class fitted after a confident one must reach this share of its error to win
 _SECOND_OPINION_MARGIN = 0.5
 # a frame fitted this many times the window's best error, and this many grey levels more, is
-# refitted from the frame before it (TrackFitter._fit_forward)
+# refitted from the frame before it (TrackFitter.fit_forward)
 _STUCK_RATIO, _STUCK_MARGIN = 2.0, 1.5
 # fewer pixels in view do not show whether a body moved (TrackFitter.rested)
 _REST_MIN_PIXELS = 6
@@ -127,7 +127,7 @@ class TrackFitter:
         first = self._from_frame_before(k, tr, frames, shape, shapes[0], fits[shape], memo)
         out = {t_ref: first}
         self.fit_back(k, tr, frames[:-1], out)
-        self._fit_forward(k, tr, out)
+        self.fit_forward(k, tr, out)
         return out, probs
 
     def _from_frame_before(
@@ -155,7 +155,7 @@ class TrackFitter:
         refit = self._fit_from(k, tr, frames[-1], prev)
         return refit if refit.error < first.error else first
 
-    def _fit_forward(self, k: int, tr: Track, out: dict[int, FrameFit]) -> None:
+    def fit_forward(self, k: int, tr: Track, out: dict[int, FrameFit]) -> None:
         """Refit, earliest first, each frame of ``out`` fitted much worse than the window's best
         (:data:`_STUCK_RATIO` times its error and :data:`_STUCK_MARGIN` grey levels more) where
         that best is good (under :data:`_STUCK_MARGIN`), starting from the frame before it; the
@@ -173,8 +173,12 @@ class TrackFitter:
             # then read as still falling at 3.6 m/s (-4.7 dB against copy-last; at rest where
             # it hit when left alone: test_hybrid_falls)
             return
-        for prev_t, t in itertools.pairwise(ts):
-            if out[t].error <= max(_STUCK_RATIO * best, best + _STUCK_MARGIN):
+        stuck = max(_STUCK_RATIO * best, best + _STUCK_MARGIN)
+        # from the first frame that fits well: one before it has no good fit to start from (a
+        # ball entering the view, refitted from its cut-off frames, bent its arc)
+        first = next(i for i, t in enumerate(ts) if out[t].error <= stuck)
+        for prev_t, t in itertools.pairwise(ts[first:]):
+            if out[t].error <= stuck:
                 continue
             refit = self._fit_from(k, tr, t, out[prev_t])
             if refit.error < out[t].error:

@@ -222,7 +222,7 @@ def test_a_last_frame_stuck_in_a_poor_fit_is_refitted_from_the_frame_before_it()
     out[6] = fitted(6, offset=(0.0, -0.03, 0.0), tilt=12.0, evals=1)
     stuck = out[6]
     assert stuck.error > 2 * min(f.error for f in out.values()) + 1.5
-    fitter._fit_forward(0, tr, out)
+    fitter.fit_forward(0, tr, out)
     assert out[6].error < stuck.error / 2
     # in the image (the depth along the line of sight is the contact's to fix, later)
     pose = fitter.canvas.pose
@@ -234,6 +234,6 @@ def test_a_last_frame_stuck_in_a_poor_fit_is_refitted_from_the_frame_before_it()
     # a well-fitted window is left as it is
     good = {t: fitted(t) for t in (2, 3, 4, 5, 6)}
     before = {t: f.position.copy() for t, f in good.items()}
-    fitter._fit_forward(0, tr, good)
+    fitter.fit_forward(0, tr, good)
     for t, p in before.items():
         np.testing.assert_array_equal(good[t].position, p)
