@@ -115,9 +115,15 @@ def test_a_ball_at_its_impact_in_the_last_frame_is_estimated_on_its_fall():
     (obj,) = est.objects
     assert obj.role == "dynamic"
     truth = ro.objects[0]
-    # within half a pixel (1.5 cm at 2 m) and 0.1 m/s; the impact frame taken into the fit
-    # moved it 0.23 m/s along the line of sight
-    assert np.linalg.norm(np.subtract(obj.spec.position, truth.position[last])) < 0.015
+    # across the line of sight within a sixth of a pixel (0.5 cm; a pixel is 3 cm at 2 m),
+    # along it within two thirds (the arc fixes depth to a few per cent: 1.2-1.6 cm here, as
+    # frames of the fall fit better), and 0.1 m/s; the impact frame taken into the fit moved
+    # it 0.23 m/s along the line of sight
+    err = np.subtract(obj.spec.position, truth.position[last])
+    sight = truth.position[last] - np.asarray(default_camera().eye)
+    sight /= np.linalg.norm(sight)
+    assert abs(float(err @ sight)) < 0.02
+    assert np.linalg.norm(err - sight * float(err @ sight)) < 0.005
     assert np.linalg.norm(np.subtract(obj.spec.linear_velocity, truth.linear_velocity[last])) < 0.1
 
 
