@@ -26,6 +26,10 @@ __all__ = [
 
 # a grounded cylinder's fitted pose this close to standing or lying is taken as resting there
 LEVEL_TOLERANCE_DEG = 20.0
+# fewer orientations of a body in flight give its spin from the last two alone
+_SPIN_MIN_FRAMES = 3
+# a box's pose is the same body turned half a turn about any of its axes
+_BOX_FLIPS = Rotation.from_euler("xyz", [[0, 0, 0], [180, 0, 0], [0, 180, 0], [0, 0, 180]], True)
 
 
 def flat_box(fit: FrameFit, base: float = 0.0) -> FrameFit:
@@ -93,7 +97,8 @@ def propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
 
 def angular_velocity(fits: dict[int, FrameFit], final: FrameFit, vel, grounded: bool) -> np.ndarray:
     """(3,) rad/s: a ball or cylinder on the floor rolls with ``vel`` (a cylinder only about its
-    axis, in the ``final`` pose); a body in flight turns as its last two ``fits`` did."""
+    axis, in the ``final`` pose); a body in flight at the constant spin fitted to all its ``fits``
+    (:func:`_flight_spin`; as its last two turned where it has fewer than three)."""
     ts = sorted(fits)
     shape, size = final.shape, final.size
     if shape == "sphere" or (grounded and shape == "cylinder"):
@@ -112,11 +117,6 @@ def angular_velocity(fits: dict[int, FrameFit], final: FrameFit, vel, grounded: 
     r1 = Rotation.from_quat(fits[ts[-1]].orientation)
     dt = (ts[-1] - ts[-2]) / FPS
     return (r1 * r0.inv()).as_rotvec() / dt
-
-
-_SPIN_MIN_FRAMES = 3
-# a box's pose is the same body turned half a turn about any of its axes
-_BOX_FLIPS = Rotation.from_euler("xyz", [[0, 0, 0], [180, 0, 0], [0, 180, 0], [0, 0, 180]], True)
 
 
 def _flight_spin(fits: list[FrameFit], times: np.ndarray) -> np.ndarray:
