@@ -159,11 +159,11 @@ class TrackFitter:
         """Refit, earliest first, each frame of ``out`` fitted much worse than the window's best
         (:data:`_STUCK_RATIO` times its error and :data:`_STUCK_MARGIN` grey levels more) where
         that best is good (under :data:`_STUCK_MARGIN`), from the first frame that fits well on,
-        starting from the frame before it; the refit is kept where it fits better. The frames are fitted back from the last one, so a
-        last frame stuck in a poor pose drags the frames next to it along: a cylinder sliding
-        on its side, fitted 0.2-0.6 grey levels off in three frames, was fitted 4 off in the
-        last two, 7 degrees tilted and 2.5 cm toward the camera, and slid on at 31 cm/s where
-        it had 52 (push seed 3 000 016)."""
+        starting from the frame before it; the refit is kept where it fits better. The frames
+        are fitted back from the last one, so a last frame stuck in a poor pose drags the frames
+        next to it along: a cylinder sliding on its side, fitted 0.2-0.6 grey levels off in
+        three frames, was fitted 4 off in the last two, 7 degrees tilted and 2.5 cm toward the
+        camera, and slid on at 31 cm/s where it had 52 (push seed 3 000 016)."""
         ts = sorted(out)
         best = min(out[t].error for t in ts)
         if best >= _STUCK_MARGIN:
