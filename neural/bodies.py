@@ -126,7 +126,8 @@ def _flight_spin(fits: list[FrameFit], times: np.ndarray) -> np.ndarray:
     not turn in flight, were given 2-6 rad/s."""
     tau = times - times[0]
     design = np.vstack([np.ones_like(tau), tau]).T
-    if fits[-1].shape == "cylinder":  # its turn about its own axis is invisible: its axis's
+    shape = fits[-1].shape  # every frame of a track is fitted as one class
+    if shape == "cylinder":  # its turn about its own axis is invisible: its axis's
         axes = [Rotation.from_quat(f.orientation).as_matrix()[:, 2] for f in fits]
         for i in range(1, len(axes)):  # either end up
             axes[i] = axes[i] if axes[i] @ axes[i - 1] >= 0 else -axes[i]
@@ -138,7 +139,7 @@ def _flight_spin(fits: list[FrameFit], times: np.ndarray) -> np.ndarray:
     base = prev
     for f in fits[1:]:
         r = Rotation.from_quat(f.orientation)
-        if f.shape == "box":  # the flip of it nearest the previous pose
+        if shape == "box":  # the flip of it nearest the previous pose
             cands = r * _BOX_FLIPS
             r = cands[int(np.argmin((cands * prev.inv()).magnitude()))]
         rel.append((r * base.inv()).as_rotvec())
