@@ -2,7 +2,8 @@
 (:mod:`twinsim.neural.track_motion`): scaled by floor contact, a fall's lowest frames touch the
 floor by construction, and the frames at its impact follow neither an arc nor a line on the
 floor. Seen still falling it must stay in flight (also where only its last frames are put on the
-floor and they are still on its arc); caught at its impact it rests where it hit."""
+floor and they are still on its arc); caught at its impact it rests where it hit, sliding on at
+its step between the two frames on the floor where the impact sent it off."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from scipy.spatial.transform import Rotation
 from twinsim.neural import predict_hybrid
 from twinsim.neural.cues import on_arc
 from twinsim.neural.estimate import default_camera
+from twinsim.neural.kinematics import across_sight
 from twinsim.neural.refine import lowest_offset
 from twinsim.neural.scale import resolve_scale
 from twinsim.neural.track_motion import _late_fall, _still_falling
@@ -44,11 +46,26 @@ def _impact_frame(ro) -> int:
     return int(np.argmax(np.diff(vz) > 0)) + 1
 
 
-def test_a_fall_scaled_by_floor_contact_is_still_one_free_flight():
-    ro = _dropped("box", (0.09, 0.1, 0.1))
+def _default_view():
+    """(pose, eye, a stand-in for the track fitter) of the families' default camera."""
     pose = camera_pose_at(default_camera(), 0.0)
     eye = np.asarray(pose.eye)
-    est = SimpleNamespace(canvas=SimpleNamespace(pose=pose), eye=eye)
+    return pose, eye, SimpleNamespace(canvas=SimpleNamespace(pose=pose), eye=eye)
+
+
+def _fall_and_last(ro, last: int, pose, eye):
+    """(frames 0..``last``, their fits scaled by floor contact, the fall before ``last``, its
+    fits on the fall's arc, whether that fall is one free flight)."""
+    ts = list(range(last + 1))
+    fits, _ = resolve_scale(exact_fits(ro, ts, eye, depth_error=0.04), eye, movable=True)
+    fall = ts[:-1]
+    arc, flying = on_arc(fits, fall, np.array(fall, float) / 24, pose, eye)
+    return ts, fits, fall, arc, flying
+
+
+def test_a_fall_scaled_by_floor_contact_is_still_one_free_flight():
+    ro = _dropped("box", (0.09, 0.1, 0.1))
+    _, eye, est = _default_view()
     impact = _impact_frame(ro)
     flight = list(range(impact))  # the last one still in the air
     fits, touching = resolve_scale(exact_fits(ro, flight, eye, depth_error=0.04), eye, movable=True)
@@ -87,14 +104,9 @@ def test_a_body_still_on_its_arc_when_put_on_the_floor_falls_on(shape, size):
     # frame put on the floor by the contact ruler (and the arc through every frame put below
     # it by a size fitted 30 % long), was taken for one caught at its impact and left at rest.
     ro = _dropped(shape, size)
-    pose = camera_pose_at(default_camera(), 0.0)
-    eye = np.asarray(pose.eye)
-    est = SimpleNamespace(canvas=SimpleNamespace(pose=pose), eye=eye)
+    pose, eye, est = _default_view()
     impact = _impact_frame(ro)
-    ts = list(range(impact))  # the last one still in the air
-    fits, _ = resolve_scale(exact_fits(ro, ts, eye, depth_error=0.04), eye, movable=True)
-    fall = ts[:-1]
-    arc, flying = on_arc(fits, fall, np.array(fall, float) / 24, pose, eye)
+    ts, fits, fall, arc, flying = _fall_and_last(ro, impact - 1, pose, eye)  # still in the air
     assert flying
     got = _late_fall(arc, fall, ts, fits, est, moved=True)
     assert got is not None and got.airborne
@@ -103,8 +115,33 @@ def test_a_body_still_on_its_arc_when_put_on_the_floor_falls_on(shape, size):
     low = got.position[2] - lowest_offset(shape, got.fit.size, got.fit.orientation)
     assert low > -0.005  # never below the floor
     # a frame after the impact is off the fall's arc: that is an impact (rests where it hit)
-    ts = list(range(impact + 1))
-    fits, _ = resolve_scale(exact_fits(ro, ts, eye, depth_error=0.04), eye, movable=True)
-    fall = ts[:-1]
-    arc, _ = on_arc(fits, fall, np.array(fall, float) / 24, pose, eye)
+    ts, fits, fall, arc, _ = _fall_and_last(ro, impact, pose, eye)
     assert _late_fall(arc, fall, ts, fits, est, moved=True) is None
+
+
+@pytest.mark.parametrize("axis", ["x", "y"])
+def test_a_box_sent_off_by_its_impact_slides_on_at_its_step_on_the_floor(axis):
+    # Landing on an edge, a tilted box is sent off sideways at 0.4-0.7 m/s; seen on the floor
+    # in its last two frames it had been given the fall's horizontal velocity (none) and left
+    # where it hit (development drop seeds 3 000 005, 3 000 016, 3 000 019: 0.45-0.94 m/s).
+    tilt = Rotation.from_euler("z" + axis, [30, 35], degrees=True)
+    body = ObjectSpec(
+        name="body",
+        shape="box",
+        size=(0.09, 0.1, 0.1),
+        mass=1.0,
+        color=ORANGE,
+        position=(0.0, 0.0, 0.75),
+        orientation=tuple(tilt.as_quat()),
+    )
+    ro = dropped(body, 14)
+    last = _impact_frame(ro)
+    est = predict_hybrid(ro.rgb[: last + 1], 2, camera=default_camera()).estimate
+    (obj,) = est.objects
+    eye = np.asarray(camera_pose_at(default_camera(), 0.0).eye)
+    v = ro.objects[0].linear_velocity[last]
+    truth = across_sight(np.array([v[0], v[1], 0.0]), ro.objects[0].position[last], eye, True)
+    speed = float(np.linalg.norm(truth))
+    assert speed > 0.4  # sent off: the case this is about
+    along = float(np.dot(obj.spec.linear_velocity, truth)) / speed
+    assert 0.5 * speed < along < 1.5 * speed, (obj.spec.linear_velocity, truth)
