@@ -112,10 +112,9 @@ def track_motion(
             # the contact ruler put the fall's lowest frames on the floor: in flight throughout
             grounded = dict.fromkeys(ts, False)
         elif fall is not None:
-            late = _late_fall(arc, fall, ts, fits, est, est.pixels_moved(k, tr, ts))
-            if late is not None:
-                return late
-            return _impact(arc, fall, ts, est, est.pixels_moved(k, tr, ts))
+            moved = est.pixels_moved(k, tr, ts)
+            late = _late_fall(arc, fall, ts, fits, est, moved)
+            return late if late is not None else _impact(arc, fall, ts, est, moved)
     # On the floor only if on it in every fitted frame; otherwise a ballistic arc from the
     # last floor contact on (a bounce inside the window would break either model), or the
     # slide of its last stay on the floor
