@@ -26,8 +26,10 @@ from twinsim.sim.render.camera import camera_pose_at
 ORANGE = (0.95, 0.5, 0.05, 1.0)
 
 
-def _dropped(shape: str, size: tuple[float, ...], frames: int = 14):
-    """A body let go at rest 0.75 m up, turned 30 degrees about the vertical, and its rollout."""
+def _dropped(shape: str, size: tuple[float, ...], frames: int = 14, tilt: str = "", by: float = 0):
+    """A body let go at rest 0.75 m up, turned 30 degrees about the vertical (then ``by``
+    degrees about its own axis ``tilt``, if given), and its rollout."""
+    turn = Rotation.from_euler("z" + tilt, [30, by] if tilt else 30, degrees=True)
     body = ObjectSpec(
         name="body",
         shape=shape,
@@ -35,7 +37,7 @@ def _dropped(shape: str, size: tuple[float, ...], frames: int = 14):
         mass=1.0,
         color=ORANGE,
         position=(0.0, 0.0, 0.75),
-        orientation=tuple(Rotation.from_euler("z", 30, degrees=True).as_quat()),
+        orientation=tuple(turn.as_quat()),
     )
     return dropped(body, frames)
 
@@ -124,21 +126,11 @@ def test_a_box_sent_off_by_its_impact_slides_on_at_its_step_on_the_floor(axis):
     # Landing on an edge, a tilted box is sent off sideways at 0.4-0.7 m/s; seen on the floor
     # in its last two frames it had been given the fall's horizontal velocity (none) and left
     # where it hit (development drop seeds 3 000 005, 3 000 016, 3 000 019: 0.45-0.94 m/s).
-    tilt = Rotation.from_euler("z" + axis, [30, 35], degrees=True)
-    body = ObjectSpec(
-        name="body",
-        shape="box",
-        size=(0.09, 0.1, 0.1),
-        mass=1.0,
-        color=ORANGE,
-        position=(0.0, 0.0, 0.75),
-        orientation=tuple(tilt.as_quat()),
-    )
-    ro = dropped(body, 14)
+    ro = _dropped("box", (0.09, 0.1, 0.1), tilt=axis, by=35)
     last = _impact_frame(ro)
     est = predict_hybrid(ro.rgb[: last + 1], 2, camera=default_camera()).estimate
     (obj,) = est.objects
-    eye = np.asarray(camera_pose_at(default_camera(), 0.0).eye)
+    _, eye, _ = _default_view()
     v = ro.objects[0].linear_velocity[last]
     truth = across_sight(np.array([v[0], v[1], 0.0]), ro.objects[0].position[last], eye, True)
     speed = float(np.linalg.norm(truth))
