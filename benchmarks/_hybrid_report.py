@@ -67,7 +67,16 @@ def results_table(res: dict, horizon: int) -> str:
         if per:
             steps.append(f"| {name} | " + " | ".join(f"{x:.1f}" for x in np.mean(per, 0)) + " |")
     pm, vo, oor, ft = res["permanence"], res["voe"], res["out_of_range"], res["footage"]
+    faint = [
+        f"{fam} {f['faint_windows']} ({f['faint_gain']:+.2f} dB)"
+        for fam, f in res["families"].items()
+        if f.get("faint_windows")
+    ]
     extra = [
+        "",
+        "Faint windows (a few pixels change, nothing visibly moves: `metrics.visible_motion`; "
+        "left out of the table above), per family: count (hybrid - copy-last): "
+        + ("; ".join(faint) or "none"),
         "",
         "PSNR per step (mean over families):",
         "",

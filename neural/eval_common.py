@@ -6,10 +6,12 @@ import time
 
 from twinsim.neural.voe import FLOORS
 
-__all__ = ["PREDICTORS", "Budget"]
+__all__ = ["PREDICTORS", "SUBSETS", "Budget"]
 
 # the world model and the floors every score is reported beside (copy-last, linear)
 PREDICTORS = ("model", *FLOORS)
+# window subsets of the prediction tables (see metrics.visible_motion)
+SUBSETS = ("moving", "faint", "still")
 
 
 class Budget:

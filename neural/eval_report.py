@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from twinsim.neural.eval_common import PREDICTORS
+from twinsim.neural.eval_common import PREDICTORS, SUBSETS
 from twinsim.neural.voe import voe_family_line, voe_rows
 
 __all__ = ["format_table"]
@@ -13,7 +13,7 @@ __all__ = ["format_table"]
 
 def _quality_lines(pq: dict[str, Any], title: str, h: int) -> list[str]:
     lines = []
-    for subset in ("moving", "still"):
+    for subset in SUBSETS:
         part = pq.get(subset)
         if not part:
             continue

@@ -1,4 +1,4 @@
-"""The evaluation suite behind ``twinsim eval``: prediction quality on moving and still windows,
+"""The evaluation suite behind ``twinsim eval``: prediction quality on moving, faint and still windows,
 object permanence, balanced violation of expectation and real footage, each with its baselines
 (copy-last, linear extrapolation) measured in the same run.
 
@@ -25,7 +25,7 @@ from tqdm import tqdm
 from twinsim.neural import metrics as M
 from twinsim.neural.clips import render_spec
 from twinsim.neural.config import DEFAULT_FAMILIES
-from twinsim.neural.eval_common import PREDICTORS, Budget
+from twinsim.neural.eval_common import PREDICTORS, SUBSETS, Budget
 from twinsim.neural.eval_permanence import permanence
 from twinsim.neural.eval_report import format_table
 from twinsim.neural.footage import load_footage
@@ -102,14 +102,14 @@ class _Quality:
 
     def __init__(self, horizon: int) -> None:
         self.h = horizon
-        self.n = {"moving": 0, "still": 0}
+        self.n = dict.fromkeys(SUBSETS, 0)
         # per family, moving windows only: their count and each predictor's summed mean PSNR
         self.by_family: dict[str, dict[str, float]] = {}
         z = np.zeros(horizon)
         self.sums = {
             (p, s, k): z.copy()
             for p in PREDICTORS
-            for s in ("moving", "still")
+            for s in SUBSETS
             for k in ("psnr", "ssim", "mse")
         }
 
@@ -120,9 +120,11 @@ class _Quality:
         last: np.ndarray,
         family: str | None = None,
     ) -> None:
-        # a window is "moving" when anything changes within the horizon (copy-last not exact)
-        moving = (truth != last[:, None]).any(axis=(1, 2, 3, 4))
-        for subset, sel in (("moving", moving), ("still", ~moving)):
+        # "moving": something visibly moves; "faint": a few pixels change (a sub-millimetre
+        # settle), which copy-last nearly matches; "still": nothing changes (copy-last exact)
+        changed = (truth != last[:, None]).any(axis=(1, 2, 3, 4))
+        moving = M.visible_motion(last, truth)
+        for subset, sel in (("moving", moving), ("faint", changed & ~moving), ("still", ~changed)):
             if not sel.any():
                 continue
             self.n[subset] += int(sel.sum())

@@ -25,7 +25,7 @@ def test_prediction_quality_splits_moving_and_still_windows(tiny_ckpt):
     static = np.repeat(toy_scenes(2, 1, 32, seed=0), 16, axis=1)
     moving = toy_scenes(2, 16, 32, seed=1)
     res = prediction_quality(model, [*static, *moving], observed=3, horizon=5, progress=False)
-    assert res["windows"] == {"still": 4, "moving": 4}
+    assert res["windows"] == {"still": 4, "faint": 0, "moving": 4}
     for subset in ("still", "moving"):
         for name in ("model", "copy_last", "linear"):
             part = res[subset][name]
@@ -37,6 +37,21 @@ def test_prediction_quality_splits_moving_and_still_windows(tiny_ckpt):
     assert max(res["moving"]["copy_last"]["psnr"]) < 100.0
     text = format_table({"prediction": res})
     assert "4 moving windows" in text and "4 still windows" in text and "pooled MSE" in text
+
+
+def test_a_window_where_a_few_pixels_flicker_is_faint_not_moving(tiny_ckpt):
+    model = WorldModel.load(tiny_ckpt)
+    still = np.repeat(toy_scenes(1, 1, 32, seed=0), 16, axis=1)[0]
+    flicker = still.copy()
+    flicker[12:, 5, 7] = 255 - flicker[12:, 5, 7]  # one pixel flips in the second window only
+    nudged = still.copy()
+    nudged[12:, 5:8, 7:9] = 255 - nudged[12:, 5:8, 7:9]  # six pixels: a visible change
+    res = prediction_quality(model, [flicker, nudged], observed=3, horizon=5, progress=False)
+    # windows: frames 0-7 (unchanged) and 8-15 (seen 8-10; a change from frame 12 on)
+    assert res["windows"] == {"moving": 1, "faint": 1, "still": 2}
+    assert res["faint"]["copy_last"]["psnr"][0] == 100.0  # frame 11 equals the last seen, 10
+    assert max(res["faint"]["copy_last"]["psnr"][1:]) < 100.0
+    assert "1 faint windows" in format_table({"prediction": res})
 
 
 def test_moving_windows_are_also_reported_per_family(tiny_ckpt):

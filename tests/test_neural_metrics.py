@@ -95,3 +95,16 @@ def test_wilson_interval_known_bounds_and_symmetry():
     assert narrow[0] > wide[0] and narrow[1] < wide[1] and narrow[0] < 0.875 < narrow[1]
     with pytest.raises(ValueError, match="n >= 1"):
         M.wilson_interval(1, 0)
+
+
+def test_visible_motion_needs_a_few_pixels_changed_by_more_than_a_few_levels():
+    last = np.full((2, 16, 16, 3), 100, np.uint8)  # two windows
+    future = np.repeat(last[:, None], 4, axis=1)
+    assert not M.visible_motion(last, future).any()
+    future[0, 2, :2, :2] = 100 + M.VISIBLE_LEVEL + 1  # 4 pixels in one frame: visible
+    future[1, :, 0, : M.VISIBLE_PIXELS - 1] = 0  # 3 pixels in every frame: an edge flicker
+    assert M.visible_motion(last, future).tolist() == [True, False]
+    future[1, 3] = 100 + M.VISIBLE_LEVEL  # every pixel, but by no more than the level
+    assert not M.visible_motion(last[1], future[1])
+    with pytest.raises(TypeError, match="uint8"):
+        M.visible_motion(last.astype(float), future.astype(float))

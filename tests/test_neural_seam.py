@@ -132,7 +132,7 @@ def test_train_and_eval_from_a_generated_dataset(tmp_path, capsys):
     assert main([*args, "--permanence-scenes", "0", "--voe-items", "0"]) == 0
     res = json.loads(out.read_text())
     windows = res["prediction"]["windows"]
-    assert windows["moving"] + windows["still"] >= 1
+    assert windows["moving"] + windows["faint"] + windows["still"] >= 1
     # a dataset without the labels a loss needs is refused, naming what to generate
     plain = _generate(tmp_path, "rgb")
     args = ["train", "--preset", "tiny", "--data", plain, "--out", str(tmp_path / "r2")]
