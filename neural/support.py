@@ -19,6 +19,7 @@ __all__ = [
     "Support",
     "box_top",
     "contact_scale",
+    "floor_offset",
     "half_extents",
     "lowest_offset",
     "support_offset",
@@ -26,6 +27,10 @@ __all__ = [
 ]
 
 _MIN_FACE_HALF = 0.08  # a top face narrower than this (a wall's) is not a support (m)
+# A box longer than this (half extent, m), at most a third as thick as it is wide and tilted
+# more than _RAMP_MIN_TILT is a ramp: it meets the floor flush (see floor_offset)
+_RAMP_MIN_HALF = 0.25
+_RAMP_MIN_TILT = math.radians(10.0)
 _FOOTPRINT_MARGIN = 1.1  # contact may overhang a face's edge by 10 %
 
 
@@ -77,6 +82,30 @@ def support_offset(shape: str, size, quat: np.ndarray, normal=(0.0, 0.0, 1.0)) -
     return r * math.sqrt(max(0.0, 1 - a * a)) + a * half
 
 
+def floor_offset(shape: str, size, quat: np.ndarray) -> float:
+    """How far below its centre a body of metric ``size`` meets the floor (m): its lowest
+    point, but for a ramp (a box at least 0.25 m long, at most a third as thick as it is wide,
+    tilted 10 degrees or more) the low edge of its top face. A ramp meets the floor flush, as a
+    wedge does, so that what rolls down it rolls on across the floor (the ramp family sinks its
+    slab by its thickness); put on its lowest corner, a ramp was fitted 3-6 cm high and 5-9 %
+    too near the eye, and the ball on it with it."""
+    low = support_offset(shape, size, quat)
+    return low - _ramp_sink(shape, size, quat) if max(size) >= _RAMP_MIN_HALF else low
+
+
+def _ramp_sink(shape: str, size, quat: np.ndarray) -> float:
+    """How far a thin tilted box's top face's low edge lies above its lowest point (0 for any
+    other body); in ``size``'s units, so that it scales with a fit scaled about the eye."""
+    if shape != "box":
+        return 0.0
+    R = Rotation.from_quat(quat).as_matrix()
+    up = int(np.argmax(np.abs(R[2])))  # the axis nearest vertical: the slab's thickness
+    width = min(size[i] for i in range(3) if i != up)
+    if abs(R[2, up]) > math.cos(_RAMP_MIN_TILT) or size[up] > width / 3:
+        return 0.0
+    return 2.0 * float(size[up]) * abs(float(R[2, up]))
+
+
 def half_extents(shape: str, size) -> tuple[float, ...]:
     """A body's half extents (m): a cylinder's ``size`` is (radius, full height)."""
     return (size[0], size[1] / 2) if shape == "cylinder" else tuple(size)
@@ -108,10 +137,18 @@ def contact_scale(
     h = support_offset(shape, size, quat, n)
     rel = np.asarray(position, float) - eye
     gap_eye = float(n @ eye) - surface.offset
-    denom = float(n @ rel) - h
-    if gap_eye <= 1e-6 or denom >= -1e-9:
-        return float("nan")
-    lam = -gap_eye / denom
+
+    def scale(h: float) -> float:
+        denom = float(n @ rel) - h
+        return float("nan") if gap_eye <= 1e-6 or denom >= -1e-9 else -gap_eye / denom
+
+    lam = scale(h)
+    sink = _ramp_sink(shape, size, quat) if surface.centre is None else 0.0
+    if sink > 0 and lam * max(size) >= _RAMP_MIN_HALF:  # a ramp at the scale it stands at
+        h -= sink
+        lam = scale(h)
+    if not math.isfinite(lam):
+        return lam
     contact = eye + lam * rel - n * (lam * h)
     return lam if surface.contains(contact) else float("nan")
 

@@ -18,7 +18,14 @@ from twinsim.neural.scale import (
     touched_support,
     trusted_tail,
 )
-from twinsim.neural.support import FLOOR, box_top, contact_scale, typical_half
+from twinsim.neural.support import (
+    FLOOR,
+    box_top,
+    contact_scale,
+    floor_offset,
+    support_offset,
+    typical_half,
+)
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 from twinsim.sim.render.camera import camera_pose_at
 from twinsim.sim.spec import LightSpec
@@ -97,10 +104,29 @@ def test_a_ball_on_a_ramp_is_estimated_on_the_ramp_not_on_the_floor_behind_it():
     assert math.degrees(math.acos(min(1.0, abs(float(normal @ est_normal))))) < 8.0
     assert min(ramp.size) / max(ramp.size) < 0.25
     # the ball rests on the estimated ramp, not on the floor behind it (where the pixels alone
-    # would put it; its distance along the line of sight follows the ramp's, still ~0.1 m off)
+    # would put it); its distance along the line of sight follows the ramp's, which meets the
+    # floor flush (on its lowest corner the ramp, and the ball with it, were ~0.1 m off)
     truth = ro.objects[1].position[-1]
     assert found.position[2] - found.size[0] > 0.03
-    assert np.linalg.norm(np.asarray(found.position) - truth) < 0.15
+    assert np.linalg.norm(np.asarray(found.position) - truth) < 0.04
+    assert np.linalg.norm(np.asarray(ramp.position) - np.asarray(_RAMP.position)) < 0.06
+
+
+def test_a_ramp_meets_the_floor_at_the_low_edge_of_its_top_face():
+    quat = np.asarray(_RAMP.orientation)
+    # the scene's ramp is sunk by its thickness, its top face flush: exactly at floor_offset
+    assert _RAMP.position[2] - floor_offset("box", _RAMP.size, quat) == pytest.approx(
+        0.0, abs=1e-12
+    )
+    sunk = 2 * _RAMP.size[2] * math.cos(_TILT)
+    assert support_offset("box", _RAMP.size, quat) - floor_offset("box", _RAMP.size, quat) == (
+        pytest.approx(sunk)
+    )
+    # anything else stands on its lowest point: a slab lying level, a short tilted box, a wall
+    level, upright = np.array([0.0, 0.0, 0.0, 1.0]), (0.04, 0.35, 0.15)
+    small = (0.12, 0.1, 0.02)
+    for size, q in ((_RAMP.size, level), (small, quat), (upright, level), (upright, quat)):
+        assert floor_offset("box", size, q) == support_offset("box", size, q)
 
 
 def test_a_body_that_landed_is_on_the_floor_not_in_flight():
