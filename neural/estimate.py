@@ -32,7 +32,13 @@ from twinsim.neural.cues import (
 )
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
 from twinsim.neural.refine import lowest_offset
-from twinsim.neural.scale import held_down, resolve_scale, resting_fit, trusted_tail
+from twinsim.neural.scale import (
+    held_down,
+    resolve_scale,
+    resting_fit,
+    steadiest_fit,
+    trusted_tail,
+)
 from twinsim.neural.support import FLOOR, Support, box_top, half_extents, reach
 from twinsim.neural.track import track_objects
 from twinsim.neural.track_fit import TrackFitter, clear_frames
@@ -145,6 +151,8 @@ def estimate_scene(
         role = "dynamic"
         if scenery_look or (big and still):
             role = "kinematic" if not still else "static"
+        if role == "static":
+            fit = steadiest_fit(scaled_fits, touching, fit)
         if accel is not None and not still:
             role = "extrapolated"
         p_now = p_end if not still else fit.position
