@@ -1,6 +1,6 @@
-"""The evaluation suite behind ``twinsim eval``: prediction quality on moving, faint and still windows,
-object permanence, balanced violation of expectation and real footage, each with its baselines
-(copy-last, linear extrapolation) measured in the same run.
+"""The evaluation suite behind ``twinsim eval``: prediction quality on moving, faint and still
+windows, object permanence, balanced violation of expectation and real footage, each with its
+baselines (copy-last, linear extrapolation) measured in the same run.
 
 Everything streams: scenes are simulated (or read) one at a time, predicted and folded into
 running sums, so memory stays flat whatever the number of scenes. Each stage shows a progress

@@ -158,8 +158,9 @@ def resting_fit(fits: dict[int, FrameFit], touching: dict[int, int], last: Frame
 
 
 def steadiest_fit(fits: dict[int, FrameFit], touching: dict[int, int], last: FrameFit) -> FrameFit:
-    """The pose of static scenery: of its fits on a support (``last`` if none), the one whose
-    orientation lies nearest the others' (the least summed angle; the latest on a tie). It
+    """The pose of static scenery: of its fits on a support (``last`` if fewer than three), the
+    one whose orientation lies nearest the others' (the least summed angle; the latest on a
+    tie). It
     stands still, so every frame sees one pose, and a body passing over it pulls single fits
     off: a ramp under a ball was fitted 4-8 degrees off its slope in its last frame on
     development ramp seeds 3 000 002, 3 000 007 and 3 000 010 (over the 12 development ramp
