@@ -160,10 +160,9 @@ def resting_fit(fits: dict[int, FrameFit], touching: dict[int, int], last: Frame
 def steadiest_fit(fits: dict[int, FrameFit], touching: dict[int, int], last: FrameFit) -> FrameFit:
     """The pose of static scenery: of its fits on a support (``last`` if fewer than three), the
     one whose orientation lies nearest the others' (the least summed angle; the latest on a
-    tie). It
-    stands still, so every frame sees one pose, and a body passing over it pulls single fits
-    off: a ramp under a ball was fitted 4-8 degrees off its slope in its last frame on
-    development ramp seeds 3 000 002, 3 000 007 and 3 000 010 (over the 12 development ramp
+    tie). It stands still, so every frame sees one pose, and a body passing over it pulls
+    single fits off: a ramp under a ball was fitted 4-8 degrees off its slope in its last frame
+    on development ramp seeds 3 000 002, 3 000 007 and 3 000 010 (over the 12 development ramp
     seeds the last frame's fit is 2.5 degrees off on average, this one 1.6)."""
     ts = sorted(t for t in fits if touching.get(t, -1) >= 0)
     if len(ts) < 3:
