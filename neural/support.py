@@ -82,15 +82,15 @@ def support_offset(shape: str, size, quat: np.ndarray, normal=(0.0, 0.0, 1.0)) -
     return r * math.sqrt(max(0.0, 1 - a * a)) + a * half
 
 
-def floor_offset(shape: str, size, quat: np.ndarray) -> float:
-    """How far below its centre a body of metric ``size`` meets the floor (m): its lowest
-    point, but for a ramp (a box at least 0.25 m long, at most a third as thick as it is wide,
-    tilted 10 degrees or more) the low edge of its top face. A ramp meets the floor flush, as a
-    wedge does, so that what rolls down it rolls on across the floor (the ramp family sinks its
-    slab by its thickness); put on its lowest corner, a ramp was fitted 3-6 cm high and 5-9 %
-    too near the eye, and the ball on it with it."""
+def floor_offset(shape: str, size, quat: np.ndarray, scale: float = 1.0) -> float:
+    """How far below its centre a body meets the floor, in ``size``'s units (``scale`` turns
+    them into metres): its lowest point, but for a ramp (a box at least 0.25 m long, at most a
+    third as thick as it is wide, tilted 10 degrees or more) the low edge of its top face. A
+    ramp meets the floor flush, as a wedge does, so that what rolls down it rolls on across the
+    floor (the ramp family sinks its slab by its thickness); put on its lowest corner, a ramp
+    was fitted 3-6 cm high and 5-9 % too near the eye, and the ball on it with it."""
     low = support_offset(shape, size, quat)
-    return low - _ramp_sink(shape, size, quat) if max(size) >= _RAMP_MIN_HALF else low
+    return low - _ramp_sink(shape, size, quat) if scale * max(size) >= _RAMP_MIN_HALF else low
 
 
 def _ramp_sink(shape: str, size, quat: np.ndarray) -> float:
@@ -143,10 +143,10 @@ def contact_scale(
         return float("nan") if gap_eye <= 1e-6 or denom >= -1e-9 else -gap_eye / denom
 
     lam = scale(h)
-    sink = _ramp_sink(shape, size, quat) if surface.centre is None else 0.0
-    if sink > 0 and lam * max(size) >= _RAMP_MIN_HALF:  # a ramp at the scale it stands at
-        h -= sink
-        lam = scale(h)
+    if surface.centre is None and math.isfinite(lam):  # the floor: a ramp at the scale it stands at
+        flush = floor_offset(shape, size, quat, lam)
+        if flush != h:
+            h, lam = flush, scale(flush)
     if not math.isfinite(lam):
         return lam
     contact = eye + lam * rel - n * (lam * h)
