@@ -82,17 +82,30 @@ def results_table(res: dict, horizon: int) -> str:
         "",
         *steps,
         "",
-        f"- object permanence ({pm['scenes']} occlusion scenes; chance 0.5): hybrid {pm['hybrid']:.3f}, "
-        f"pixel model {pm['pixel']:.3f}, copy-last {pm['copy_last']:.3f}",
-        f"- physics-surprise VoE (pairs per kind {vo['pairs']}): per kind "
-        + ", ".join(f"{k} {v:.2f}" for k, v in vo["per_kind"].items())
-        + f"; balanced {vo['balanced']:.3f}",
-        *balanced_lines(res.get("balanced_voe") or {}),
-        "- out-of-range (camera +0.5/-0.6/+0.5 m, fov 65, pastel colours; mean PSNR 12 steps): "
-        + ", ".join(f"{k} {v:.2f}" for k, v in oor.items()),
-        "- real footage (held-out clips, camera read from the frames, 8 steps): "
-        + json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in ft.items()}),
     ]
+    # a part the run skipped prints nothing (not a line of nan)
+    if pm["scenes"]:
+        extra.append(
+            f"- object permanence ({pm['scenes']} occlusion scenes; chance 0.5): hybrid "
+            f"{pm['hybrid']:.3f}, pixel model {pm['pixel']:.3f}, copy-last {pm['copy_last']:.3f}"
+        )
+    if vo["pairs"]:
+        extra.append(
+            f"- physics-surprise VoE (pairs per kind {vo['pairs']}): per kind "
+            + ", ".join(f"{k} {v:.2f}" for k, v in vo["per_kind"].items())
+            + f"; balanced {vo['balanced']:.3f}"
+        )
+    extra += balanced_lines(res.get("balanced_voe") or {})
+    if oor:
+        extra.append(
+            "- out-of-range (camera +0.5/-0.6/+0.5 m, fov 65, pastel colours; mean PSNR 12 "
+            "steps): " + ", ".join(f"{k} {v:.2f}" for k, v in oor.items())
+        )
+    if ft:
+        extra.append(
+            "- real footage (held-out clips, camera read from the frames, 8 steps): "
+            + json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in ft.items()})
+        )
     return t + "\n" + "\n".join(extra)
 
 

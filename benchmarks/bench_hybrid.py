@@ -239,7 +239,10 @@ def out_of_range_scenes():
 
 def _out_of_range(args) -> dict:
     """Camera moved and widened, pastel colours outside the palette: hybrid with the camera
-    given, read from the frames, or the default camera assumed, and copy-last."""
+    given, read from the frames, or the default camera assumed, and copy-last ({} when
+    skipped)."""
+    if not args.out_of_range:
+        return {}
     from twinsim.neural import metrics as M
     from twinsim.neural import predict_hybrid
     from twinsim.neural.estimate import default_camera
@@ -268,6 +271,8 @@ def _footage(args, pixel) -> dict:
     from twinsim.neural import predict_hybrid
     from twinsim.neural.footage import load_footage
 
+    if args.footage_clips < 1:
+        return {}
     if not Path(args.footage).is_dir():
         return {"skipped": f"no footage at {args.footage}"}
     fs = load_footage(args.footage, 64)
@@ -295,8 +300,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", type=int, default=2, help="held-out scenes per family")
     ap.add_argument("--families", default=",".join(FAMILIES), help="comma-separated families")
-    ap.add_argument("--permanence", type=int, default=3, help="occlusion vanish scenes")
-    ap.add_argument("--voe-pairs", type=int, default=1, help="pairs per violation kind")
+    ap.add_argument("--permanence", type=int, default=3, help="occlusion vanish scenes (0: skip)")
+    ap.add_argument("--voe-pairs", type=int, default=1, help="pairs per violation kind (0: skip)")
     ap.add_argument(
         "--balanced-voe",
         type=int,
@@ -309,7 +314,15 @@ def main() -> int:
         default=str(Path(__file__).resolve().parents[1].parent / "shared" / "footage"),
         help="real footage folder (default: ../shared/footage beside the repo)",
     )
-    ap.add_argument("--footage-clips", type=int, default=3)
+    ap.add_argument(
+        "--footage-clips", type=int, default=3, help="held-out real clips to predict (0: skip)"
+    )
+    ap.add_argument(
+        "--out-of-range",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="score the three out-of-range scenes (moved camera, pastel colours; a few minutes)",
+    )
     ap.add_argument(
         "--samples",
         type=int,
