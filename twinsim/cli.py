@@ -26,8 +26,10 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="twinsim",
-        description="Hybrid neural + physics-engine simulator: labelled synthetic scenes, "
-        "datasets and a neural video world model.",
+        description="Hybrid neural + physics-engine simulator: labelled synthetic scenes and "
+        "datasets, a neural video world model, a hybrid predictor (frames -> scene -> engine), "
+        "gymnasium environments and a rollout API and tools for planners. "
+        "Start with `twinsim demo`; `twinsim COMMAND --help` for each command.",
     )
     parser.add_argument("--version", action="version", version=f"twinsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
