@@ -101,6 +101,40 @@ def test_unknown_names_list_valid_choices(path, value, kind) -> None:
     assert kind in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("position", (0.1, 0.1), "must be a list of 3 numbers"),
+        ("color", (0.1, 0.2, 0.3), "must be a list of 4 numbers"),
+        ("size", (0.1, float("nan"), 0.1), "must be a finite number"),
+        ("size", 0.1, "must be a list"),
+        ("mass", True, "must be a number"),
+        ("mass", "1", "must be a number"),
+        ("mass", float("inf"), "must be a finite number"),
+        ("texture", 3, "must be a string"),
+        ("collision", "sphere", "must be one of"),
+        ("path", (None,), "must be a Keyframe"),
+        ("name", None, "must be a string"),
+    ],
+)
+def test_python_construction_names_the_field_and_what_it_must_be(field, value, message) -> None:
+    base = ObjectSpec("crate", "box", (0.1, 0.2, 0.3))
+    with pytest.raises(SpecError, match=message) as err:
+        dataclasses.replace(base, **{field: value})
+    assert field in str(err.value)
+
+
+def test_python_construction_accepts_numpy_scalars() -> None:
+    import numpy as np
+
+    spec = ObjectSpec(
+        "crate", "box", tuple(np.float32(0.1) for _ in range(3)), mass=np.float64(0.5)
+    )
+    assert spec.mass == 0.5 and len(spec.size) == 3
+    with pytest.raises(SpecError, match="must be a finite number"):
+        ObjectSpec("crate", "box", (0.1, 0.1, 0.1), mass=np.float64("nan"))
+
+
 def test_duplicate_names_and_bad_json_are_rejected() -> None:
     data = json.loads(_full_spec().to_json())
     data["objects"][1]["name"] = "ball"
