@@ -31,6 +31,7 @@ from twinsim.neural.cues import (
     extrapolated_path,
 )
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
+from twinsim.neural.push import HeldPush, push_events
 from twinsim.neural.refine import lowest_offset
 from twinsim.neural.scale import (
     held_down,
@@ -113,6 +114,7 @@ def estimate_scene(
     floor_color = est.calibrate_floor(bd.floor)
     world = WorldSpec(floor_color=floor_color, floor_restitution=cfg.floor_restitution)
     results = []
+    pushes: dict[str, HeldPush] = {}
     supports = [FLOOR]  # grows with the static boxes found (tracks go largest first)
     for k, tr in enumerate(tracks):
         raw, probs = est.fit_track(k, tr)
@@ -221,6 +223,8 @@ def estimate_scene(
             spec = ObjectSpec(**common, mass=0.0, position=path[0].position, path=path)
         else:  # moving scenery: keep its velocity for the whole rollout
             spec = moving_scenery(common, p_now, vel)
+        if role == "dynamic" and m.push is not None and not still:
+            pushes[name] = m.push
         hidden = T - 1 - t_last
         if hidden > 0 and role != "extrapolated":  # carry it from its last sighting to now
             spec = carried(spec, role == "kinematic", vel, hidden, world)
@@ -241,11 +245,14 @@ def estimate_scene(
             )
         )
     world = _bounciness(world, results, cfg)
+    bodies = tuple(o.spec for o in results)
+    paths = {o.spec.name: o.positions for o in results}
     spec = SceneSpec(
-        objects=tuple(o.spec for o in results),
+        objects=bodies,
         cameras=(cam,),
         light=est.light,
         world=world,
+        events=push_events(pushes, bodies, paths, cfg.friction * world.floor_friction),
     )
     unexplained = _unexplained(est.canvas, frames[-1], spec, bd)
     est.canvas.close()

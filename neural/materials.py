@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+from twinsim.neural.push import same_push
 from twinsim.sim.errors import require as _check
 from twinsim.sim.spec import ObjectSpec, SceneSpec
 
@@ -55,7 +56,9 @@ def sample_materials(
     spec: SceneSpec, prior: MaterialPrior, rng: np.random.Generator, keep: frozenset[str]
 ) -> SceneSpec:
     """``spec`` with every movable body's mass, friction and restitution drawn from ``prior``
-    (bodies named in ``keep`` keep their restitution: it was measured); scenery (mass 0) as is."""
+    (bodies named in ``keep`` keep their restitution: it was measured); scenery (mass 0) as is.
+    A force event keeps the acceleration it gives its body (:func:`~twinsim.neural.push.
+    same_push`)."""
 
     def draw(o: ObjectSpec) -> ObjectSpec:
         if o.mass == 0:
@@ -70,4 +73,8 @@ def sample_materials(
             restitution=o.restitution if o.name in keep else bounce,
         )
 
-    return dataclasses.replace(spec, objects=tuple(draw(o) for o in spec.objects))
+    objects = tuple(draw(o) for o in spec.objects)
+    drawn = {o.name: o for o in objects}
+    friction = spec.world.floor_friction
+    events = tuple(same_push(e, spec.object(e.body), drawn[e.body], friction) for e in spec.events)
+    return dataclasses.replace(spec, objects=objects, events=events)

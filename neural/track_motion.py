@@ -26,6 +26,7 @@ from twinsim.neural.kinematics import (
     motion_fit,
     velocity_break,
 )
+from twinsim.neural.push import HeldPush, held_push
 from twinsim.neural.refine import FrameFit, project, scaled
 from twinsim.neural.scale import first_contact, touched_support
 from twinsim.neural.support import FLOOR, Support
@@ -61,6 +62,7 @@ class Motion:
         restitution: against the floor (body x floor), measured from a landing, else None.
         spun: (3,) velocity of a ball before a collision inside the window, whose roll its spin
             still is (a blow through its centre does not turn it), or None.
+        push: a push still acting at the last frame (:mod:`twinsim.neural.push`), or None.
     """
 
     fits: dict[int, FrameFit]
@@ -76,6 +78,7 @@ class Motion:
     accel: np.ndarray | None = None
     restitution: float | None = None
     spun: np.ndarray | None = None
+    push: HeldPush | None = None
 
 
 def track_motion(
@@ -184,6 +187,7 @@ def track_motion(
     if sizes_only:
         vel = across_sight(vel, fit.position, est.eye, level=not airborne)
     enough = len(ts) >= (DEPTH_MIN_FRAMES if airborne else 2)
+    push = None
     if moved and not scenery_look and enough and accel is None and slope is None:
         quadratic = None
         if not airborne and len(ts) >= _QUADRATIC_MIN_FRAMES:
@@ -197,7 +201,7 @@ def track_motion(
         if struck is not None and fit.shape != "sphere":  # a ball rolls on; others slide
             slide = cfg.friction * floor_friction * G
             struck = dataclasses.replace(struck, deceleration=slide)
-        p_end, vel, _ = fit_trajectory(
+        p_end, vel, _, speedup = fit_trajectory(
             est.canvas,
             {t: frames[t] for t in ts},
             dict.fromkeys(ts, est.others(k)),
@@ -216,6 +220,8 @@ def track_motion(
         )
         fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
         fit = fits[t_last]
+        if not airborne and fit.shape != "sphere":  # a ball is not read as pushed (as above)
+            push = held_push(vel, speedup, times, struck.first if struck is not None else 0)
         if sizes_only:  # as above: the refit does not know depth better
             vel = across_sight(vel, p_end, est.eye, level=not airborne)
 
@@ -232,6 +238,7 @@ def track_motion(
         slope,
         accel,
         spun=spun,
+        push=push,
     )
 
 

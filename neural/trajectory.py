@@ -68,7 +68,7 @@ def fit_trajectory(
     ignore: dict[int, np.ndarray] | None = None,
     accelerating: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     struck: Struck | None = None,
-) -> tuple[np.ndarray, np.ndarray, float]:
+) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Refine the state at frame ``t_last`` against every observed frame of the window at once.
 
     Motion model over the window: on the floor, a straight line at constant height slowed by
@@ -80,7 +80,8 @@ def fit_trajectory(
     start on the floor (the lower loss wins). ``struck``: the body rested and was then moved
     inside the window; a path at rest until a fitted moment, then moving, is tried too
     (:func:`_struck`). Returns (position, velocity, summed mean-abs pixel
-    error).
+    error, speed-up): the last is the floor line's acceleration along the motion (m/s^2;
+    negative where friction slows it, 0 where a stop or a strike fits better, or in the air).
     """
     ts = sorted(frames)
     keep = {
@@ -149,6 +150,7 @@ def fit_trajectory(
                 res = other
     p, v = state(res.x)
     best = float(res.fun)
+    speedup = -float(res.x[4]) if grounded else 0.0
     # A ball rolls: friction does not slide it to a stop, only something it meets stops it (which
     # the engine plays when that is in the scene); a slow one's few changing pixels fitted as
     # at rest (a ball rolling at 11 cm/s, collide seed 2 000 002) lost 4.5 dB.
@@ -159,11 +161,13 @@ def fit_trajectory(
         # (push seed 3 000 004: -14 dB)
         if stop is not None and stop[2] <= best * (1.0 + _TIE):
             p, v, best = stop
+            speedup = 0.0
     if grounded and struck is not None:
         hit = _struck(path_loss, ts, fps, z0, struck, max_evals)
         if hit[2] < best:
             p, v, best = hit
-    return p, v, best
+            speedup = 0.0
+    return p, v, best, speedup
 
 
 def _nelder_mead(loss, theta0: np.ndarray, steps: np.ndarray, max_evals: int):
