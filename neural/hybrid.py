@@ -62,7 +62,9 @@ class HybridUncertainty:
             ``velocity_sigma`` (m/s, standard error), ``frames_hidden`` (frames since last seen),
             ``shape_prob`` (probability of the chosen shape class), ``role``, ``truncated``,
             ``role_guessed`` (scenery's colour at a body's size),
-            ``restitution`` (against the floor, measured from a bounce seen; None: assumed).
+            ``restitution`` (against the floor, measured from a bounce seen; None: assumed),
+            ``pushed_for`` (s: a push seen acting at the last frame is taken to act this much
+            longer, a guess (:mod:`twinsim.neural.push`); None: no push).
     """
 
     score: float
@@ -118,6 +120,7 @@ def _simulate(spec: SceneSpec, horizon: int, labels: tuple[str, ...]) -> Rollout
 
 
 def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
+    pushed = {e.body: round(e.duration, 3) for e in est.spec.events if e.kind == "force"}
     objs = {
         o.spec.name: {
             "score": round(o.uncertainty, 4),
@@ -130,6 +133,7 @@ def _uncertainty(est: SceneEstimate) -> HybridUncertainty:
             "truncated": o.truncated,
             "role_guessed": o.role_guessed,
             "restitution": None if o.restitution is None else round(o.restitution, 3),
+            "pushed_for": pushed.get(o.spec.name),
         }
         for o in est.objects
     }

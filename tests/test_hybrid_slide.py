@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from twinsim.neural import predict_hybrid
 from twinsim.neural.estimate import default_camera, estimate_scene
 from twinsim.neural.trajectory import struck_start
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, simulate
@@ -90,7 +91,8 @@ def test_a_box_still_pushed_at_the_last_frame_is_pushed_on():
     ro = _slide((0.0, 0.0, 0.0), 10, friction=0.5, events=(force,))
     v = ro.objects[0].linear_velocity[:, 0]
     truth_accel = (v[-1] - v[-3]) * 12.0  # over its last two steps
-    est = estimate_scene(ro.rgb, camera=ro.spec.cameras[0])
+    pred = predict_hybrid(ro.rgb, 6, camera=ro.spec.cameras[0])
+    est = pred.estimate
     (event,) = est.spec.events
     (box,) = est.spec.objects
     assert event.body == box.name and event.kind == "force" and event.time == 0.0
@@ -103,6 +105,9 @@ def test_a_box_still_pushed_at_the_last_frame_is_pushed_on():
     assert 0.5 * truth_accel < accel < 2.0 * truth_accel, (accel, truth_accel)
     # acting as long again as it was seen acting: the window's frames, all moving
     assert 0.1 < event.duration < 0.35
+    # played (the settled spec keeps it) and reported as the guess it is
+    assert pred.spec.events == est.spec.events
+    assert pred.uncertainty.objects[box.name]["pushed_for"] == round(event.duration, 3)
 
 
 def test_a_box_sliding_freely_or_struck_is_not_pushed():
