@@ -220,7 +220,9 @@ def track_motion(
         )
         fits[t_last] = dataclasses.replace(fit, position=np.asarray(p_end))
         fit = fits[t_last]
-        if not airborne and fit.shape != "sphere":  # a ball is not read as pushed (as above)
+        # a ball is not read as pushed (as above), nor is a body on three frames or fewer, which
+        # any constant acceleration fits exactly
+        if not airborne and fit.shape != "sphere" and len(ts) >= _QUADRATIC_MIN_FRAMES:
             push = held_push(vel, speedup, times, struck.first if struck is not None else 0)
         if sizes_only:  # as above: the refit does not know depth better
             vel = across_sight(vel, p_end, est.eye, level=not airborne)
