@@ -252,7 +252,7 @@ def estimate_scene(
         cameras=(cam,),
         light=est.light,
         world=world,
-        events=push_events(pushes, bodies, paths, cfg.friction * world.floor_friction),
+        events=push_events(pushes, bodies, paths, world.floor_friction),
     )
     unexplained = _unexplained(est.canvas, frames[-1], spec, bd)
     est.canvas.close()

@@ -58,20 +58,18 @@ def push_events(
     pushes: Mapping[str, HeldPush],
     bodies: Sequence[ObjectSpec],
     paths: Mapping[str, Mapping[int, np.ndarray]],
-    friction: float,
+    floor_friction: float,
 ) -> tuple[EventSpec, ...]:
     """A force event from t = 0 for each body in ``pushes`` that no other movable body of
     ``bodies`` came within reach of in a frame both were fitted in (``paths``: name -> frame ->
-    position), giving it the push's acceleration against ``friction`` (the body's times the
-    floor's, as the rollout applies it)."""
+    position), giving it the push's acceleration against its friction on the floor."""
     events = []
     for name, push in pushes.items():
         me = next(b for b in bodies if b.name == name)
         if any(_within_reach(me, other, paths) for other in bodies if other is not me):
             continue
-        direction = push.acceleration / np.linalg.norm(push.acceleration)
-        force = me.mass * (push.acceleration + friction * G * direction)
-        events.append(EventSpec(0.0, name, "force", tuple(map(float, force)), None, push.seconds))
+        force = _force(me, push.acceleration, floor_friction)
+        events.append(EventSpec(0.0, name, "force", force, None, push.seconds))
     return tuple(events)
 
 
@@ -96,7 +94,13 @@ def same_push(
     size = float(np.linalg.norm(force))
     if event.kind != "force" or size == 0 or old.mass == 0 or new == old:
         return event
-    direction = force / size
-    accel = force / old.mass - old.friction * floor_friction * G * direction
-    force = new.mass * (accel + new.friction * floor_friction * G * direction)
-    return dataclasses.replace(event, vector=tuple(map(float, force)))
+    accel = force / old.mass - old.friction * floor_friction * G * force / size
+    return dataclasses.replace(event, vector=_force(new, accel, floor_friction))
+
+
+def _force(body: ObjectSpec, accel: np.ndarray, floor_friction: float) -> tuple[float, ...]:
+    """The level force that gives ``body`` sliding on the floor the net acceleration ``accel``
+    (3,) against its friction there (the body's times the floor's, as Bullet applies it)."""
+    direction = accel / np.linalg.norm(accel)
+    force = body.mass * (accel + body.friction * floor_friction * G * direction)
+    return tuple(map(float, force))

@@ -32,14 +32,14 @@ def test_push_events_give_the_acceleration_against_friction_unless_another_body_
     pushed, far, near = _box("pushed", 0.0, mass=2.0), _box("far", 0.5), _box("near", 0.13)
     push = HeldPush(np.array([3.0, 0.0, 0.0]), 0.2)
     paths = {b.name: {0: np.array(b.position), 1: np.array(b.position)} for b in (pushed, far)}
-    (event,) = push_events({"pushed": push}, (pushed, far), paths, friction=0.25)
+    (event,) = push_events({"pushed": push}, (pushed, far), paths, floor_friction=0.5)
     assert event.body == "pushed" and event.kind == "force" and event.duration == 0.2
     assert event.vector == pytest.approx((2.0 * (3.0 + 0.25 * 9.81), 0.0, 0.0))
     paths["near"] = {1: np.array(near.position)}  # within reach in frame 1: a blow
-    assert push_events({"pushed": push}, (pushed, far, near), paths, friction=0.25) == ()
+    assert push_events({"pushed": push}, (pushed, far, near), paths, floor_friction=0.5) == ()
     static = _box("wall", 0.13, mass=0.0)  # scenery does not strike
     paths["wall"] = paths.pop("near")
-    assert len(push_events({"pushed": push}, (pushed, far, static), paths, friction=0.25)) == 1
+    assert len(push_events({"pushed": push}, (pushed, far, static), paths, floor_friction=0.5)) == 1
 
 
 def test_redrawn_materials_keep_a_pushs_acceleration():
