@@ -167,7 +167,7 @@ def estimate_scene(
         # moving scenery of a body's size (pastel bodies); resting, the role changes nothing
         small = max(half_extents(fit.shape, fit.size)) < _SCENERY_MIN_HALF_EXTENT
         role_guessed = role == "kinematic" and small and not truncated
-        if role == "dynamic" and not airborne and slope is None:
+        if role == "dynamic" and not airborne and slope is None and m.topple is None:
             vel[2] = 0.0
             base = _level_base(supports, touching.get(t_last, -1))
             if fit.shape == "box":  # resting on a face: keep the yaw, drop the fitted tilt
@@ -198,11 +198,12 @@ def estimate_scene(
             # still: no turn either (its fits' turn is their scatter; a spin alone made a
             # still box a moving body, neither settled nor drawn as seen)
             roll = vel if m.spun is None else m.spun  # the roll it had before a blow
-            ang = (
-                np.zeros(3)
-                if still
-                else angular_velocity({t: fits[t] for t in ts}, fit, roll, not airborne)
-            )
+            if still:
+                ang = np.zeros(3)
+            elif m.topple is not None:
+                ang = m.topple.angular_velocity
+            else:
+                ang = angular_velocity({t: fits[t] for t in ts}, fit, roll, not airborne)
             spec = ObjectSpec(
                 **common,
                 mass=cfg.mass,

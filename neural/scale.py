@@ -15,6 +15,7 @@ __all__ = [
     "SIZE_RANGE",
     "first_contact",
     "held_down",
+    "put_on",
     "resolve_scale",
     "resting_fit",
     "steadiest_fit",
@@ -131,17 +132,26 @@ def held_down(fits: dict[int, FrameFit], touching: dict[int, int], eye: np.ndarr
         return fits, touching
     out, held = dict(fits), dict(touching)
     for t in ts[-n:]:
-        fit = down = fits[t]
-        lam, _ = first_contact(fit, eye, supports[i : i + 1])
-        if not (math.isfinite(lam) and abs(lam - 1.0) < _HELD_DOWN):
+        down = put_on(fits[t], eye, supports[i])
+        if down is None:
             return fits, touching
-        for _ in range(3):  # moved along its line of sight at its own size (contact scales both)
-            down = dataclasses.replace(scaled(down, eye, lam), size=fit.size)
-            lam, _ = first_contact(down, eye, supports[i : i + 1])
-            if not math.isfinite(lam):
-                return fits, touching
         out[t], held[t] = down, i
     return out, held
+
+
+def put_on(fit: FrameFit, eye: np.ndarray, support) -> FrameFit | None:
+    """``fit`` moved along its line of sight, at its own size, until it rests on ``support``;
+    None where that is :data:`_HELD_DOWN` of its depth or more away (or never)."""
+    lam, _ = first_contact(fit, eye, [support])
+    if not (math.isfinite(lam) and abs(lam - 1.0) < _HELD_DOWN):
+        return None
+    down = fit
+    for _ in range(3):  # contact scales position and size: refined at the size kept
+        down = dataclasses.replace(scaled(down, eye, lam), size=fit.size)
+        lam, _ = first_contact(down, eye, [support])
+        if not math.isfinite(lam):
+            return None
+    return down
 
 
 def resting_fit(fits: dict[int, FrameFit], touching: dict[int, int], last: FrameFit) -> FrameFit:

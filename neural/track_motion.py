@@ -4,7 +4,8 @@ at metric scale, for :func:`twinsim.neural.estimate.estimate_scene`.
 On the floor a line slowed by friction; in the air a ballistic arc (from the last floor contact
 on); on a slope a constant acceleration along it; a body moving off the floor without falling
 freely is extrapolated (:mod:`twinsim.neural.cues`); a free flight that ends on the floor inside
-the window is a *landing*, fitted as one path through the bounce (:mod:`twinsim.neural.bounce`).
+the window is a *landing*, fitted as one path through the bounce (:mod:`twinsim.neural.bounce`);
+a box or cylinder caught toppling turns on about its edge (:mod:`twinsim.neural.topple`).
 The last state is then refitted jointly to every frame of the window
 (:mod:`twinsim.neural.trajectory`).
 """
@@ -30,6 +31,7 @@ from twinsim.neural.push import HeldPush, held_push
 from twinsim.neural.refine import FrameFit, project, scaled
 from twinsim.neural.scale import first_contact, touched_support
 from twinsim.neural.support import FLOOR, Support
+from twinsim.neural.topple import Topple, toppling
 from twinsim.neural.track import Track
 from twinsim.neural.trajectory import fit_trajectory, struck_start
 
@@ -63,6 +65,8 @@ class Motion:
         spun: (3,) velocity of a ball before a collision inside the window, whose roll its spin
             still is (a blow through its centre does not turn it), or None.
         push: a push still acting at the last frame (:mod:`twinsim.neural.push`), or None.
+        topple: the turn of a body caught toppling about its edge on the floor
+            (:mod:`twinsim.neural.topple`), or None.
     """
 
     fits: dict[int, FrameFit]
@@ -79,6 +83,7 @@ class Motion:
     restitution: float | None = None
     spun: np.ndarray | None = None
     push: HeldPush | None = None
+    topple: Topple | None = None
 
 
 def track_motion(
@@ -102,6 +107,15 @@ def track_motion(
     # resting on a slope in every fitted frame (a ball on a ramp): it moves along the slope
     slope = supports[touching[ts[-1]]] if all(grounded.values()) else None
     slope = slope if slope is not None and slope.tilted else None
+    # on the floor before its last two frames, and turning fast about an edge since
+    topple = toppling(fits, est.eye) if movable and any(grounded[t] for t in ts[:-2]) else None
+    if topple is not None:
+        times = np.array(ts, float) / FPS
+        _, _, sig, v_se = motion_fit(times, np.stack([fits[t].position for t in ts]), False)
+        fits = {**fits, ts[-1]: topple.fit}
+        moved = est.pixels_moved(k, tr, ts)
+        pos, vel = topple.fit.position, topple.velocity
+        return Motion(fits, ts, topple.fit, pos, vel, sig, v_se, moved, False, topple=topple)
     if movable and not grounded[ts[0]] and len(ts) > _ARC_MIN_FRAMES:
         landed = landing(fits, est.canvas.pose, est.eye)
         if landed is not None:
