@@ -2,10 +2,10 @@
 floor, so its centre's step between frames is that turn, not a slide or a flight.
 
 Fitted as a slide or a flight, a toppling body was played on at its centre's speed (0.5-1 m/s)
-and slid on where it came to rest on its side, or flew at the camera (push development seeds
-3 000 009, 3 000 022, 3 000 030: -5.6 and -7.6 dB against copy-last-frame). Caught mid-turn,
-it is given the turn it was seen making about its lowest point, put on the floor, and the engine
-finishes the topple.
+and slid on where it came to rest on its side, or flew off (push development seeds 3 000 030
+and 3 000 032: -7.6 and -0.2 dB against copy-last-frame; +0.9 and +5.3 played as topples).
+Caught mid-turn, it is given the turn it was seen making about its lowest point, put on the
+floor, and the engine finishes the topple.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ class Topple:
 
     Attributes:
         fit: the last frame's fit, moved along its line of sight onto the floor (its size kept).
-        velocity: (3,) m/s of its centre, the turn about the point on the floor.
+        velocity: (3,) m/s of its centre: the turn about its point on the floor, plus that
+            point's slide the way it falls.
         angular_velocity: (3,) rad/s, level (a topple turns about an edge on the floor).
     """
 
