@@ -16,10 +16,10 @@ from scipy.spatial.transform import Rotation
 from twinsim.neural import predict_hybrid
 from twinsim.neural.cues import on_arc
 from twinsim.neural.estimate import default_camera
+from twinsim.neural.fall_end import late_fall, still_falling
 from twinsim.neural.kinematics import across_sight
 from twinsim.neural.refine import lowest_offset
 from twinsim.neural.scale import resolve_scale
-from twinsim.neural.track_motion import _late_fall, _still_falling
 from twinsim.sim import ObjectSpec
 from twinsim.sim.render.camera import camera_pose_at
 
@@ -72,11 +72,11 @@ def test_a_fall_scaled_by_floor_contact_is_still_one_free_flight():
     flight = list(range(impact))  # the last one still in the air
     fits, touching = resolve_scale(exact_fits(ro, flight, eye, depth_error=0.04), eye, movable=True)
     assert touching[flight[-1]] >= 0  # the contact ruler put the lowest frame on the floor
-    assert _still_falling(fits, flight, est)
+    assert still_falling(fits, flight, est)
     # after the impact the track is no free flight
     landed = list(range(impact + 2))
     fits, _ = resolve_scale(exact_fits(ro, landed, eye, depth_error=0.04), eye, movable=True)
-    assert not _still_falling(fits, landed, est)
+    assert not still_falling(fits, landed, est)
 
 
 @pytest.mark.parametrize("shape,size", [("box", (0.09, 0.1, 0.1)), ("cylinder", (0.08, 0.2))])
@@ -110,7 +110,7 @@ def test_a_body_still_on_its_arc_when_put_on_the_floor_falls_on(shape, size):
     impact = _impact_frame(ro)
     ts, fits, fall, arc, flying = _fall_and_last(ro, impact - 1, pose, eye)  # still in the air
     assert flying
-    got = _late_fall(arc, fall, ts, fits, est, moved=True)
+    got = late_fall(arc, fall, ts, fits, est, moved=True)
     assert got is not None and got.airborne
     truth = ro.objects[0].linear_velocity[ts[-1]]
     assert got.velocity[2] == pytest.approx(truth[2], abs=0.15), (got.velocity, truth)
@@ -118,7 +118,7 @@ def test_a_body_still_on_its_arc_when_put_on_the_floor_falls_on(shape, size):
     assert low > -0.005  # never below the floor
     # a frame after the impact is off the fall's arc: that is an impact (rests where it hit)
     ts, fits, fall, arc, _ = _fall_and_last(ro, impact, pose, eye)
-    assert _late_fall(arc, fall, ts, fits, est, moved=True) is None
+    assert late_fall(arc, fall, ts, fits, est, moved=True) is None
 
 
 @pytest.mark.parametrize("axis", ["x", "y"])

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _fits import dropped, exact_fits
 from scipy.spatial.transform import Rotation
 from twinsim.neural import metrics as M
 from twinsim.neural import predict_hybrid
 from twinsim.neural.estimate import DEFAULT_CAMERA
 from twinsim.neural.topple import MIN_TURN_DEG, toppling
 from twinsim.sim import ObjectSpec, sample_scene, simulate
-
-from tests._fits import dropped, exact_fits
 
 EYE = np.array(DEFAULT_CAMERA.eye)
 HALF = (0.07, 0.1, 0.18)  # a tall box's half extents (m), as the push family draws them
