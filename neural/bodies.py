@@ -20,6 +20,7 @@ __all__ = [
     "flat_box",
     "level_cylinder",
     "moving_scenery",
+    "nearest_flip",
     "propagate",
 ]
 
@@ -119,6 +120,13 @@ def angular_velocity(fits: dict[int, FrameFit], final: FrameFit, vel, grounded: 
     return (r1 * r0.inv()).as_rotvec() / dt
 
 
+def nearest_flip(r: Rotation, prev: Rotation) -> Rotation:
+    """Of a box's pose ``r`` and its half turns about its own axes (which look alike), the one
+    nearest ``prev``."""
+    cands = r * _BOX_FLIPS
+    return cands[int(np.argmin((cands * prev.inv()).magnitude()))]
+
+
 def _flight_spin(fits: list[FrameFit], times: np.ndarray) -> np.ndarray:
     """(3,) rad/s: the constant spin that best turns the first fit's pose into the others
     (least squares over every frame). Two 10 px fits a frame apart differ by their scatter of a
@@ -140,8 +148,7 @@ def _flight_spin(fits: list[FrameFit], times: np.ndarray) -> np.ndarray:
     for f in fits[1:]:
         r = Rotation.from_quat(f.orientation)
         if shape == "box":  # the flip of it nearest the previous pose
-            cands = r * _BOX_FLIPS
-            r = cands[int(np.argmin((cands * prev.inv()).magnitude()))]
+            r = nearest_flip(r, prev)
         rel.append((r * base.inv()).as_rotvec())
         prev = r
     (_, w), *_ = np.linalg.lstsq(design, np.vstack([np.zeros(3), *rel]), rcond=None)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial.transform import Rotation
+from twinsim.neural.bodies import nearest_flip
 from twinsim.neural.kinematics import FPS
 from twinsim.neural.refine import FrameFit
 from twinsim.neural.scale import put_on
@@ -89,8 +90,7 @@ def _turn(a: FrameFit, b: FrameFit) -> np.ndarray:
         if s < 1e-9:
             return np.zeros(3)
         return axis / s * float(np.arctan2(s, ua @ ub))
-    flips = Rotation.from_rotvec(np.pi * np.vstack([np.zeros(3), np.eye(3)]))
-    return min(((rb * f) * ra.inv() for f in flips), key=lambda r: r.magnitude()).as_rotvec()
+    return (nearest_flip(rb, ra) * ra.inv()).as_rotvec()
 
 
 def _lowest_point(fit: FrameFit) -> np.ndarray:
