@@ -125,10 +125,21 @@ class TrackFitter:
             z = sum(w.values())
             probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
         first = self._from_frame_before(k, tr, frames, shape, shapes[0], fits[shape], memo)
-        out = {t_ref: first}
+        out = self._window_from(k, tr, frames, first)
+        resized = self._sized_at_rest(k, tr, frames, shape, shapes[0], first, memo)
+        if resized is not first:
+            other = self._window_from(k, tr, frames, resized)
+            if sum(f.error for f in other.values()) < sum(f.error for f in out.values()):
+                out = other
+        return out, probs
+
+    def _window_from(self, k: int, tr: Track, frames: list[int], last: FrameFit):
+        """Fits of ``frames`` ({frame: FrameFit}): ``last`` at the last, the others fitted back
+        from it at its size, then refitted forward where stuck (:meth:`fit_forward`)."""
+        out = {frames[-1]: last}
         self.fit_back(k, tr, frames[:-1], out)
         self.fit_forward(k, tr, out)
-        return out, probs
+        return out
 
     def _from_frame_before(
         self,
@@ -153,6 +164,47 @@ class TrackFitter:
         if prev.error >= first.error:
             return first
         refit = self._fit_from(k, tr, frames[-1], prev)
+        return refit if refit.error < first.error else first
+
+    def _sized_at_rest(
+        self,
+        k: int,
+        tr: Track,
+        frames: list[int],
+        shape: str,
+        ranked: str,
+        first: FrameFit,
+        memo: dict[tuple[int, str], FrameFit],
+    ) -> FrameFit:
+        """``first``, or where it is poor (over ``second_opinion_error``) and the body was seen
+        at rest before the window (its pixels unchanged for two frames), the last frame refitted
+        at the proportions fitted there, if that fits it better: a rigid body keeps its size,
+        and at rest it is fitted best."""
+        if first.error <= self.cfg.second_opinion_error:
+            return first
+        t_rest = _last_rest(tr, frames[0])
+        if t_rest is None:
+            return first
+        rest = self._fit_at(memo, k, t_rest, tr.blobs[t_rest], shape, ranked)
+        if rest.error >= first.error:
+            return first
+        b = tr.blobs[frames[-1]]
+        start = dataclasses.replace(first, size=_proportioned(rest.size, first.size))
+        _, depth = project(self.canvas.pose, start.position)
+        upright = _shift_to(rest, self.canvas.pose, b.centroid)
+        refit = fit_frame(
+            self.canvas,
+            self.frames[frames[-1]],
+            self.others(k),
+            k,
+            start,
+            depth,
+            2 * self.cfg.max_evals,
+            np.asarray(upright.orientation, float)[None],
+            fixed_size=True,
+            mask=b.mask,
+            ignore=self.ignore(frames[-1], k),
+        )
         return refit if refit.error < first.error else first
 
     def fit_forward(self, k: int, tr: Track, out: dict[int, FrameFit]) -> None:
@@ -352,6 +404,28 @@ def _changed_frame_before(tr: Track, frames: list[int]) -> int | None:
     if len(frames) < 2 or np.array_equal(tr.blobs[frames[-2]].mask, tr.blobs[frames[-1]].mask):
         return None
     return frames[-2]
+
+
+def _proportioned(size, like) -> tuple[float, ...]:
+    """``size``'s extents given to ``like``'s axes by rank (longest to longest), at ``like``'s
+    geometric mean: the same body, drawn as large as ``like`` in the frame."""
+    size, like = np.asarray(size, float), np.asarray(like, float)
+    if len(size) != len(like) or len(size) < 2:
+        return tuple(map(float, like))
+    out = np.empty_like(like)
+    out[np.argsort(like)] = np.sort(size)
+    out *= np.exp(np.mean(np.log(like)) - np.mean(np.log(out)))
+    return tuple(map(float, out))
+
+
+def _last_rest(tr: Track, before: int) -> int | None:
+    """The last frame before ``before`` whose blob is the frame before's (the body at rest),
+    or None."""
+    for t in range(before - 1, 0, -1):
+        a, b = tr.blobs[t - 1], tr.blobs[t]
+        if a is not None and b is not None and np.array_equal(a.mask, b.mask):
+            return t
+    return None
 
 
 def clear_frames(tr: Track, window: int) -> list[int]:
