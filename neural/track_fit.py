@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from twinsim.neural.estimate import EstimateConfig
 
 __all__ = ["TrackFitter", "clear_frames"]
+
+FitAt = Callable[[int], FrameFit]  # a track's chosen class fitted at a frame
 
 # a runner-up class fitted after a confident one must reach this share of its error to win
 _SECOND_OPINION_MARGIN = 0.5
@@ -106,7 +109,7 @@ class TrackFitter:
             ranked = sorted(probs, key=lambda s: -probs[s])  # ties keep the classifier's order
             shapes = tuple(ranked[:1] if probs[ranked[0]] >= 0.8 else ranked[:2])
         fits: dict[str, FrameFit] = {}
-        memo: dict[tuple[int, str], FrameFit] = {}  # fits at the frame before, asked twice
+        memo: dict[tuple[int, str], FrameFit] = {}  # fits at other frames, asked more than once
         for shape in shapes:
             if fits and min(f.error for f in fits.values()) < 1.5:
                 break  # a near-exact fit: the simpler class already explains the pixels
@@ -124,9 +127,13 @@ class TrackFitter:
             w = {s: math.exp(-(e - errs[shape]) / 3.0) for s, e in errs.items()}
             z = sum(w.values())
             probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
-        first = self._from_frame_before(k, tr, frames, shape, shapes[0], fits[shape], memo)
+
+        def fit_at(t: int) -> FrameFit:  # the chosen class at frame t, each fitted once
+            return self._fit_at(memo, k, t, tr.blobs[t], shape, shapes[0])
+
+        first = self._from_frame_before(k, tr, frames, fits[shape], fit_at)
         out = self._window_from(k, tr, frames, first)
-        resized = self._sized_at_rest(k, tr, frames, shape, shapes[0], first, memo)
+        resized = self._sized_at_rest(k, tr, frames, first, fit_at)
         if resized is not first:
             other = self._window_from(k, tr, frames, resized)
             if sum(f.error for f in other.values()) < sum(f.error for f in out.values()):
@@ -142,50 +149,36 @@ class TrackFitter:
         return out
 
     def _from_frame_before(
-        self,
-        k: int,
-        tr: Track,
-        frames: list[int],
-        shape: str,
-        ranked: str,
-        first: FrameFit,
-        memo: dict[tuple[int, str], FrameFit],
+        self, k: int, tr: Track, frames: list[int], first: FrameFit, fit_at: FitAt
     ) -> FrameFit:
-        """``first`` (track ``k``'s fit at its last clear frame; ``ranked``: the class ranked
-        first), or where it is poor (over ``second_opinion_error``) and the clear frame before
-        fits ``shape`` better, the last frame refitted from that fit, if that fits it better
-        (``memo``: fits already made at a frame, by class). A ramp half covered by the
-        roller on it was fitted at its last frame as an upright slab 21 grey levels off, and
-        as a ramp 11 off in the frame before (ramp seed 3 000 004)."""
+        """``first`` (track ``k``'s fit at its last clear frame), or where it is poor (over
+        ``second_opinion_error``) and the clear frame before fits its class better
+        (``fit_at(t)``: the class fitted at frame ``t``), the last frame refitted from that fit,
+        if that fits it better. A ramp half covered by the roller on it was fitted at its last
+        frame as an upright slab 21 grey levels off, and as a ramp 11 off in the frame before
+        (ramp seed 3 000 004)."""
         t_prev = _changed_frame_before(tr, frames)
         if first.error <= self.cfg.second_opinion_error or t_prev is None:
             return first
-        prev = self._fit_at(memo, k, t_prev, tr.blobs[t_prev], shape, ranked)
+        prev = fit_at(t_prev)
         if prev.error >= first.error:
             return first
         refit = self._fit_from(k, tr, frames[-1], prev)
         return refit if refit.error < first.error else first
 
     def _sized_at_rest(
-        self,
-        k: int,
-        tr: Track,
-        frames: list[int],
-        shape: str,
-        ranked: str,
-        first: FrameFit,
-        memo: dict[tuple[int, str], FrameFit],
+        self, k: int, tr: Track, frames: list[int], first: FrameFit, fit_at: FitAt
     ) -> FrameFit:
-        """``first``, or where it is poor (over ``second_opinion_error``) and the body was seen
-        at rest before the window (its pixels unchanged for two frames), the last frame refitted
-        at the proportions fitted there, if that fits it better: a rigid body keeps its size,
-        and at rest it is fitted best."""
+        """``first`` (as for :meth:`_from_frame_before`), or where it is poor and the body was
+        seen at rest before the window (its pixels unchanged for two frames), the last frame
+        refitted at the proportions fitted there, if that fits it better: a rigid body keeps its
+        size, and at rest it is fitted best."""
         if first.error <= self.cfg.second_opinion_error:
             return first
         t_rest = _last_rest(tr, frames[0])
         if t_rest is None:
             return first
-        rest = self._fit_at(memo, k, t_rest, tr.blobs[t_rest], shape, ranked)
+        rest = fit_at(t_rest)
         if rest.error >= first.error:
             return first
         b = tr.blobs[frames[-1]]
