@@ -42,7 +42,8 @@ from twinsim.neural.scale import (
 )
 from twinsim.neural.support import FLOOR, Support, box_top, half_extents, reach
 from twinsim.neural.track import track_objects
-from twinsim.neural.track_fit import TrackFitter, clear_frames
+from twinsim.neural.track_fit import TrackFitter
+from twinsim.neural.track_frames import clear_frames
 from twinsim.neural.track_motion import track_motion
 from twinsim.sim.spec import CameraSpec, ObjectSpec, SceneSpec, WorldSpec
 

@@ -27,6 +27,7 @@ __all__ = [
     "lowest_offset",
     "pixel_ray",
     "project",
+    "proportioned",
     "scaled",
 ]
 
@@ -108,6 +109,18 @@ def scaled(fit: FrameFit, eye: np.ndarray, lam: float) -> FrameFit:
     """The fit scaled by ``lam`` about the camera eye (the same image, a different depth)."""
     pos = eye + lam * (fit.position - eye)
     return replace(fit, position=pos, size=tuple(s * lam for s in fit.size))
+
+
+def proportioned(size, like) -> tuple[float, ...]:
+    """``size``'s extents given to ``like``'s axes by rank (longest to longest), at ``like``'s
+    geometric mean: the same body, drawn as large as ``like`` in the frame."""
+    size, like = np.asarray(size, float), np.asarray(like, float)
+    if len(size) != len(like) or len(size) < 2:
+        return tuple(map(float, like))
+    out = np.empty_like(like)
+    out[np.argsort(like)] = np.sort(size)
+    out *= np.exp(np.mean(np.log(like)) - np.mean(np.log(out)))
+    return tuple(map(float, out))
 
 
 def _decode(

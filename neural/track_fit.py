@@ -24,6 +24,7 @@ from twinsim.neural.refine import (
     fit_frame,
     pixel_ray,
     project,
+    proportioned,
 )
 from twinsim.neural.starts import (
     end_on_start,
@@ -33,12 +34,13 @@ from twinsim.neural.starts import (
     wall_start,
 )
 from twinsim.neural.track import Track
+from twinsim.neural.track_frames import changed_frame_before, clear_frames, last_rest
 from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, WorldSpec
 
 if TYPE_CHECKING:
     from twinsim.neural.estimate import EstimateConfig
 
-__all__ = ["TrackFitter", "clear_frames"]
+__all__ = ["TrackFitter"]
 
 FitAt = Callable[[int], FrameFit]  # a track's chosen class fitted at a frame
 
@@ -157,7 +159,7 @@ class TrackFitter:
         if that fits it better. A ramp half covered by the roller on it was fitted at its last
         frame as an upright slab 21 grey levels off, and as a ramp 11 off in the frame before
         (ramp seed 3 000 004)."""
-        t_prev = _changed_frame_before(tr, frames)
+        t_prev = changed_frame_before(tr, frames)
         if first.error <= self.cfg.second_opinion_error or t_prev is None:
             return first
         prev = fit_at(t_prev)
@@ -175,14 +177,14 @@ class TrackFitter:
         size, and at rest it is fitted best."""
         if first.error <= self.cfg.second_opinion_error:
             return first
-        t_rest = _last_rest(tr, frames[0])
+        t_rest = last_rest(tr, frames[0])
         if t_rest is None:
             return first
         rest = fit_at(t_rest)
         if rest.error >= first.error:
             return first
         b = tr.blobs[frames[-1]]
-        start = dataclasses.replace(first, size=_proportioned(rest.size, first.size))
+        start = dataclasses.replace(first, size=proportioned(rest.size, first.size))
         _, depth = project(self.canvas.pose, start.position)
         upright = _shift_to(rest, self.canvas.pose, b.centroid)
         refit = fit_frame(
@@ -249,7 +251,7 @@ class TrackFitter:
         them out of frame. One frame does not decide it: a ball's fit stuck 9.8 levels off in
         one frame (0.7-1.6 in the four before it) lost there to a cylinder at 4.1."""
         err_a, err_b = a.error, b.error
-        t_prev = _changed_frame_before(tr, frames)
+        t_prev = changed_frame_before(tr, frames)
         if t_prev is not None:
             blob = tr.blobs[t_prev]
             err_a += self._fit_at(memo, k, t_prev, blob, first, first).error
@@ -389,51 +391,3 @@ class TrackFitter:
 def _start_color(blob) -> tuple[float, ...]:
     """A body's starting RGBA from its blob's mean colour (lit faces render about 0.85 of it)."""
     return (*[float(min(1.0, c / 255 / 0.85)) for c in blob.color], 1.0)
-
-
-def _changed_frame_before(tr: Track, frames: list[int]) -> int | None:
-    """The clear frame before the last of ``frames``, or None when there is none or its blob
-    is the last one's (the same pixels: a second fit there says nothing new)."""
-    if len(frames) < 2 or np.array_equal(tr.blobs[frames[-2]].mask, tr.blobs[frames[-1]].mask):
-        return None
-    return frames[-2]
-
-
-def _proportioned(size, like) -> tuple[float, ...]:
-    """``size``'s extents given to ``like``'s axes by rank (longest to longest), at ``like``'s
-    geometric mean: the same body, drawn as large as ``like`` in the frame."""
-    size, like = np.asarray(size, float), np.asarray(like, float)
-    if len(size) != len(like) or len(size) < 2:
-        return tuple(map(float, like))
-    out = np.empty_like(like)
-    out[np.argsort(like)] = np.sort(size)
-    out *= np.exp(np.mean(np.log(like)) - np.mean(np.log(out)))
-    return tuple(map(float, out))
-
-
-def _last_rest(tr: Track, before: int) -> int | None:
-    """The last frame before ``before`` whose blob is the frame before's (the body at rest),
-    or None."""
-    for t in range(before - 1, 0, -1):
-        a, b = tr.blobs[t - 1], tr.blobs[t]
-        if a is not None and b is not None and np.array_equal(a.mask, b.mask):
-            return t
-    return None
-
-
-def clear_frames(tr: Track, window: int) -> list[int]:
-    """The last ``window`` frames where the object is seen whole: its area at least 3/4 of its
-    largest recent area (a body sliding behind a wall is fitted before it went in), or, after
-    the first such frame, floor or sky all round it (:attr:`Blob.isolated`: a ball falling
-    away from the camera shrinks, but nothing covers it, and its last frames are where its
-    state is read). Earlier isolated frames of a body that grew by more than a third are left
-    out: fitted back from the last frame, a ball flying toward the camera was fitted 14-29 grey
-    levels off there (projectile seed 2 000 000). A body cut by the image edge (coming into
-    view) is fitted in its last frames cut by the edge: its area then says how much of it is
-    in view, not whether it is covered."""
-    vis = np.flatnonzero(tr.visible)
-    recent = vis[-24:]
-    big = max(tr.blobs[t].area for t in recent)
-    whole = [int(t) for t in recent if tr.blobs[t].area >= 0.75 * big]
-    clear = [int(t) for t in recent if t in whole or (t > whole[0] and tr.blobs[t].isolated)]
-    return clear[-window:] if clear else [int(vis[-1])]

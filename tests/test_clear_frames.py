@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from twinsim.neural.proposals import Backdrop, find_blobs
 from twinsim.neural.track import Track, track_objects
-from twinsim.neural.track_fit import clear_frames
+from twinsim.neural.track_frames import clear_frames
 
 FLOOR = np.array([231, 231, 217], np.float32)
 RED = np.array([166, 29, 29], np.uint8)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 from twinsim.neural.estimate import estimate_scene
 from twinsim.neural.proposals import Blob
+from twinsim.neural.refine import proportioned
 from twinsim.neural.track import Track
-from twinsim.neural.track_fit import _last_rest, _proportioned
+from twinsim.neural.track_frames import last_rest
 from twinsim.sim import sample_scene, simulate
 
 
@@ -40,21 +41,21 @@ def _square(x: int) -> np.ndarray:
 def test_the_last_rest_is_the_last_frame_before_the_window_that_repeats_the_one_before():
     # at rest in frames 0-3, moving from 4 on; the window starts at frame 6
     tr = _track([_square(2)] * 4 + [_square(3), _square(4), _square(5), _square(6)])
-    assert _last_rest(tr, 6) == 3
-    assert _last_rest(tr, 2) == 1
-    assert _last_rest(_track([_square(i) for i in range(6)]), 5) is None  # never still
-    assert _last_rest(_track([None, None, _square(2), _square(3)]), 3) is None  # unseen
+    assert last_rest(tr, 6) == 3
+    assert last_rest(tr, 2) == 1
+    assert last_rest(_track([_square(i) for i in range(6)]), 5) is None  # never still
+    assert last_rest(_track([None, None, _square(2), _square(3)]), 3) is None  # unseen
 
 
 def test_proportions_go_to_the_axes_of_the_same_rank_at_the_frame_s_scale():
     # an upright box (long axis z) measured at rest, and a fit of it lying (long axis x),
     # drawn twice as large
-    got = np.array(_proportioned((0.05, 0.07, 0.2), (0.4, 0.14, 0.1)))
+    got = np.array(proportioned((0.05, 0.07, 0.2), (0.4, 0.14, 0.1)))
     assert np.argmax(got) == 0 and np.argmin(got) == 2
     assert got[0] / got[2] == np.float64(0.2 / 0.05)
     gm = np.exp(np.mean(np.log(got)))
     assert abs(gm - np.exp(np.mean(np.log((0.4, 0.14, 0.1))))) < 1e-9
-    assert _proportioned((0.1,), (0.3,)) == (0.3,)  # a ball: one extent, nothing to carry
+    assert proportioned((0.1,), (0.3,)) == (0.3,)  # a ball: one extent, nothing to carry
 
 
 def test_a_resting_box_touched_at_the_end_is_fitted_from_its_rest():
