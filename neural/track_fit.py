@@ -142,7 +142,9 @@ class TrackFitter:
                 out = other
         return out, probs
 
-    def _window_from(self, k: int, tr: Track, frames: list[int], last: FrameFit):
+    def _window_from(
+        self, k: int, tr: Track, frames: list[int], last: FrameFit
+    ) -> dict[int, FrameFit]:
         """Fits of ``frames`` ({frame: FrameFit}): ``last`` at the last, the others fitted back
         from it at its size, then refitted forward where stuck (:meth:`fit_forward`)."""
         out = {frames[-1]: last}
