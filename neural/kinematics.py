@@ -126,11 +126,10 @@ def fit_arc(
     Only where the body is seen (its image position, sub-pixel from the fits) enters, not its
     per-frame depth: at 64 px a 5-px ball's apparent size gives its depth to about 20 %, while
     its image acceleration under g gives it to a few %. ``depth`` (N,), optional: per-frame
-    camera depths at one fixed size; only their ratios enter (weakly: 10 % = 1 px), about
-    their mean, which pins the motion along the line of sight that the pixel track alone
-    leaves loose. Starts from ``position``/``velocity`` at the last time. Returns (position,
-    velocity) at the last time and the RMS pixel residual of the frames kept (frames off the
-    arc by over a pixel are dropped once).
+    camera depths at one fixed size; only their ratios enter (weakly: 10 % = 1 px), which pins
+    the motion along the line of sight that the pixel track alone leaves loose. Starts from
+    ``position``/``velocity`` at the last time. Returns (position, velocity) at the last time and the RMS pixel residual of the
+    frames kept (frames off the arc by over a pixel are dropped once).
     """
     from scipy.optimize import least_squares
 
@@ -146,10 +145,8 @@ def fit_arc(
         proj = (pc / z) @ K.T
         r = proj[:, :2] - uv
         if depth is not None:
-            # about their mean, i.e. at a free common scale: no frame's apparent size is taken
-            # as exact, the last one's included (a body at its impact, or cut by the image edge)
-            ratio = np.log(z[:, 0] / depth)
-            r = np.concatenate([r, _DEPTH_WEIGHT * (ratio - ratio.mean())[:, None]], 1)
+            ratio = np.log(z[:, 0] / z[-1, 0]) - np.log(depth / depth[-1])
+            r = np.concatenate([r, _DEPTH_WEIGHT * ratio[:, None]], 1)
         return r.ravel()
 
     x0 = np.concatenate([position, velocity])
