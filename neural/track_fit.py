@@ -185,22 +185,11 @@ class TrackFitter:
         rest = fit_at(t_rest)
         if rest.error >= first.error:
             return first
-        b = tr.blobs[frames[-1]]
+        t = frames[-1]
         start = dataclasses.replace(first, size=proportioned(rest.size, first.size))
-        _, depth = project(self.canvas.pose, start.position)
-        upright = _shift_to(rest, self.canvas.pose, b.centroid)
-        refit = fit_frame(
-            self.canvas,
-            self.frames[frames[-1]],
-            self.others(k),
-            k,
-            start,
-            depth,
-            2 * self.cfg.max_evals,
-            np.asarray(upright.orientation, float)[None],
-            fixed_size=True,
-            mask=b.mask,
-            ignore=self.ignore(frames[-1], k),
+        upright = _shift_to(rest, self.canvas.pose, tr.blobs[t].centroid)
+        refit = self._refit_at_size(
+            k, tr, t, start, 2 * self.cfg.max_evals, np.asarray(upright.orientation, float)[None]
         )
         return refit if refit.error < first.error else first
 
@@ -330,8 +319,14 @@ class TrackFitter:
     def _fit_from(self, k: int, tr: Track, t: int, near: FrameFit) -> FrameFit:
         """Track ``k`` fitted at frame ``t`` at the size of ``near`` (a neighbouring frame's
         fit), starting from it moved onto the frame's blob."""
-        b = tr.blobs[t]
-        start = _shift_to(near, self.canvas.pose, b.centroid)
+        start = _shift_to(near, self.canvas.pose, tr.blobs[t].centroid)
+        return self._refit_at_size(k, tr, t, start, self.cfg.max_evals)
+
+    def _refit_at_size(
+        self, k: int, tr: Track, t: int, start: FrameFit, max_evals: int, orientations=()
+    ) -> FrameFit:
+        """Track ``k`` refitted at frame ``t`` at ``start``'s size and depth, from ``start``
+        (and from ``orientations``, xyzw, at its position)."""
         _, depth = project(self.canvas.pose, start.position)
         return fit_frame(
             self.canvas,
@@ -340,9 +335,10 @@ class TrackFitter:
             k,
             start,
             depth,
-            self.cfg.max_evals,
+            max_evals,
+            orientations,
             fixed_size=True,
-            mask=b.mask,
+            mask=tr.blobs[t].mask,
             ignore=self.ignore(t, k),
         )
 
