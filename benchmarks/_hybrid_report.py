@@ -74,6 +74,8 @@ def results_table(res: dict, horizon: int) -> str:
     ]
     extra = [
         "",
+        f"Scenes: seeds {res.get('seed', 2_000_000)} + i, i = 0, 1, ... per family.",
+        "",
         "Faint windows (a few pixels change, nothing visibly moves: `metrics.visible_motion`; "
         "left out of the table above), per family: count (hybrid - copy-last): "
         + ("; ".join(faint) or "none"),
