@@ -103,6 +103,13 @@ def results_table(res: dict, horizon: int) -> str:
             "- out-of-range (camera +0.5/-0.6/+0.5 m, fov 65, pastel colours; mean PSNR 12 "
             "steps): " + ", ".join(f"{k} {v:.2f}" for k, v in oor.items())
         )
+    big = res.get("oversized") or {}
+    if big:
+        extra.append(
+            f"- bodies {big['scale']:g}x their family's size (3 scenes, camera given; mean PSNR "
+            f"12 steps): hybrid {big['hybrid']:.2f}, copy-last {big['copy_last']:.2f}; "
+            f"hybrid uncertainty {big['uncertainty']:.2f}"
+        )
     if ft:
         extra.append(
             "- real footage (held-out clips, camera read from the frames, 8 steps): "

@@ -31,6 +31,7 @@ __all__ = [
     "crop",
     "load_perception",
     "randomised_scene",
+    "scale_bodies",
     "train_perception",
 ]
 
@@ -111,14 +112,10 @@ def randomised_scene(family: str, seed: int):
     cam = dataclasses.replace(cam, eye=eye, fov=float(rng.uniform(40, 65)))
     scale = float(rng.uniform(0.8, 1.25))
     objs = []
-    for o in spec.objects:
+    for o in scale_bodies(spec.objects, scale):
         hsv = (rng.uniform(0, 1), rng.uniform(0.5, 1.0), rng.uniform(0.35, 0.95))
         col = _hsv_to_rgb(*hsv) if o.mass > 0 else tuple(float(c) for c in o.color[:3])
-        size = tuple(s * scale for s in o.size) if o.mass > 0 and not o.kinematic else o.size
-        pos = o.position
-        if o.mass > 0:
-            pos = (pos[0], pos[1], pos[2] * scale if pos[2] < 0.3 else pos[2])
-        objs.append(dataclasses.replace(o, color=(*col, 1.0), size=size, position=pos))
+        objs.append(dataclasses.replace(o, color=(*col, 1.0)))
     d = rng.normal(size=3)
     d[2] = abs(d[2]) + 0.3
     light = LightSpec(
@@ -128,6 +125,23 @@ def randomised_scene(family: str, seed: int):
         shadows=False,
     )
     return dataclasses.replace(spec, cameras=(cam,), objects=tuple(objs), light=light)
+
+
+def scale_bodies(objects, scale: float) -> tuple:
+    """``objects`` (ObjectSpec) with every movable body (mass > 0, not kinematic) ``scale``
+    times its size, and lifted by the same factor where it starts low (centre under 0.3 m:
+    resting on the floor) so that it still rests there. Scenery is unchanged."""
+    out = []
+    for o in objects:
+        if o.mass > 0 and not o.kinematic:
+            z = o.position[2] * scale if o.position[2] < 0.3 else o.position[2]
+            o = dataclasses.replace(
+                o,
+                size=tuple(s * scale for s in o.size),
+                position=(o.position[0], o.position[1], z),
+            )
+        out.append(o)
+    return tuple(out)
 
 
 def _hsv_to_rgb(h: float, s: float, v: float) -> tuple[float, float, float]:
