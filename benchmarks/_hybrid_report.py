@@ -108,7 +108,9 @@ def results_table(res: dict, horizon: int) -> str:
         extra.append(
             f"- bodies {big['scale']:g}x their family's size (3 scenes, camera given; mean PSNR "
             f"12 steps): hybrid {big['hybrid']:.2f}, copy-last {big['copy_last']:.2f}; "
-            f"hybrid uncertainty {big['uncertainty']:.2f}"
+            f"hybrid uncertainty {big['uncertainty']:.2f}; state errors (medians) position "
+            f"{big['pos_mm']:.1f} mm, velocity {big['vel_cms']:.1f} cm/s, shape acc "
+            f"{big['class_acc']:.2f}, 12-step trajectory {big['traj_cm']:.1f} cm"
         )
     if ft:
         extra.append(

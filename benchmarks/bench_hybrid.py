@@ -45,6 +45,48 @@ def _match(est_objs, spec, rollout, k):
     return out
 
 
+def state_errors(pr, spec, ro, k: int) -> tuple[list, list, list, list]:
+    """Per true movable body of ``spec`` (rollout ``ro``, labels "objects"), against the hybrid
+    prediction ``pr`` made at frame ``k``: position and velocity errors at ``k`` (m, m/s; bodies
+    seen then), shape class right (bool; a body not estimated counts wrong), and the median
+    distance of its predicted trajectory over the next HORIZON frames (m)."""
+    from twinsim.sim import simulate
+
+    pos, vel, cls, traj = [], [], [], []
+    world = dataclasses.replace(pr.spec.world, duration=HORIZON / pr.spec.world.fps)
+    fut = simulate(dataclasses.replace(pr.spec, world=world), labels=("objects",))
+    for e, o, tr in _match(pr.estimate.objects, spec, ro, k):
+        if e is None:
+            cls.append(False)
+            continue
+        cls.append(e.spec.shape == o.shape)
+        if e.frames_hidden == 0:
+            pos.append(float(np.linalg.norm(np.array(e.spec.position) - tr.position[k])))
+            vel.append(
+                float(np.linalg.norm(np.array(e.spec.linear_velocity) - tr.linear_velocity[k]))
+            )
+        idx = pr.spec.names.index(e.spec.name)
+        d = np.linalg.norm(
+            fut.objects[idx].position[1:] - tr.position[k + 1 : k + 1 + HORIZON], axis=1
+        )
+        traj.append(float(np.median(d)))
+    return pos, vel, cls, traj
+
+
+def state_summary(pos, vel, cls, traj) -> dict:
+    """Medians of :func:`state_errors`' lists in the table's units (mm, cm/s, share, cm)."""
+
+    def med(v, scale):
+        return scale * float(np.median(v)) if v else float("nan")
+
+    return {
+        "pos_mm": med(pos, 1000),
+        "vel_cms": med(vel, 100),
+        "class_acc": float(np.mean(cls)) if cls else float("nan"),
+        "traj_cm": med(traj, 100),
+    }
+
+
 def run(args) -> dict:
     import torch
 
@@ -99,40 +141,16 @@ def run(args) -> dict:
                         0,
                     )
                 )
-            # state errors at the last observed frame, and the predicted trajectories
-            from twinsim.sim import simulate as sim2
-
-            world = dataclasses.replace(pr.spec.world, duration=HORIZON / pr.spec.world.fps)
-            fut = sim2(dataclasses.replace(pr.spec, world=world), labels=("objects",))
-            for e, o, tr in _match(pr.estimate.objects, spec, ro, k):
-                if e is None:
-                    cls_ok.append(False)
-                    continue
-                cls_ok.append(e.spec.shape == o.shape)
-                if e.frames_hidden == 0:
-                    pos_err.append(
-                        float(np.linalg.norm(np.array(e.spec.position) - tr.position[k]))
-                    )
-                    vel_err.append(
-                        float(
-                            np.linalg.norm(np.array(e.spec.linear_velocity) - tr.linear_velocity[k])
-                        )
-                    )
-                idx = pr.spec.names.index(e.spec.name)
-                d = np.linalg.norm(
-                    fut.objects[idx].position[1:] - tr.position[k + 1 : k + 1 + HORIZON], axis=1
-                )
-                traj_err.append(float(np.median(d)))
+            errs = state_errors(pr, spec, ro, k)
+            for acc, got in zip((pos_err, vel_err, cls_ok, traj_err), errs, strict=True):
+                acc.extend(got)
             print(f"{fam} seed {args.seed + i}: {secs[-1]:.1f}s unc {unc[-1]:.2f}", flush=True)
         f = {name: np.mean(v, 0).tolist() for name, v in rows.items() if v}
         f.update(
             windows=len(rows["hybrid"]),
             faint_windows=len(faint),
             faint_gain=float(np.mean(faint)) if faint else float("nan"),
-            pos_mm=1000 * float(np.median(pos_err)) if pos_err else float("nan"),
-            vel_cms=100 * float(np.median(vel_err)) if vel_err else float("nan"),
-            class_acc=float(np.mean(cls_ok)) if cls_ok else float("nan"),
-            traj_cm=100 * float(np.median(traj_err)) if traj_err else float("nan"),
+            **state_summary(pos_err, vel_err, cls_ok, traj_err),
             seconds=float(np.mean(secs)) if secs else float("nan"),
             uncertainty=float(np.mean(unc)) if unc else float("nan"),
         )
@@ -264,19 +282,22 @@ def _oversized(args) -> dict:
     from twinsim.sim import simulate
 
     rows: dict[str, list] = {"hybrid": [], "copy_last": []}
-    unc = []
+    unc, errs = [], ([], [], [], [])
     for fam, spec in oversized_scenes(args.seed):
-        ro = simulate(spec, labels=("rgb",))
+        ro = simulate(spec, labels=("rgb", "objects"))
         k = CONTEXT_END[fam]
         ctx, truth = ro.rgb[: k + 1], ro.rgb[k + 1 : k + 1 + HORIZON]
         pr = predict_hybrid(ctx, HORIZON, camera=spec.cameras[0])
         rows["hybrid"].append(M.psnr(pr.frames, truth))
         rows["copy_last"].append(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth))
         unc.append(pr.uncertainty.score)
-    return {n: float(np.mean(v)) for n, v in rows.items()} | {
-        "uncertainty": float(np.mean(unc)),
-        "scale": OVERSIZE,
-    }
+        for acc, got in zip(errs, state_errors(pr, spec, ro, k), strict=True):
+            acc.extend(got)
+    return (
+        {n: float(np.mean(v)) for n, v in rows.items()}
+        | {"uncertainty": float(np.mean(unc)), "scale": OVERSIZE}
+        | state_summary(*errs)
+    )
 
 
 def _out_of_range(args) -> dict:
@@ -293,19 +314,23 @@ def _out_of_range(args) -> dict:
     cams = ("hybrid_camera_given", "hybrid_estimated_camera", "hybrid_default_camera")
     rows: dict[str, list] = {name: [] for name in (*cams, "copy_last")}
     unc: dict[str, list] = {name: [] for name in cams}
+    errs = ([], [], [], [])  # of the hybrid with the camera given
     for fam, spec in out_of_range_scenes(args.seed):
         cam = spec.cameras[0]
-        ro = simulate(spec, labels=("rgb",))
+        ro = simulate(spec, labels=("rgb", "objects"))
         k = CONTEXT_END[fam]
         ctx, truth = ro.rgb[: k + 1], ro.rgb[k + 1 : k + 1 + HORIZON]
         for name, camera in zip(cams, (cam, None, default_camera()), strict=True):
             pr = predict_hybrid(ctx, HORIZON, camera=camera)
             rows[name].append(M.psnr(pr.frames, truth))
             unc[name].append(pr.uncertainty.score)
+            if camera is cam:
+                for acc, got in zip(errs, state_errors(pr, spec, ro, k), strict=True):
+                    acc.extend(got)
         rows["copy_last"].append(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth))
     out = {n: float(np.mean(v)) for n, v in rows.items()}
     out |= {f"uncertainty_{n}": float(np.mean(v)) for n, v in unc.items()}
-    return out
+    return out | {f"camera_given_{n}": v for n, v in state_summary(*errs).items()}
 
 
 def _footage(args, pixel) -> dict:
