@@ -74,17 +74,22 @@ def results_table(res: dict, horizon: int) -> str:
     ]
     extra = [
         "",
-        f"Scenes: seeds {res.get('seed', 2_000_000)} + i, i = 0, 1, ... per family.",
-        "",
-        "Faint windows (a few pixels change, nothing visibly moves: `metrics.visible_motion`; "
-        "left out of the table above), per family: count (hybrid - copy-last): "
-        + ("; ".join(faint) or "none"),
-        "",
-        "PSNR per step (mean over families):",
-        "",
-        *steps,
+        f"Scenes: seeds {res.get('seed', 2_000_000)} + i (i = 0, 1, ...) in each part.",
         "",
     ]
+    if res["families"]:  # a run of the other parts alone prints no empty family tables
+        extra += [
+            "Faint windows (a few pixels change, nothing visibly moves: `metrics.visible_motion`; "
+            "left out of the table above), per family: count (hybrid - copy-last): "
+            + ("; ".join(faint) or "none"),
+            "",
+            "PSNR per step (mean over families):",
+            "",
+            *steps,
+            "",
+        ]
+    else:
+        t = ""
     # a part the run skipped prints nothing (not a line of nan)
     if pm["scenes"]:
         extra.append(

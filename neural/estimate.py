@@ -74,6 +74,18 @@ def default_camera(height: int = 64, width: int = 64) -> CameraSpec:
     return dataclasses.replace(DEFAULT_CAMERA, width=width, height=height)
 
 
+def _body_sized(fits: dict, tr) -> bool:
+    """Whether a track's last fit (at its scenery scale) is smaller than any of the families'
+    scenery, and whole: scenery cut by the image side (a wall sliding in) shows a sliver."""
+    last = fits[max(fits)]
+    blob = tr.blobs[max(fits)]
+    if blob is None:
+        return False
+    m = blob.mask
+    cut = bool(m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any())
+    return not cut and max(half_extents(last.shape, last.size)) < _SCENERY_MIN_HALF_EXTENT
+
+
 def _dull(color) -> bool:
     """Scenery's look: greys, wood and navy (docs/families.md), not the saturated palette."""
     hi, lo = max(color[:3]), min(color[:3])
@@ -126,6 +138,17 @@ def estimate_scene(
         scenery_look = _dull(np.mean([f.color for f in raw.values()], 0))
         movable = not scenery_look
         fits, touching = resolve_scale(raw, est.eye, movable, supports)
+        # Scenery's colour at a body's size, moving: a pastel body (no scenery of the families is
+        # that small). Not when still: a wall seen in part behind a ramp fits body-sized, and at
+        # rest the role changes nothing
+        colour_overruled = (
+            scenery_look
+            and _body_sized(fits, tr)
+            and est.pixels_moved(k, tr, [t for t in sorted(fits) if tr.blobs[t] is not None])
+        )
+        if colour_overruled:
+            scenery_look, movable = False, True
+            fits, touching = resolve_scale(raw, est.eye, movable, supports)
         if movable and min(touching.values()) < 0:  # a longer arc is a better ruler (below)
             more = [t for t in clear_frames(tr, cfg.flight_window) if t < min(raw)]
             if more:
@@ -165,9 +188,7 @@ def estimate_scene(
         truncated = truncated and entering(tr.blobs[t_last], est.canvas.pose, p_now, vel, W)
         if truncated:
             fit, p_now = completed(fit, p_now, vel, tr.blobs[t_last], est.canvas.pose)
-        # moving scenery of a body's size (pastel bodies); resting, the role changes nothing
-        small = max(half_extents(fit.shape, fit.size)) < _SCENERY_MIN_HALF_EXTENT
-        role_guessed = role == "kinematic" and small and not truncated
+        role_guessed = colour_overruled  # the colour convention says scenery, the size a body
         if role == "dynamic" and not airborne and slope is None and m.topple is None:
             vel[2] = 0.0
             base = _level_base(supports, touching.get(t_last, -1))

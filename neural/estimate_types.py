@@ -90,9 +90,9 @@ class ObjectEstimate:
             every support from its last trusted frame: ``scale.trusted_tail``).
         truncated: the body is coming into view and was lengthened behind the image edge
             (its true length is unseen; counts 0.5 towards the uncertainty).
-        role_guessed: taken for moving scenery by its dull colour while body-sized (under
-            0.2 m of half-extent, which the families' scenery never is): outside the colour
-            convention the role rests on, e.g. a pastel body (counts 0.5 towards the
+        role_guessed: of scenery's dull colour, but body-sized (under 0.2 m of half-extent,
+            which the families' scenery never is) and moving, so taken for a body: outside the
+            colour convention roles rest on, e.g. a pastel body (counts 0.5 towards the
             uncertainty).
         track: the pixel track (per-frame blobs).
         positions: {frame: (3,) estimated world position} for the fitted frames.
