@@ -117,8 +117,8 @@ def held_down(fits: dict[int, FrameFit], touching: dict[int, int], eye: np.ndarr
     n = 0  # frames off every support at the end
     while n < len(ts) and touching[ts[-1 - n]] < 0:
         n += 1
-    if n == 0 or n > _HELD_DOWN_FRAMES:
-        return fits, touching
+    if n == 0 or n > _HELD_DOWN_FRAMES or n == len(ts):
+        return fits, touching  # on a support in no frame: nothing to hold it to
     before = ts[:-n]
     i = touching[before[-1]]
     # on it in every frame before: a ball that fell onto it and bounces off touched it in two

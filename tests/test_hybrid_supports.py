@@ -288,3 +288,8 @@ def test_two_last_frames_fitted_off_the_floor_are_held_down_after_a_long_stay_on
     three = {**off, 7: lifted(7, 1.04)}
     got, held = held_down(three, {**touching, 7: -1}, eye, [FLOOR])
     assert held[7] == held[8] == held[9] == -1
+    # a track of one or two frames, off the floor in each (a real clip's short track; it had
+    # raised IndexError): left as fitted
+    for tail in ({9: off[9]}, {8: off[8], 9: off[9]}):
+        got, held = held_down(tail, dict.fromkeys(tail, -1), eye, [FLOOR])
+        assert got == tail and set(held.values()) == {-1}
