@@ -64,7 +64,7 @@ def run(args) -> dict:
 
     model = load_pretrained("cpu")
     groups: dict[str, list[dict]] = {}
-    for fam in args.families.split(","):
+    for fam in args.families.split(",") if args.families else ():
         for i in range(args.scenes):
             ro = simulate(sample_scene(fam, args.seed + i), labels=("rgb",))
             k = CONTEXT_END[fam]
