@@ -79,11 +79,9 @@ def _body_sized(fits: dict, tr) -> bool:
     scenery, and whole: scenery cut by the image side (a wall sliding in) shows a sliver."""
     last = fits[max(fits)]
     blob = tr.blobs[max(fits)]
-    if blob is None:
+    if blob is None or blob.touches_border:
         return False
-    m = blob.mask
-    cut = bool(m[0].any() or m[-1].any() or m[:, 0].any() or m[:, -1].any())
-    return not cut and max(half_extents(last.shape, last.size)) < _SCENERY_MIN_HALF_EXTENT
+    return max(half_extents(last.shape, last.size)) < _SCENERY_MIN_HALF_EXTENT
 
 
 def _dull(color) -> bool:
