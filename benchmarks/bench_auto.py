@@ -24,7 +24,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
-from bench_hybrid import CONTEXT_END, FAMILIES, HORIZON, SEED, out_of_range_scenes
+from _hybrid_out_of_range import out_of_range_scenes
+from _hybrid_windows import CONTEXT_END, FAMILIES, HORIZON, SEED
 
 FOOTAGE_CONTEXT, FOOTAGE_HORIZON = 12, 8
 PREDICTORS = ("hybrid", "neural", "copy_last")

@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
-from bench_hybrid import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED
+from _hybrid_windows import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED
 
 _CAMERAS = ("given", "estimated", "assumed")  # camera sources of the hybrid
 _READINGS = ("estimated", "assumed")  # readings compared with the true camera

@@ -10,7 +10,6 @@ copy-last per family) to docs/hybrid_sheet.png. Run it niced with one thread:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -20,71 +19,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
+from _hybrid_out_of_range import out_of_range, oversized
 from _hybrid_report import results_table
-
-FAMILIES = ("drop", "collide", "ramp", "projectile", "push", "occlusion")
-# context end frame per family: inside the motion (drop and projectile from the start, push
-# after its event at 0.3-0.8 s, occlusion while the wall slides)
-CONTEXT_END = {"drop": 9, "collide": 10, "ramp": 12, "projectile": 9, "push": 22, "occlusion": 20}
-SEED = 2_000_000  # the pixel model's held-out evaluation seeds (the default of --seed)
-OBSERVED, HORIZON = 6, 12
-
-
-def _match(est_objs, spec, rollout, k):
-    """Per true movable object: (estimate or None, true track) matched by colour."""
-    out = []
-    for j, o in enumerate(spec.objects):
-        if o.mass == 0 or o.kinematic:
-            continue
-        best, bd = None, 0.25
-        for e in est_objs:
-            d = float(np.abs(np.array(e.spec.color[:3]) - np.array(o.color[:3])).sum())
-            if d < bd:
-                best, bd = e, d
-        out.append((best, o, rollout.objects[j]))
-    return out
-
-
-def state_errors(pr, spec, ro, k: int) -> tuple[list, list, list, list]:
-    """Per true movable body of ``spec`` (rollout ``ro``, labels "objects"), against the hybrid
-    prediction ``pr`` made at frame ``k``: position and velocity errors at ``k`` (m, m/s; bodies
-    seen then), shape class right (bool; a body not estimated counts wrong), and the median
-    distance of its predicted trajectory over the next HORIZON frames (m)."""
-    from twinsim.sim import simulate
-
-    pos, vel, cls, traj = [], [], [], []
-    world = dataclasses.replace(pr.spec.world, duration=HORIZON / pr.spec.world.fps)
-    fut = simulate(dataclasses.replace(pr.spec, world=world), labels=("objects",))
-    for e, o, tr in _match(pr.estimate.objects, spec, ro, k):
-        if e is None:
-            cls.append(False)
-            continue
-        cls.append(e.spec.shape == o.shape)
-        if e.frames_hidden == 0:
-            pos.append(float(np.linalg.norm(np.array(e.spec.position) - tr.position[k])))
-            vel.append(
-                float(np.linalg.norm(np.array(e.spec.linear_velocity) - tr.linear_velocity[k]))
-            )
-        idx = pr.spec.names.index(e.spec.name)
-        d = np.linalg.norm(
-            fut.objects[idx].position[1:] - tr.position[k + 1 : k + 1 + HORIZON], axis=1
-        )
-        traj.append(float(np.median(d)))
-    return pos, vel, cls, traj
-
-
-def state_summary(pos, vel, cls, traj) -> dict:
-    """Medians of :func:`state_errors`' lists in the table's units (mm, cm/s, share, cm)."""
-
-    def med(v, scale):
-        return scale * float(np.median(v)) if v else float("nan")
-
-    return {
-        "pos_mm": med(pos, 1000),
-        "vel_cms": med(vel, 100),
-        "class_acc": float(np.mean(cls)) if cls else float("nan"),
-        "traj_cm": med(traj, 100),
-    }
+from _hybrid_windows import (
+    CONTEXT_END,
+    FAMILIES,
+    HORIZON,
+    OBSERVED,
+    SEED,
+    state_errors,
+    state_summary,
+)
 
 
 def run(args) -> dict:
@@ -158,8 +103,8 @@ def run(args) -> dict:
     res["permanence"] = _permanence(args, pixel)
     res["voe"] = _voe(args)
     res["balanced_voe"] = _balanced_voe(args)
-    res["out_of_range"] = _out_of_range(args)
-    res["oversized"] = _oversized(args)
+    res["out_of_range"] = out_of_range(args)
+    res["oversized"] = oversized(args)
     res["footage"] = _footage(args, pixel)
     return res
 
@@ -234,103 +179,6 @@ def _balanced_voe(args) -> dict:
     from twinsim.neural.hybrid_voe import hybrid_balanced_voe
 
     return hybrid_balanced_voe(args.balanced_voe, args.seed, workers=args.workers)
-
-
-def out_of_range_scenes(seed: int = SEED):
-    """(family, spec) of the out-of-range scenes: drop, collide and projectile (held-out seeds
-    ``seed`` + 100-102) with the camera moved +0.5/-0.6/+0.5 m and widened to 65 degrees, and
-    pastel colours outside the palette."""
-    from twinsim.sim import sample_scene
-
-    rng = np.random.default_rng(7)
-    for i, fam in enumerate(("drop", "collide", "projectile")):
-        spec = sample_scene(fam, seed + 100 + i)
-        cam = spec.cameras[0]
-        cam = dataclasses.replace(
-            cam, eye=(cam.eye[0] + 0.5, cam.eye[1] - 0.6, cam.eye[2] + 0.5), fov=65.0
-        )
-        objs = tuple(
-            dataclasses.replace(o, color=(*map(float, rng.uniform(0.55, 0.95, 3)), 1.0))
-            for o in spec.objects
-        )
-        yield fam, dataclasses.replace(spec, cameras=(cam,), objects=objs)
-
-
-OVERSIZE = 1.6  # bodies this many times their family's size (perception trained on 0.8-1.25)
-
-
-def oversized_scenes(seed: int = SEED, scale: float = OVERSIZE):
-    """(family, spec) of scenes whose movable bodies are ``scale`` times their family's size,
-    those resting on the floor lifted with it (`perception.scale_bodies`): drop, collide and
-    projectile (held-out seeds ``seed`` + 103-105), camera and colours in range."""
-    from twinsim.neural.perception import scale_bodies
-    from twinsim.sim import sample_scene
-
-    for i, fam in enumerate(("drop", "collide", "projectile")):
-        spec = sample_scene(fam, seed + 103 + i)
-        yield fam, dataclasses.replace(spec, objects=scale_bodies(spec.objects, scale))
-
-
-def _oversized(args) -> dict:
-    """Bodies larger than any the estimator was built for (its size clamp, `scale.SIZE_RANGE`,
-    and the perception network's training sizes): hybrid with the camera given, copy-last,
-    and the hybrid's uncertainty ({} when skipped)."""
-    if not args.out_of_range:
-        return {}
-    from twinsim.neural import metrics as M
-    from twinsim.neural import predict_hybrid
-    from twinsim.sim import simulate
-
-    rows: dict[str, list] = {"hybrid": [], "copy_last": []}
-    unc, errs = [], ([], [], [], [])
-    for fam, spec in oversized_scenes(args.seed):
-        ro = simulate(spec, labels=("rgb", "objects"))
-        k = CONTEXT_END[fam]
-        ctx, truth = ro.rgb[: k + 1], ro.rgb[k + 1 : k + 1 + HORIZON]
-        pr = predict_hybrid(ctx, HORIZON, camera=spec.cameras[0])
-        rows["hybrid"].append(M.psnr(pr.frames, truth))
-        rows["copy_last"].append(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth))
-        unc.append(pr.uncertainty.score)
-        for acc, got in zip(errs, state_errors(pr, spec, ro, k), strict=True):
-            acc.extend(got)
-    return (
-        {n: float(np.mean(v)) for n, v in rows.items()}
-        | {"uncertainty": float(np.mean(unc)), "scale": OVERSIZE}
-        | state_summary(*errs)
-    )
-
-
-def _out_of_range(args) -> dict:
-    """Camera moved and widened, pastel colours outside the palette: hybrid with the camera
-    given, read from the frames, or the default camera assumed, and copy-last ({} when
-    skipped)."""
-    if not args.out_of_range:
-        return {}
-    from twinsim.neural import metrics as M
-    from twinsim.neural import predict_hybrid
-    from twinsim.neural.estimate import default_camera
-    from twinsim.sim import simulate
-
-    cams = ("hybrid_camera_given", "hybrid_estimated_camera", "hybrid_default_camera")
-    rows: dict[str, list] = {name: [] for name in (*cams, "copy_last")}
-    unc: dict[str, list] = {name: [] for name in cams}
-    errs = ([], [], [], [])  # of the hybrid with the camera given
-    for fam, spec in out_of_range_scenes(args.seed):
-        cam = spec.cameras[0]
-        ro = simulate(spec, labels=("rgb", "objects"))
-        k = CONTEXT_END[fam]
-        ctx, truth = ro.rgb[: k + 1], ro.rgb[k + 1 : k + 1 + HORIZON]
-        for name, camera in zip(cams, (cam, None, default_camera()), strict=True):
-            pr = predict_hybrid(ctx, HORIZON, camera=camera)
-            rows[name].append(M.psnr(pr.frames, truth))
-            unc[name].append(pr.uncertainty.score)
-            if camera is cam:
-                for acc, got in zip(errs, state_errors(pr, spec, ro, k), strict=True):
-                    acc.extend(got)
-        rows["copy_last"].append(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth))
-    out = {n: float(np.mean(v)) for n, v in rows.items()}
-    out |= {f"uncertainty_{n}": float(np.mean(v)) for n, v in unc.items()}
-    return out | {f"camera_given_{n}": v for n, v in state_summary(*errs).items()}
 
 
 def _footage(args, pixel) -> dict:

@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
-from bench_hybrid import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED, _match
+from _hybrid_windows import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED, match_bodies
 
 # variant -> (velocities, materials, positions) taken from the truth
 VARIANTS = {
@@ -45,7 +45,7 @@ _SHEET = Path(__file__).resolve().parents[1] / "docs" / "hybrid_oracle_sheet.png
 def _given(est, spec, ro, k: int, velocities: bool, materials: bool, positions: bool):
     """``est`` with the truth's values (at frame ``k`` of ``ro``, a rollout of ``spec``) put
     into its matched bodies."""
-    truth = {e.spec.name: (o, tr) for e, o, tr in _match(est.objects, spec, ro, k) if e}
+    truth = {e.spec.name: (o, tr) for e, o, tr in match_bodies(est.objects, spec, ro, k) if e}
     objects = []
     for e in est.objects:
         o = e.spec

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common
-from bench_hybrid import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED
+from _hybrid_windows import CONTEXT_END, FAMILIES, HORIZON, OBSERVED, SEED
 
 _SHEET = Path(__file__).resolve().parents[1] / "docs" / "video_input_sheet.png"
 
