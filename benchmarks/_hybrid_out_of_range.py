@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from _hybrid_windows import CONTEXT_END, HORIZON, OBSERVED, SEED, state_errors, state_summary
+from _hybrid_windows import CONTEXT_END, HORIZON, OBSERVED, SEED, StateErrors
 
 __all__ = ["OVERSIZE", "out_of_range", "out_of_range_scenes", "oversized", "oversized_scenes"]
 
@@ -57,7 +57,7 @@ def oversized(args) -> dict:
     from twinsim.sim import simulate
 
     rows: dict[str, list] = {"hybrid": [], "copy_last": []}
-    unc, errs = [], ([], [], [], [])
+    unc, errs = [], StateErrors()
     for fam, spec in oversized_scenes(args.seed):
         ro = simulate(spec, labels=("rgb", "objects"))
         k = CONTEXT_END[fam]
@@ -66,12 +66,11 @@ def oversized(args) -> dict:
         rows["hybrid"].append(M.psnr(pr.frames, truth))
         rows["copy_last"].append(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth))
         unc.append(pr.uncertainty.score)
-        for acc, got in zip(errs, state_errors(pr, spec, ro, k), strict=True):
-            acc.extend(got)
+        errs.add(pr, spec, ro, k)
     return (
         {n: float(np.mean(v)) for n, v in rows.items()}
         | {"uncertainty": float(np.mean(unc)), "scale": OVERSIZE}
-        | state_summary(*errs)
+        | errs.summary()
     )
 
 
@@ -89,7 +88,7 @@ def out_of_range(args) -> dict:
     cams = ("hybrid_camera_given", "hybrid_estimated_camera", "hybrid_default_camera")
     rows: dict[str, list] = {name: [] for name in (*cams, "copy_last")}
     unc: dict[str, list] = {name: [] for name in cams}
-    errs = ([], [], [], [])  # of the hybrid with the camera given
+    errs = StateErrors()  # of the hybrid with the camera given
     for fam, spec in out_of_range_scenes(args.seed):
         cam = spec.cameras[0]
         ro = simulate(spec, labels=("rgb", "objects"))
@@ -100,9 +99,8 @@ def out_of_range(args) -> dict:
             rows[name].append(M.psnr(pr.frames, truth))
             unc[name].append(pr.uncertainty.score)
             if camera is cam:
-                for acc, got in zip(errs, state_errors(pr, spec, ro, k), strict=True):
-                    acc.extend(got)
+                errs.add(pr, spec, ro, k)
         rows["copy_last"].append(M.psnr(M.copy_last(ctx[-OBSERVED:], HORIZON), truth))
     out = {n: float(np.mean(v)) for n, v in rows.items()}
     out |= {f"uncertainty_{n}": float(np.mean(v)) for n, v in unc.items()}
-    return out | {f"camera_given_{n}": v for n, v in state_summary(*errs).items()}
+    return out | {f"camera_given_{n}": v for n, v in errs.summary().items()}

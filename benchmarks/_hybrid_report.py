@@ -88,8 +88,6 @@ def results_table(res: dict, horizon: int) -> str:
             *steps,
             "",
         ]
-    else:
-        t = ""
     # a part the run skipped prints nothing (not a line of nan)
     if pm["scenes"]:
         extra.append(
@@ -122,7 +120,7 @@ def results_table(res: dict, horizon: int) -> str:
             "- real footage (held-out clips, camera read from the frames, 8 steps): "
             + json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in ft.items()})
         )
-    return t + "\n" + "\n".join(extra)
+    return (t if res["families"] else "") + "\n" + "\n".join(extra)
 
 
 def balanced_lines(bv: dict) -> list[str]:

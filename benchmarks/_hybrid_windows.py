@@ -14,9 +14,8 @@ __all__ = [
     "HORIZON",
     "OBSERVED",
     "SEED",
+    "StateErrors",
     "match_bodies",
-    "state_errors",
-    "state_summary",
 ]
 
 FAMILIES = ("drop", "collide", "ramp", "projectile", "push", "occlusion")
@@ -42,43 +41,50 @@ def match_bodies(est_objs, spec, rollout, k):
     return out
 
 
-def state_errors(pr, spec, ro, k: int) -> tuple[list, list, list, list]:
-    """Per true movable body of ``spec`` (rollout ``ro``, labels "objects"), against the hybrid
-    prediction ``pr`` made at frame ``k``: position and velocity errors at ``k`` (m, m/s; bodies
-    seen then), shape class right (bool; a body not estimated counts wrong), and the median
-    distance of its predicted trajectory over the next HORIZON frames (m)."""
-    from twinsim.sim import simulate
+@dataclasses.dataclass
+class StateErrors:
+    """State errors of hybrid predictions, pooled over windows: per true movable body, position
+    and velocity errors at the last observed frame (m, m/s; bodies seen then), shape class
+    right (a body not estimated counts wrong), and the median distance of its predicted
+    trajectory over the next HORIZON frames (m)."""
 
-    pos, vel, cls, traj = [], [], [], []
-    world = dataclasses.replace(pr.spec.world, duration=HORIZON / pr.spec.world.fps)
-    fut = simulate(dataclasses.replace(pr.spec, world=world), labels=("objects",))
-    for e, o, tr in match_bodies(pr.estimate.objects, spec, ro, k):
-        if e is None:
-            cls.append(False)
-            continue
-        cls.append(e.spec.shape == o.shape)
-        if e.frames_hidden == 0:
-            pos.append(float(np.linalg.norm(np.array(e.spec.position) - tr.position[k])))
-            vel.append(
-                float(np.linalg.norm(np.array(e.spec.linear_velocity) - tr.linear_velocity[k]))
+    pos: list = dataclasses.field(default_factory=list)
+    vel: list = dataclasses.field(default_factory=list)
+    cls: list = dataclasses.field(default_factory=list)
+    traj: list = dataclasses.field(default_factory=list)
+
+    def add(self, pr, spec, ro, k: int) -> None:
+        """Pool the bodies of ``spec`` (rollout ``ro``, labels "objects") against the hybrid
+        prediction ``pr`` made at frame ``k``."""
+        from twinsim.sim import simulate
+
+        world = dataclasses.replace(pr.spec.world, duration=HORIZON / pr.spec.world.fps)
+        fut = simulate(dataclasses.replace(pr.spec, world=world), labels=("objects",))
+        for e, o, tr in match_bodies(pr.estimate.objects, spec, ro, k):
+            if e is None:
+                self.cls.append(False)
+                continue
+            self.cls.append(e.spec.shape == o.shape)
+            if e.frames_hidden == 0:
+                self.pos.append(float(np.linalg.norm(np.array(e.spec.position) - tr.position[k])))
+                self.vel.append(
+                    float(np.linalg.norm(np.array(e.spec.linear_velocity) - tr.linear_velocity[k]))
+                )
+            idx = pr.spec.names.index(e.spec.name)
+            d = np.linalg.norm(
+                fut.objects[idx].position[1:] - tr.position[k + 1 : k + 1 + HORIZON], axis=1
             )
-        idx = pr.spec.names.index(e.spec.name)
-        d = np.linalg.norm(
-            fut.objects[idx].position[1:] - tr.position[k + 1 : k + 1 + HORIZON], axis=1
-        )
-        traj.append(float(np.median(d)))
-    return pos, vel, cls, traj
+            self.traj.append(float(np.median(d)))
 
+    def summary(self) -> dict:
+        """Medians in the table's units (mm, cm/s, share right, cm); NaN where none."""
 
-def state_summary(pos, vel, cls, traj) -> dict:
-    """Medians of :func:`state_errors`' lists in the table's units (mm, cm/s, share, cm)."""
+        def med(v, scale):
+            return scale * float(np.median(v)) if v else float("nan")
 
-    def med(v, scale):
-        return scale * float(np.median(v)) if v else float("nan")
-
-    return {
-        "pos_mm": med(pos, 1000),
-        "vel_cms": med(vel, 100),
-        "class_acc": float(np.mean(cls)) if cls else float("nan"),
-        "traj_cm": med(traj, 100),
-    }
+        return {
+            "pos_mm": med(self.pos, 1000),
+            "vel_cms": med(self.vel, 100),
+            "class_acc": float(np.mean(self.cls)) if self.cls else float("nan"),
+            "traj_cm": med(self.traj, 100),
+        }

@@ -27,8 +27,7 @@ from _hybrid_windows import (
     HORIZON,
     OBSERVED,
     SEED,
-    state_errors,
-    state_summary,
+    StateErrors,
 )
 
 
@@ -46,7 +45,7 @@ def run(args) -> dict:
     res: dict = {"families": {}, "sheet": [], "samples": args.samples, "seed": args.seed}
     for fam in args.families.split(",") if args.families else ():
         rows = {"hybrid": [], "render": [], "pixel": [], "copy_last": [], "hybrid_mean": []}
-        pos_err, vel_err, cls_ok, traj_err, secs, unc = [], [], [], [], [], []
+        errs, secs, unc = StateErrors(), [], []
         faint = []  # hybrid - copy-last, mean PSNR over the steps, on each faint window
         for i in range(args.scenes):
             spec = sample_scene(fam, args.seed + i)
@@ -86,16 +85,14 @@ def run(args) -> dict:
                         0,
                     )
                 )
-            errs = state_errors(pr, spec, ro, k)
-            for acc, got in zip((pos_err, vel_err, cls_ok, traj_err), errs, strict=True):
-                acc.extend(got)
+            errs.add(pr, spec, ro, k)
             print(f"{fam} seed {args.seed + i}: {secs[-1]:.1f}s unc {unc[-1]:.2f}", flush=True)
         f = {name: np.mean(v, 0).tolist() for name, v in rows.items() if v}
         f.update(
             windows=len(rows["hybrid"]),
             faint_windows=len(faint),
             faint_gain=float(np.mean(faint)) if faint else float("nan"),
-            **state_summary(pos_err, vel_err, cls_ok, traj_err),
+            **errs.summary(),
             seconds=float(np.mean(secs)) if secs else float("nan"),
             uncertainty=float(np.mean(unc)) if unc else float("nan"),
         )
