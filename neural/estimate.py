@@ -32,7 +32,7 @@ from twinsim.neural.cues import (
 )
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
 from twinsim.neural.push import HeldPush, push_events
-from twinsim.neural.refine import lowest_offset
+from twinsim.neural.refine import FrameFit, lowest_offset
 from twinsim.neural.scale import (
     held_down,
     resolve_scale,
@@ -41,7 +41,7 @@ from twinsim.neural.scale import (
     trusted_tail,
 )
 from twinsim.neural.support import FLOOR, Support, box_top, half_extents, reach
-from twinsim.neural.track import track_objects
+from twinsim.neural.track import Track, track_objects
 from twinsim.neural.track_fit import TrackFitter
 from twinsim.neural.track_frames import clear_frames
 from twinsim.neural.track_motion import track_motion
@@ -74,7 +74,7 @@ def default_camera(height: int = 64, width: int = 64) -> CameraSpec:
     return dataclasses.replace(DEFAULT_CAMERA, width=width, height=height)
 
 
-def _body_sized(fits: dict, tr) -> bool:
+def _body_sized(fits: dict[int, FrameFit], tr: Track) -> bool:
     """Whether a track's last fit (at its scenery scale) is smaller than any of the families'
     scenery, and whole: scenery cut by the image side (a wall sliding in) shows a sliver."""
     last = fits[max(fits)]

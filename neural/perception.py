@@ -14,14 +14,19 @@ import argparse
 import dataclasses
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 from twinsim.neural.bundled_net import load_small_net, save_small_net
 from twinsim.neural.proposals import Blob
+
+if TYPE_CHECKING:
+    from twinsim.sim.spec import ObjectSpec
 
 __all__ = [
     "CLASSES",
@@ -127,7 +132,7 @@ def randomised_scene(family: str, seed: int):
     return dataclasses.replace(spec, cameras=(cam,), objects=tuple(objs), light=light)
 
 
-def scale_bodies(objects, scale: float) -> tuple:
+def scale_bodies(objects: Iterable[ObjectSpec], scale: float) -> tuple[ObjectSpec, ...]:
     """``objects`` (ObjectSpec) with every movable body (mass > 0, not kinematic) ``scale``
     times its size, and lifted by the same factor where it starts low (centre under 0.3 m:
     resting on the floor) so that it still rests there. Scenery is unchanged."""
