@@ -32,7 +32,11 @@ import _common  # noqa: E402  (benchmarks/ helper: machine info, commit, RESULTS
 
 
 def throughput(
-    models: dict[str, WorldModel], families: tuple[str, ...], scenes: int, rounds: int = 3
+    models: dict[str, WorldModel],
+    families: tuple[str, ...],
+    scenes: int,
+    rounds: int = 3,
+    context: int = 4,
 ) -> dict[str, list[float]]:
     """Frames/s per round: the engine simulating and rendering *labelled* frames (rgb, depth,
     segmentation, as a dataset stores them), and each of ``models`` predicting from the same
@@ -56,7 +60,7 @@ def throughput(
             frames += len(rgb)
             clips.append(rgb)
         out["engine_fps"].append(frames / (time.perf_counter() - t0))
-        ctx = np.stack([c[:4] for c in clips]) if ctx is None else ctx
+        ctx = np.stack([c[:context] for c in clips]) if ctx is None else ctx
         for name, model in models.items():
             for bs in (1, 32):
                 batch = np.concatenate([ctx] * (bs // len(ctx) + 1))[:bs]
@@ -99,6 +103,17 @@ def main() -> int:
         help="also time the model with inference.compile (torch.compile) in the same rounds",
     )
     ap.add_argument(
+        "--carry-off",
+        action="store_true",
+        help="also time the model with inference.carry off in the same rounds",
+    )
+    ap.add_argument(
+        "--context",
+        type=int,
+        default=4,
+        help="frames the throughput's predictions start from (the carry rule needs 5+ to act)",
+    )
+    ap.add_argument(
         "--eval-json",
         help="reuse the JSON of a `twinsim eval` run of this checkpoint (baselines are in it, "
         "measured in that same run) instead of evaluating again",
@@ -124,7 +139,9 @@ def main() -> int:
     models = {"model": model}
     if args.compile:
         models["compiled"] = _common.load_world_model(args.ckpt, compile=True)
-    tp = throughput(models, cfg.families, 8)
+    if args.carry_off:
+        models["no_carry"] = _common.load_world_model(args.ckpt, carry=False)
+    tp = throughput(models, cfg.families, 8, context=args.context)
     cmd = " ".join(sys.argv[1:])
     lines = [
         f"\n## bench_neural — {datetime.datetime.now().isoformat(timespec='seconds')}",
@@ -133,7 +150,8 @@ def main() -> int:
         f"command: python benchmarks/bench_neural.py {cmd}",
         f"checkpoint training: {_train_minutes(folder)}; inference settings {model.inference}",
         "",
-        f"throughput at {model.resolution}x{model.resolution}, median (min-max) of "
+        f"throughput at {model.resolution}x{model.resolution}, 16 frames from {args.context}, "
+        "median (min-max) of "
         f"{len(tp['engine_fps'])} interleaved rounds: engine + TinyRenderer, labelled (rgb, "
         f"depth, segmentation) {_common.spread(tp['engine_fps'])} frames/s; model batch 1 "
         f"{_common.spread(tp['model_fps_b1'])} frames/s ({_ratio(tp, 'model_fps_b1')}x engine), "
@@ -149,6 +167,14 @@ def main() -> int:
             f"{_common.spread(tp['compiled_fps_b32'])} frames/s "
             f"({_ratio(tp, 'compiled_fps_b32', 'model_fps_b32')}x uncompiled, "
             f"{_ratio(tp, 'compiled_fps_b32')}x engine)"
+        )
+    if "no_carry_fps_b1" in tp:
+        lines.append(
+            f"with inference.carry off (same rounds): batch 1 "
+            f"{_common.spread(tp['no_carry_fps_b1'])} frames/s "
+            f"({_ratio(tp, 'model_fps_b1', 'no_carry_fps_b1')}x with it on), batch 32 "
+            f"{_common.spread(tp['no_carry_fps_b32'])} frames/s "
+            f"({_ratio(tp, 'model_fps_b32', 'no_carry_fps_b32')}x with it on)"
         )
     if res:
         lines += [

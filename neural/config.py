@@ -117,12 +117,16 @@ class InferenceConfig:
             batch 32 (benchmarks/RESULTS.md), after about 25 s of compiling per batch size. Worth
             it for long rollouts of single clips; where compiling fails (no C++ compiler), a warning says
             so and the step runs uncompiled.
+        carry: follow small moving bodies by colour and, when one slides out of sight behind
+            a still occluder, carry it on (slowing over a spread of decelerations) and draw it
+            where it comes out (:mod:`twinsim.neural.carry`; RGB only, no learning).
     """
 
     snap: float = 16.0
     recall: float = 16.0
     fallback: bool = True
     compile: bool = False
+    carry: bool = True
 
     def __post_init__(self) -> None:
         _check(0 <= self.snap < 255, "inference.snap", self.snap, "0 <= snap < 255 grey levels")
@@ -142,7 +146,9 @@ class InferenceConfig:
             section, dot, name = key.strip().partition(".")
             if not sep or not dot or section != "inference":
                 raise SpecError(
-                    "--set", item, "inference.FIELD=VALUE with FIELD one of snap, recall, fallback"
+                    "--set",
+                    item,
+                    "inference.FIELD=VALUE with FIELD one of snap, recall, fallback, compile, carry",
                 )
             try:
                 data[name] = json.loads(raw)

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from twinsim.neural.carry import MIN_SEEN, BatchCarrier
 from twinsim.neural.config import InferenceConfig, ModelConfig
 from twinsim.neural.motion_prior import constant_velocity_flow
 
@@ -58,6 +59,8 @@ class RolloutOutput:
             pixel of the predicted frame comes from in the newest input frame (backward flow).
         blends: (B, n_obs - 1 + horizon, 3, H, W) blend weights of each step (warped frame,
             memory, paint).
+        carried: (B, n_obs - 1 + horizon, 1, H, W) 1 where the carry rule drew a hidden body
+            into the step's frame (:mod:`twinsim.neural.carry`); empty when it is off.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class RolloutOutput:
         keeps: Tensor,
         flows: Tensor,
         blends: Tensor,
+        carried: Tensor,
     ) -> None:
         self.teacher = teacher
         self.future = future
@@ -75,6 +79,7 @@ class RolloutOutput:
         self.keeps = keeps
         self.flows = flows
         self.blends = blends
+        self.carried = carried
 
 
 class FlowMemoryNet(nn.Module):
@@ -231,21 +236,33 @@ class FlowMemoryNet(nn.Module):
         memory = frames[:, 0]
         if self.cfg.hard_write:  # nothing stored yet: validity 0 until the first write
             memory = torch.cat([memory, memory[:, :1] * 0], 1)
-        teacher, future, writes, keeps, flows, blends = [], [], [], [], [], []
+        teacher, future, writes, keeps, flows, blends, carried = [], [], [], [], [], [], []
+        carrier = None  # with fewer seen frames the carry rule cannot draw: it is skipped
+        if self.inference.carry and not self.training and n_obs >= MIN_SEEN:
+            carrier = BatchCarrier(frames[:, 0])
         for t in range(n_obs - 1 + horizon):
             act = actions[:, t] if actions is not None else None
             step = self.step(torch.stack(window[-k:], 1), memory, act)
             pred, memory, write, keep, flow, blend = step
+            shown = pred
+            if carrier is not None:  # seen frames are followed; predicted ones are not
+                if 0 < t < n_obs:
+                    carrier.observe(frames[:, t])
+                elif t >= n_obs:
+                    carrier.advance()
+                # an overlay: the network's own frame is what it is fed back
+                shown, drawn = carrier.draw(pred)
+                carried.append(drawn)
             writes.append(write)
             flows.append(flow)
             blends.append(blend)
             if keep is not None:
                 keeps.append(keep)
             if t + 1 < n_obs:
-                teacher.append(pred)
+                teacher.append(shown)
                 window.append(frames[:, t + 1])
             else:
-                future.append(pred)
+                future.append(shown)
                 window.append(pred)
             window = window[-k:]
         empty = frames.new_zeros(b, 0, *frames.shape[2:])
@@ -257,6 +274,7 @@ class FlowMemoryNet(nn.Module):
             torch.stack(keeps, 1) if keeps else no_mask,
             torch.stack(flows, 1) if flows else frames.new_zeros(b, 0, 2, *frames.shape[3:]),
             torch.stack(blends, 1) if blends else empty,
+            torch.stack(carried, 1) if carried else no_mask,
         )
 
     rollout = forward  # readable name outside DDP; DDP needs the call to go via forward

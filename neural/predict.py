@@ -178,6 +178,8 @@ class WorldModel:
             model_err = ((roll.teacher - x[:, 1:]) ** 2).mean(dim=(1, 2, 3, 4))
             copy_err = ((x[:, :-1] - x[:, 1:]) ** 2).mean(dim=(1, 2, 3, 4))
             keep = (model_err >= copy_err)[:, None, None, None, None]
+            if roll.carried.shape[1]:  # a body the carry rule draws is kept in either case
+                keep = keep & (roll.carried[:, -horizon:] < 0.5)
             out = torch.where(keep, x[:, -1:].expand_as(out), out)
         return (
             (out * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 1, 3, 4, 2).cpu().numpy()

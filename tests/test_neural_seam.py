@@ -145,7 +145,8 @@ def test_balanced_voe_builder_gives_baselines_exactly_one_half():
     from twinsim.neural.evaluate import BALANCED_KINDS, balanced_voe, voe_items
 
     cfg = preset("tiny")
-    model = WorldModel(FlowMemoryNet(cfg.model), cfg)
+    # carry off: an untrained net is then copy-last (carry alone predicts a hidden body's return)
+    model = WorldModel(FlowMemoryNet(cfg.model), cfg, inference=InferenceConfig(carry=False))
     for kind, quad in voe_items(32, 1, 2_000_000):
         assert quad is not None, kind
         a, b, c, d = quad

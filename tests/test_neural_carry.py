@@ -1,0 +1,136 @@
+"""The carry rule: a body that slides behind a still screen is drawn where it comes out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _nets import copy_last_net
+from twinsim.neural.carry import BodyCarrier, colour_regions
+from twinsim.neural.config import InferenceConfig, ModelConfig
+
+FLOOR = (0.9, 0.9, 0.85)
+SCREEN = (0.15, 0.18, 0.26)
+BODY = (0.6, 0.25, 0.1)
+
+
+def _slide(frames: int = 30, screen: bool = True, v0: float = 2.0, decel: float = 0.05):
+    """(T, 64, 64, 3) float frames: a 5 px body sliding left, slowing, behind a still screen
+    (columns 20-34), and its true column centre per frame."""
+    clip = np.empty((frames, 64, 64, 3), np.float32)
+    centres = []
+    for t in range(frames):
+        f = clip[t]
+        f[:] = FLOOR
+        x = 55.0 - (v0 * t - decel * t * t / 2 if t < v0 / decel else v0**2 / (2 * decel))
+        centres.append(x)
+        c = round(x)
+        f[31:36, c - 2 : c + 3] = BODY
+        if screen:
+            f[24:44, 20:35] = SCREEN
+    return clip, np.array(centres)
+
+
+def _drawn_columns(frame: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    return np.nonzero((np.abs(pred - frame).max(-1) > 0.05).any(0))[0]
+
+
+def test_regions_split_by_colour():
+    clip, _ = _slide(1)
+    labels, n = colour_regions(clip[0])
+    assert n == 3  # floor, body, screen
+    assert len(np.unique(labels[31:36, 53:58])) == 1
+
+
+def test_hidden_body_is_drawn_where_it_comes_out():
+    clip, centres = _slide()
+    carrier = BodyCarrier(clip[0])
+    hidden_from = int(np.argmax(centres + 2 < 35))  # first frame wholly behind the screen
+    out_at = int(np.argmax(centres - 2 < 20))  # first frame it is out again in part
+    assert 3 < hidden_from < out_at < len(clip) - 1
+    drawn_at = []
+    for t in range(1, out_at):
+        carrier.observe(clip[t])
+        pred, drawn = carrier.draw(clip[t].copy())  # a copy-last prediction of frame t + 1
+        cols = _drawn_columns(clip[t], pred)
+        assert np.array_equal(np.nonzero(drawn.any(0))[0], cols)  # the mask says what was drawn
+        if len(cols):
+            drawn_at.append(t + 1)
+            assert cols.max() < 20  # only where the screen does not cover it
+    assert drawn_at, "the hidden body was never drawn"
+    assert abs(drawn_at[0] - out_at) <= 3  # about when it comes out
+
+
+def test_without_a_screen_nothing_is_drawn():
+    clip, _ = _slide(screen=False)
+    carrier = BodyCarrier(clip[0])
+    for t in range(1, len(clip)):
+        carrier.observe(clip[t])
+        pred, _ = carrier.draw(clip[t].copy())
+        assert np.array_equal(pred, clip[t])
+
+
+def test_a_body_that_vanishes_is_given_up():
+    clip, centres = _slide(40)
+    vanished = clip.copy()
+    out_at = int(np.argmax(centres - 2 < 20))
+    vanished[out_at:] = _slide(40)[0][0] * 0 + vanished[out_at:]
+    vanished[out_at:, 31:36, :20] = FLOOR  # it never comes out
+    carrier = BodyCarrier(vanished[0])
+    drawn = []
+    for t in range(1, len(clip)):
+        carrier.observe(vanished[t])
+        drawn.append(len(_drawn_columns(vanished[t], carrier.draw(vanished[t].copy())[0])) > 0)
+    assert any(drawn[:out_at])
+    assert not any(drawn[out_at + 6 :])  # seen missing: no longer drawn
+
+
+def _net(carry: bool):
+    net = copy_last_net(ModelConfig(resolution=64, context=2, channels=(8, 8))).eval()
+    net.inference = InferenceConfig(snap=0.0, recall=0.0, carry=carry)
+    return net
+
+
+@pytest.mark.parametrize("carry", [False, True])
+def test_step_surprise_tells_vanish_from_coming_out_only_with_carry(carry):
+    clip, centres = _slide()
+    out_at = int(np.argmax(centres - 2 < 20))
+    vanish = clip.copy()
+    vanish[out_at:, 31:36, :20] = FLOOR
+    x = torch.from_numpy(np.stack([clip, vanish])).permute(0, 1, 4, 2, 3)
+    with torch.no_grad():
+        pred = _net(carry).rollout(x, 0).teacher
+    err = ((pred - x[:, 1:]) ** 2).sum(dim=(1, 2, 3, 4))
+    if carry:
+        assert err[0] < err[1]  # coming out was expected, vanishing was not
+    else:
+        assert torch.isclose(err[0], err[1], rtol=0.05) or err[0] > err[1]
+
+
+def test_training_does_not_carry():
+    clip, _ = _slide()
+    x = torch.from_numpy(clip[None]).permute(0, 1, 4, 2, 3)
+    net = _net(True).train()
+    with torch.no_grad():
+        pred = net.rollout(x, 0).teacher
+    assert torch.allclose(pred, x[:, :-1], atol=1e-5)  # copy-last: nothing drawn in training
+
+
+def test_the_carried_body_survives_the_copy_last_fallback():
+    """A clip the network predicts no better than copy-last falls back to the last frame, but
+    the body the carry rule brings out is still drawn over it."""
+    import dataclasses
+
+    from twinsim.neural import WorldModel, preset
+
+    clip, centres = _slide()
+    out_at = int(np.argmax(centres - 2 < 20))
+    ctx = (clip[: out_at - 3] * 255).round().astype(np.uint8)
+    cfg = preset("tiny")
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, resolution=64, context=2))
+    for carry in (False, True):
+        model = WorldModel(copy_last_net(cfg.model), cfg, inference=InferenceConfig(carry=carry))
+        assert model.inference.fallback
+        future = model.predict(ctx, 8)
+        changed = (np.abs(future.astype(int) - ctx[-1].astype(int)).max(-1) > 20).any(axis=(1, 2))
+        assert changed.any() == carry  # only the carried body ever changes the frame
