@@ -172,9 +172,9 @@ def main() -> int:
         lines.append(
             f"with inference.carry off (same rounds): batch 1 "
             f"{_common.spread(tp['no_carry_fps_b1'])} frames/s "
-            f"({_ratio(tp, 'model_fps_b1', 'no_carry_fps_b1')}x with it on), batch 32 "
+            f"(on / off {_ratio(tp, 'model_fps_b1', 'no_carry_fps_b1')}), batch 32 "
             f"{_common.spread(tp['no_carry_fps_b32'])} frames/s "
-            f"({_ratio(tp, 'model_fps_b32', 'no_carry_fps_b32')}x with it on)"
+            f"(on / off {_ratio(tp, 'model_fps_b32', 'no_carry_fps_b32')})"
         )
     if res:
         lines += [
