@@ -14,8 +14,9 @@ inference only and on RGB alone, tracks small bodies and carries a hidden one on
   its speed per step (friction barely shows in the few frames before it hides: this is the
   families' typical slide), and every predicted frame draws it there wherever the prediction is
   not the occluder's colour: it comes out on the far side when and where the slide says. Seen
-  again, it is followed as before; drawn wholly in view twice and not seen, it is dropped (it
-  vanished). The drawing is an overlay: the network is fed its own frames back, never the
+  coming out in part, it is placed by that part's leading edge and drawn whole from there
+  (what comes out next is the rest of the body it was); seen whole, it is followed as before;
+  drawn wholly in view twice and not seen, it is dropped (it vanished). The drawing is an overlay: the network is fed its own frames back, never the
   drawn ones, so it does not try to move or repaint the drawn body.
 
 Frames are float (H, W, 3) arrays in [0, 1]. :class:`BatchCarrier` holds one
@@ -238,6 +239,8 @@ class BodyCarrier:
                 elif tr.moving:  # in part: going out of sight, or coming back
                     tr.state = "emerging" if tr.state in ("hidden", "emerging") else "partial"
                     tr.hidden = 0
+                    if tr.state == "emerging":
+                        self._reanchor(tr, best)
                     kept.append(tr)
                 continue
             if not tr.moving:
@@ -257,6 +260,20 @@ class BodyCarrier:
         kept += [_Track(b, self.t) for b in blobs if not b.used and b.moved]
         self.tracks = kept
         self.prev = frame
+
+    def _reanchor(self, tr: _Track, blob: _Blob) -> None:
+        """A body coming out in part: place it by the part in view (its leading edge along its
+        motion) and go on from there at the speed the slide has left it."""
+        tau = self.t - tr.t_anchor
+        u = tr.velocity / tr.speed
+        lead = (blob.ys * u[0] + blob.xs * u[1]).max()
+        ahead = (tr.dy * u[0] + tr.dx * u[1]).max()
+        c = tr.carried(self.t)
+        tr.anchor = c + u * (lead - ahead - c @ u)
+        tr.t_anchor = self.t
+        speed = max(tr.speed * (1 - DECELERATION * tau), 0.05)
+        tr.velocity = u * speed
+        tr.speed = speed
 
     def advance(self) -> None:
         """A step without a seen frame (free-running prediction): hidden bodies move on."""
@@ -288,7 +305,7 @@ class BodyCarrier:
         out = pred
         drawn = np.zeros((h, w), bool)
         for tr in self.tracks:
-            if tr.state != "hidden" or tr.occluder is None:
+            if tr.state not in ("hidden", "emerging") or tr.occluder is None:
                 continue
             ys, xs, rgb, _ = tr.footprint(tr.carried(self.t + 1), h, w)
             px = out[ys, xs]
