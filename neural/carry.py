@@ -16,8 +16,10 @@ inference only and on RGB alone, tracks small bodies and carries a hidden one on
   not the occluder's colour: it comes out on the far side when and where the slide says. Seen
   coming out in part, it is placed by that part's leading edge and drawn whole from there
   (what comes out next is the rest of the body it was); seen whole, it is followed as before;
-  drawn wholly in view twice and not seen, it is dropped (it vanished). The drawing is an overlay: the network is fed its own frames back, never the
-  drawn ones, so it does not try to move or repaint the drawn body.
+  drawn wholly in view twice and not seen, it is dropped (it vanished).
+
+The drawing is an overlay: the network is fed its own frames back, never the drawn ones, so it
+does not try to move or repaint the drawn body.
 
 Frames are float (H, W, 3) arrays in [0, 1]. :class:`BatchCarrier` holds one
 :class:`BodyCarrier` per clip of a batch.
@@ -46,6 +48,7 @@ DECELERATION = 0.025
 # Seen frames before the rule can draw: a track starts on the first frame after the first
 # (what moved), needs three whole sightings to have a velocity, then one frame without it.
 MIN_SEEN = 5
+_DRAWN = ("hidden", "emerging")  # the track states whose body is drawn over a prediction
 _MARGIN = 8  # px of context around the changed pixels and tracks in which regions are found
 
 
@@ -92,7 +95,7 @@ class _Track:
         self.speed = 0.0  # px/step
         self.largest = blob.area
         self.hidden = 0
-        self.shown = 0  # predicted frames in which the hidden body was drawn (mostly) in view
+        self.shown = 0  # predicted frames in which the hidden body was drawn wholly in view
         self.occluder: np.ndarray | None = None  # (k, 3) colours that hide it
         self.floor: np.ndarray | None = None  # colour it leaves behind
         self.colour = blob.colour
@@ -298,6 +301,11 @@ class BodyCarrier:
         q, count = np.unique(np.round(cols * 20) / 20, axis=0, return_counts=True)
         return q[count >= 0.2 * len(cols)]
 
+    @property
+    def carrying(self) -> bool:
+        """Whether a body out of sight (or coming back) may be drawn."""
+        return any(tr.state in _DRAWN and tr.occluder is not None for tr in self.tracks)
+
     def draw(self, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``pred`` (the network's next frame) with the hidden bodies drawn where they come out,
         and the (H, W) bool mask of the drawn pixels."""
@@ -305,7 +313,7 @@ class BodyCarrier:
         out = pred
         drawn = np.zeros((h, w), bool)
         for tr in self.tracks:
-            if tr.state not in ("hidden", "emerging") or tr.occluder is None:
+            if tr.state not in _DRAWN or tr.occluder is None:
                 continue
             ys, xs, rgb, _ = tr.footprint(tr.carried(self.t + 1), h, w)
             px = out[ys, xs]
@@ -337,7 +345,7 @@ class BatchCarrier:
         """``pred`` (B, 3, H, W) with the hidden bodies drawn, and the (B, 1, H, W) float mask
         of the drawn pixels."""
         b, _, h, w = pred.shape
-        if not any(c.tracks for c in self.clips):
+        if not any(c.carrying for c in self.clips):
             return pred, pred.new_zeros(b, 1, h, w)
         pairs = [c.draw(x) for c, x in zip(self.clips, _to_numpy(pred), strict=True)]
         out = torch.from_numpy(np.stack([p[0] for p in pairs])).to(pred.device, pred.dtype)
