@@ -183,10 +183,13 @@ def test_voe_summary_per_family_counts_items_and_ties():
 
 def test_checkpoint_config_keeps_no_inference_settings(tmp_path):
     cfg = preset("tiny")
-    assert not {"snap", "recall", "fallback"} & set(cfg.to_dict()["model"])
+    settings = {f.name for f in dataclasses.fields(InferenceConfig)}
+    assert settings >= {"snap", "recall", "fallback", "carry"}
+    assert not settings & set(cfg.to_dict()["model"])
     folder = save_checkpoint(tmp_path / "ck", FlowMemoryNet(cfg.model), cfg)
     assert WorldModel.load(folder).inference == InferenceConfig()  # defaults in code
     assert WorldModel.load(folder, snap=0).inference.snap == 0
+    assert WorldModel.load(folder, carry=False).inference.carry is False
     with pytest.raises(UnknownNameError, match="recall, snap"):
         WorldModel.load(folder, snapp=1)
     with pytest.raises(SpecError, match=r"inference\.snap"):
