@@ -118,8 +118,9 @@ class InferenceConfig:
             it for long rollouts of single clips; where compiling fails (no C++ compiler), a warning says
             so and the step runs uncompiled.
         carry: follow small moving bodies by colour and, when one slides out of sight behind
-            a still occluder, carry it on (slowing over a spread of decelerations) and draw it
-            where it comes out (:mod:`twinsim.neural.carry`; RGB only, no learning).
+            a still occluder, carry it on (slowing as the families' sliding bodies do) and draw
+            it where it comes out (:mod:`twinsim.neural.carry`; RGB only, no learning; needs 5
+            seen frames).
     """
 
     snap: float = 16.0
@@ -145,11 +146,8 @@ class InferenceConfig:
             key, sep, raw = item.partition("=")
             section, dot, name = key.strip().partition(".")
             if not sep or not dot or section != "inference":
-                raise SpecError(
-                    "--set",
-                    item,
-                    "inference.FIELD=VALUE with FIELD one of snap, recall, fallback, compile, carry",
-                )
+                fields = ", ".join(f.name for f in dataclasses.fields(InferenceConfig))
+                raise SpecError("--set", item, f"inference.FIELD=VALUE with FIELD one of {fields}")
             try:
                 data[name] = json.loads(raw)
             except json.JSONDecodeError:
