@@ -98,7 +98,6 @@ class _Track:
         self.shown = 0  # predicted frames in which the hidden body was drawn wholly in view
         self.occluder: np.ndarray | None = None  # (k, 3) colours that hide it
         self.floor: np.ndarray | None = None  # colour it leaves behind
-        self.colour = blob.colour
         self.seen(blob, t, None)
 
     def seen(self, blob: _Blob, t: int, frame: np.ndarray | None) -> None:
