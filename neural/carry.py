@@ -31,7 +31,14 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-__all__ = ["DECELERATION", "MIN_SEEN", "BatchCarrier", "BodyCarrier", "colour_regions"]
+__all__ = [
+    "DECELERATION",
+    "MIN_SEEN",
+    "BatchCarrier",
+    "BodyCarrier",
+    "carried_surprise",
+    "colour_regions",
+]
 
 CHANGE = 20 / 255  # a pixel changed between frames (max over channels)
 REGION_TOL = 0.08  # neighbours of one region differ by less than this
@@ -301,6 +308,18 @@ class BodyCarrier:
         return q[count >= 0.2 * len(cols)]
 
     @property
+    def drawn_area(self) -> int:
+        """Pixels of the largest sprite :meth:`draw` would draw now (0 when none)."""
+        return max(
+            (
+                len(tr.sprite)
+                for tr in self.tracks
+                if tr.state in _DRAWN and tr.occluder is not None
+            ),
+            default=0,
+        )
+
+    @property
     def carrying(self) -> bool:
         """Whether a body out of sight (or coming back) may be drawn."""
         return any(tr.state in _DRAWN and tr.occluder is not None for tr in self.tracks)
@@ -324,6 +343,30 @@ class BodyCarrier:
             if len(vis) and vis.all():
                 tr.shown += 1
         return out, drawn
+
+
+def carried_surprise(clip: np.ndarray, start: int) -> np.ndarray:
+    """(F,) surprise of frames ``start`` .. T - 1 of a (T, H, W, 3) uint8 ``clip`` from the
+    bodies the carry rule follows in the image: each frame is predicted as the frame before with
+    the hidden bodies drawn where they come out (:meth:`BodyCarrier.draw`, from every frame
+    seen before it), and scored on the drawn pixels by how much worse than the frame before it
+    matches what is seen (a carried body due in view and not there, or there in another colour
+    or shape), in mean absolute grey levels 0..255 over the body's area; 0 where nothing is
+    drawn, the body is where it was due, or (frame 0) nothing came before."""
+    clip = np.asarray(clip)
+    if not 0 <= start < len(clip):
+        raise ValueError(f"start must lie in [0, {len(clip) - 1}] for {len(clip)} frames")
+    x = clip.astype(np.float32) / 255
+    carrier = BodyCarrier(x[0])
+    out = np.zeros(len(clip) - start)
+    for t in range(1, len(x)):
+        area = carrier.drawn_area
+        pred, drawn = carrier.draw(x[t - 1])  # before ``start`` too: the rule's state is the same
+        if t >= start and drawn.any():
+            worse = np.abs(pred[drawn] - x[t][drawn]) - np.abs(x[t - 1][drawn] - x[t][drawn])
+            out[t - start] = float(np.clip(worse.mean(-1), 0, None).sum()) * 255 / max(area, 1)
+        carrier.observe(x[t])
+    return out
 
 
 class BatchCarrier:

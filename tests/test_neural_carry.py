@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from _nets import copy_last_net
-from twinsim.neural.carry import BodyCarrier, colour_regions
+from twinsim.neural.carry import BodyCarrier, carried_surprise, colour_regions
 from twinsim.neural.config import InferenceConfig, ModelConfig
 
 FLOOR = (0.9, 0.9, 0.85)
@@ -148,3 +148,46 @@ def test_a_body_coming_out_in_part_is_drawn_whole_from_its_leading_edge():
             assert abs(body(pred).min() - body(clip[t + 1]).min()) <= 1  # its front, within 1 px
             checked += 1
     assert checked >= 2
+
+
+def test_carried_surprise_is_zero_where_the_body_comes_out_and_not_where_it_does_not():
+    clip, centres = _slide(40)
+    out_at = int(np.argmax(centres - 2 < 20))
+    late = clip.copy()  # held 3 px back once hidden: comes out late
+    vanished = clip.copy()
+    vanished[out_at:, 31:36, :20] = FLOOR  # never comes out
+    for t in range(out_at - 6, len(clip)):
+        late[t, 31:36, :20] = FLOOR
+        c = round(centres[t]) + 3
+        late[t, 31:36, max(c - 2, 0) : min(c + 3, 20)] = BODY
+    u8 = {"possible": _u8(clip), "late": _u8(late), "vanished": _u8(vanished)}
+    start = out_at - 8
+    s = {k: carried_surprise(v, start) for k, v in u8.items()}
+    assert all(v.shape == (len(clip) - start,) and (v >= 0).all() for v in s.values())
+    assert s["possible"].sum() < 0.2 * min(s["late"].sum(), s["vanished"].sum())
+    assert not carried_surprise(_u8(_slide(screen=False)[0]), 1).any()  # nothing carried
+
+
+def _u8(clip: np.ndarray) -> np.ndarray:
+    return (clip * 255).round().astype(np.uint8)
+
+
+def test_carried_surprise_is_a_column_of_the_hybrids_surprise_table():
+    from twinsim.neural.estimate import default_camera
+    from twinsim.neural.surprise import CARRIED_WEIGHT, ExpectedRollout, surprise_table
+    from twinsim.sim import SceneSpec
+
+    clip, centres = _slide(40)
+    vanished = clip.copy()
+    vanished[int(np.argmax(centres - 2 < 20)) :, 31:36, :20] = FLOOR
+    clip8 = _u8(vanished)
+    spec = SceneSpec(objects=(), cameras=(default_camera(),))
+    ctx = 12
+    rest = clip8[ctx:]
+    expected = ExpectedRollout(spec, rest, np.zeros(rest.shape[:3], np.int32))
+    table = surprise_table(expected, rest, clip8)
+    assert table.shape == (len(rest), 2)  # no objects: carried, unexplained
+    assert np.allclose(table[:, 0], CARRIED_WEIGHT * carried_surprise(clip8, ctx))
+    assert table[:, 0].sum() > 0  # the carried body did not come out
+    with pytest.raises(ValueError, match="end with the observed"):
+        surprise_table(expected, rest, clip8[:-1])
