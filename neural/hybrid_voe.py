@@ -10,8 +10,10 @@ frames: a per-frame maximum would let a misfitted object hide the difference on 
 more than A and B. A predictor that ignores physics scores 0.5 on every
 kind; the copy-last and linear floors are measured on the same items.
 
-Freezing cannot score: an item counts in ``gated`` only if the expected rollout also predicts
-clip A's motion better than copy-last (its error on the pixels that change beats copy-last's).
+Freezing cannot score: an item counts in ``gated`` only if the expectation also predicts clip
+A's motion better than copy-last (its error on the pixels that change beats copy-last's); the
+expectation is the engine's rollout with the bodies the carry rule follows drawn over it one
+step ahead (:func:`~twinsim.neural.carry.draw_carried`), as the surprise measures them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 from twinsim.neural import metrics as M
+from twinsim.neural.carry import draw_carried
 from twinsim.neural.surprise import expected_rollout, surprise_table
 from twinsim.neural.voe import (
     BALANCED_KINDS,
@@ -64,7 +67,8 @@ def score_item(quad: np.ndarray, camera, **options: Any) -> dict[str, Any]:
             truth = M.to_unit(quad[0][ctx:])
             last = M.to_unit(quad[0][ctx - 1])[None]
             moving = np.abs(truth - last).max(-1, keepdims=True) > 0
-            pred = M.to_unit(exp.rgb[: t - ctx])
+            # the expectation the surprise is measured against: the carried bodies are in it
+            pred = M.to_unit(draw_carried(quad[0], ctx, exp.rgb[: t - ctx]))
             gate = float((((pred - truth) ** 2) * moving).sum()) < float(
                 (((last - truth) ** 2) * moving).sum()
             )

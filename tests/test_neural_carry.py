@@ -191,3 +191,26 @@ def test_carried_surprise_is_a_column_of_the_hybrids_surprise_table():
     assert table[:, 0].sum() > 0  # the carried body did not come out
     with pytest.raises(ValueError, match="end with the observed"):
         surprise_table(expected, rest, clip8[:-1])
+
+
+def test_draw_carried_brings_the_body_out_over_a_frozen_prediction():
+    """The hybrid's VoE gate judges its rollout with the carried bodies drawn over it: a frozen
+    rollout of a body sliding behind a screen then beats copy-last where the body comes out."""
+    from twinsim.neural.carry import draw_carried
+
+    clip, centres = _slide(40)
+    clip8 = _u8(clip)
+    start = int(np.argmax(centres - 2 < 20)) - 2  # hidden now, out in part two frames later
+    frozen = np.repeat(clip8[start - 1 : start], len(clip) - start, 0)
+    drawn = draw_carried(clip8, start, frozen)
+    assert drawn.shape == frozen.shape and drawn.dtype == np.uint8
+    # the frames in which it comes out (once seen whole it is the rollout's to draw)
+    truth = clip8[start : start + 5].astype(float)
+    moving = np.abs(truth - clip8[start - 1].astype(float)).max(-1) > 0
+    err = lambda p: float((((p[:5].astype(float) - truth) ** 2).sum(-1) * moving).sum())  # noqa: E731
+    assert moving[2:].any(axis=(1, 2)).all()
+    assert err(drawn) < 0.5 * err(frozen)
+    plain = _u8(_slide(40, screen=False)[0])
+    assert np.array_equal(draw_carried(plain, start, frozen), frozen)  # nothing hidden
+    with pytest.raises(ValueError, match="outside the clip"):
+        draw_carried(clip8, start, np.concatenate([frozen, frozen]))
