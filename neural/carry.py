@@ -27,6 +27,8 @@ Frames are float (H, W, 3) arrays in [0, 1]. :class:`BatchCarrier` holds one
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 from scipy import ndimage
@@ -346,10 +348,12 @@ class BodyCarrier:
         return out, drawn
 
 
-def _carried_steps(clip: np.ndarray, start: int, base: np.ndarray | None = None):
-    """For each frame t >= ``start`` of a (T, H, W, 3) uint8 ``clip`` (t >= 1): the frame
-    before, its prediction with the hidden bodies drawn over ``base[t - start]`` (default the
-    frame before), the drawn mask and the drawn body's area, all from the frames before t."""
+def _carried_steps(
+    clip: np.ndarray, start: int, base: np.ndarray | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, int]]:
+    """For each frame t >= ``start`` of a (T, H, W, 3) uint8 ``clip`` (t >= 1): t, the clip as
+    float frames, t's prediction with the hidden bodies drawn over ``base[t - start]`` (default
+    the frame before), the drawn mask and the drawn body's area, all from the frames before t."""
     clip = np.asarray(clip)
     if not 0 <= start < len(clip):
         raise ValueError(f"start must lie in [0, {len(clip) - 1}] for {len(clip)} frames")

@@ -6,9 +6,10 @@ start + A's end). The hybrid estimates the scene from the frames A and C share (
 B and D share), lets the engine play it forward, and scores each clip's continuation against
 that expectation (:func:`~twinsim.neural.surprise.surprise_table`, summed over the objects, the
 bodies followed in the image while out of sight and the unexplained residue, then averaged over
-frames: a per-frame maximum would let a misfitted object hide the difference on another). An item is right when C and D together surprise it
-more than A and B. A predictor that ignores physics scores 0.5 on every
-kind; the copy-last and linear floors are measured on the same items.
+frames: a per-frame maximum would let a misfitted object hide the difference on another). An
+item is right when C and D together surprise it more than A and B. A predictor that ignores
+physics scores 0.5 on every kind; the copy-last and linear floors are measured on the same
+items.
 
 Freezing cannot score: an item counts in ``gated`` only if the expectation also predicts clip
 A's motion better than copy-last (its error on the pixels that change beats copy-last's); the
