@@ -14,7 +14,7 @@ items.
 Freezing cannot score: an item counts in ``gated`` only if the expectation also predicts clip
 A's motion better than copy-last (its error on the pixels that change beats copy-last's); the
 expectation is the engine's rollout with the bodies the carry rule follows drawn over it one
-step ahead (:func:`~twinsim.neural.carry.draw_carried`), as the surprise measures them.
+step ahead (:func:`~twinsim.neural.carry_judge.draw_carried`), as the surprise measures them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 from twinsim.neural import metrics as M
-from twinsim.neural.carry import draw_carried
+from twinsim.neural.carry_judge import draw_carried
 from twinsim.neural.surprise import expected_rollout, surprise_table
 from twinsim.neural.voe import (
     BALANCED_KINDS,

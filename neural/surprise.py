@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from twinsim.neural.carry import carried_surprise
+from twinsim.neural.carry_judge import carried_surprise
 from twinsim.neural.estimate import EstimateConfig, estimate_scene
 from twinsim.sim.spec import CameraSpec, SceneSpec
 
@@ -38,7 +38,7 @@ class Surprise:
         per_object: (F, N + 2) mean absolute pixel error (0..255) per predicted frame and
             estimated object over its rendered-or-observed pixels; then the *carried* column
             (bodies followed in the image while out of sight, due in view and not there:
-            :func:`~twinsim.neural.carry.carried_surprise`, weighted :data:`CARRIED_WEIGHT`);
+            :func:`~twinsim.neural.carry_judge.carried_surprise`, weighted :data:`CARRIED_WEIGHT`);
             the last column is the unexplained residue (object pixels that no estimated object
             covers: e.g. something that appears; a pixel in a colour an estimated object was
             seen in counts 0.3: a known object out early or late is less of a violation than a

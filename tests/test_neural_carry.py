@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 from _nets import copy_last_net
-from twinsim.neural.carry import BodyCarrier, carried_surprise, colour_regions
+from twinsim.neural.carry import BodyCarrier, colour_regions
+from twinsim.neural.carry_judge import carried_surprise, draw_carried
 from twinsim.neural.config import InferenceConfig, ModelConfig
 
 FLOOR = (0.9, 0.9, 0.85)
@@ -196,8 +197,6 @@ def test_carried_surprise_is_a_column_of_the_hybrids_surprise_table():
 def test_draw_carried_brings_the_body_out_over_a_frozen_prediction():
     """The hybrid's VoE gate judges its rollout with the carried bodies drawn over it: a frozen
     rollout of a body sliding behind a screen then beats copy-last where the body comes out."""
-    from twinsim.neural.carry import draw_carried
-
     clip, centres = _slide(40)
     clip8 = _u8(clip)
     start = int(np.argmax(centres - 2 < 20)) - 2  # hidden now, out in part two frames later
