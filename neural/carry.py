@@ -31,13 +31,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-__all__ = [
-    "DECELERATION",
-    "MIN_SEEN",
-    "BatchCarrier",
-    "BodyCarrier",
-    "colour_regions",
-]
+__all__ = ["DECELERATION", "MIN_SEEN", "BatchCarrier", "BodyCarrier", "colour_regions"]
 
 CHANGE = 20 / 255  # a pixel changed between frames (max over channels)
 REGION_TOL = 0.08  # neighbours of one region differ by less than this
@@ -307,21 +301,20 @@ class BodyCarrier:
         return q[count >= 0.2 * len(cols)]
 
     @property
+    def _drawable(self) -> list[_Track]:
+        """The tracks whose body :meth:`draw` draws: out of sight (or coming back), with the
+        colours that hide them known."""
+        return [tr for tr in self.tracks if tr.state in _DRAWN and tr.occluder is not None]
+
+    @property
     def drawn_area(self) -> int:
         """Pixels of the largest sprite :meth:`draw` would draw now (0 when none)."""
-        return max(
-            (
-                len(tr.sprite)
-                for tr in self.tracks
-                if tr.state in _DRAWN and tr.occluder is not None
-            ),
-            default=0,
-        )
+        return max((len(tr.sprite) for tr in self._drawable), default=0)
 
     @property
     def carrying(self) -> bool:
         """Whether a body out of sight (or coming back) may be drawn."""
-        return any(tr.state in _DRAWN and tr.occluder is not None for tr in self.tracks)
+        return bool(self._drawable)
 
     def draw(self, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``pred`` (the network's next frame) with the hidden bodies drawn where they come out,
@@ -329,9 +322,7 @@ class BodyCarrier:
         h, w = pred.shape[:2]
         out = pred
         drawn = np.zeros((h, w), bool)
-        for tr in self.tracks:
-            if tr.state not in _DRAWN or tr.occluder is None:
-                continue
+        for tr in self._drawable:
             ys, xs, rgb, _ = tr.footprint(tr.carried(self.t + 1), h, w)
             px = out[ys, xs]
             vis = np.abs(px[:, None, :] - tr.occluder[None]).max(-1).min(1) > OCCLUDER_TOL
