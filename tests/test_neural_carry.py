@@ -154,19 +154,46 @@ def test_a_body_coming_out_in_part_is_drawn_whole_from_its_leading_edge():
 def test_carried_surprise_is_zero_where_the_body_comes_out_and_not_where_it_does_not():
     clip, centres = _slide(40)
     out_at = int(np.argmax(centres - 2 < 20))
-    late = clip.copy()  # held 3 px back once hidden: comes out late
+    moved = {}
+    for name, offset in (("late", 3), ("early", -4)):  # px back or on (it slides left) hidden
+        moved[name] = clip.copy()
+        for t in range(out_at - 6, len(clip)):
+            moved[name][t, 31:36, :20] = FLOOR
+            c = round(centres[t]) + offset
+            moved[name][t, 31:36, max(c - 2, 0) : min(c + 3, 20)] = BODY
     vanished = clip.copy()
     vanished[out_at:, 31:36, :20] = FLOOR  # never comes out
-    for t in range(out_at - 6, len(clip)):
-        late[t, 31:36, :20] = FLOOR
-        c = round(centres[t]) + 3
-        late[t, 31:36, max(c - 2, 0) : min(c + 3, 20)] = BODY
-    u8 = {"possible": _u8(clip), "late": _u8(late), "vanished": _u8(vanished)}
+    u8 = {"possible": _u8(clip), "vanished": _u8(vanished)} | {k: _u8(v) for k, v in moved.items()}
     start = out_at - 8
     s = {k: carried_surprise(v, start) for k, v in u8.items()}
     assert all(v.shape == (len(clip) - start,) and (v >= 0).all() for v in s.values())
     assert s["possible"].sum() < 0.2 * min(s["late"].sum(), s["vanished"].sum())
+    # out early, it is drawn where it is from then on: only the frame it comes back in counts
+    assert s["early"].sum() > 2 * s["possible"].sum()
+    assert np.count_nonzero(s["early"]) == 1
     assert not carried_surprise(_u8(_slide(screen=False)[0]), 1).any()  # nothing carried
+
+
+def test_came_out_says_how_far_from_where_it_was_due_a_body_came_back():
+    clip, centres = _slide(40)
+    out_at = int(np.argmax(centres - 2 < 20))
+    early = clip.copy()  # 4 px on (it slides left) from the frame it is first seen again
+    for t in range(out_at, len(clip)):
+        early[t, 31:36, :20] = FLOOR
+        c = round(centres[t]) - 4
+        early[t, 31:36, max(c - 2, 0) : min(c + 3, 20)] = BODY
+    misses = {}
+    for name, frames in (("possible", clip), ("early", early)):
+        carrier = BodyCarrier(frames[0])
+        misses[name] = []
+        for t in range(1, len(frames)):
+            carrier.observe(frames[t])
+            misses[name] += [(t, d) for d in carrier.came_out]
+    assert [t for t, _ in misses["possible"]] == [out_at]  # once, where it is first seen again
+    assert [t for t, _ in misses["early"]] == [out_at]
+    due = misses["possible"][0][1]
+    assert abs(due) < 1.5
+    assert 3 < misses["early"][0][1] - due < 5
 
 
 def _u8(clip: np.ndarray) -> np.ndarray:
