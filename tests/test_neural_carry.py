@@ -174,6 +174,29 @@ def test_carried_surprise_is_zero_where_the_body_comes_out_and_not_where_it_does
     assert not carried_surprise(_u8(_slide(screen=False)[0]), 1).any()  # nothing carried
 
 
+def test_a_body_on_the_rules_own_slide_is_carried_exactly():
+    """The slide is fitted to the sightings for where the body is and how fast it goes *now*
+    (a line through them gives the velocity of their mean time: too fast for a slowing body)."""
+    from twinsim.neural.carry import DECELERATION, _Blob, _Track
+
+    frame = np.zeros((64, 64, 3), np.float32)
+    mask = np.ones((3, 3), bool)
+    p0, v = np.array([30.0, 50.0]), np.array([0.3, -2.0])
+
+    def slide(tau: float) -> np.ndarray:
+        return p0 + v * (tau - DECELERATION * tau**2 / 2)
+
+    blob = _Blob(mask, (slice(29, 32), slice(49, 52)), frame, True)
+    track = None
+    for t in range(6):
+        blob.centroid = slide(t - 5.0)  # sub-pixel positions: the fit, not the pixels, is tested
+        track = _Track(blob, t) if track is None else track
+        if t:
+            track.seen(blob, t, None)
+    for ahead in (1, 6, 12):
+        assert np.allclose(track.carried(5 + ahead), slide(ahead), atol=1e-6)
+
+
 def test_came_out_says_how_far_from_where_it_was_due_a_body_came_back():
     clip, centres = _slide(40)
     out_at = int(np.argmax(centres - 2 < 20))
