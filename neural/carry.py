@@ -195,8 +195,8 @@ class BodyCarrier:
         h, w = frame.shape[:2]
         changed = np.abs(frame - self.prev).max(-1) > CHANGE
         roi = changed.copy()
-        for tr in self.tracks:
-            y, x = np.clip(np.rint(tr.carried(self.t)), 0, [h - 1, w - 1]).astype(int)
+        for tr in self.tracks:  # where each is due in ``frame``, the clip's step self.t + 1
+            y, x = np.clip(np.rint(tr.carried(self.t + 1)), 0, [h - 1, w - 1]).astype(int)
             roi[y, x] = True
         labels = np.zeros((h, w), int)
         if not roi.any():
