@@ -7,7 +7,8 @@ inference only and on RGB alone, tracks small bodies and carries a hidden one on
 
 * **bodies** are touching regions of one colour each (4-neighbours within :data:`REGION_TOL`),
   none larger than scenery (:data:`MAX_AREA` pixels), that moved, followed from frame to frame
-  by median colour and position; velocity is a line fitted to the last centroids seen whole;
+  by median colour and position; where each is and how fast it goes now come from a slide
+  fitted to its last centroids seen whole (below);
 * a moving body that is no longer seen becomes **hidden**; the colours now covering its place
   (a region larger than the body, other than the floor it left) are its **occluder**;
 * a hidden body is carried on a slide fitted to its last whole sightings (up to
