@@ -258,14 +258,14 @@ class BodyCarrier:
                     best, best_d = b, d
             if best is not None:
                 best.used = True
+                back = tr.state == "hidden"  # seen again after being out of sight
                 if best.area >= WHOLE * tr.largest and not best.at_border:
-                    if tr.state == "hidden":  # back whole at once
+                    if back:  # whole at once
                         u = tr.velocity / tr.speed
                         self.came_out.append(float((best.centroid - tr.carried(self.t)) @ u))
                     tr.seen(best, self.t, frame)
                     kept.append(tr)
                 elif tr.moving:  # in part: going out of sight, or coming back
-                    back = tr.state == "hidden"
                     tr.state = "emerging" if tr.state in ("hidden", "emerging") else "partial"
                     tr.hidden = 0
                     if tr.state == "emerging":
