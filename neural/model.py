@@ -38,6 +38,24 @@ def _block(cin: int, cout: int) -> nn.Sequential:
     )
 
 
+def _stem_input(parts: list[Tensor]) -> Tensor:
+    """The stem's input: ``parts`` (B, C_i, H, W) concatenated on channels, mapped to [-1, 1],
+    written straight into a channels-last tensor. Concatenating in NCHW and leaving the
+    convolution to reorder its input cost about 2.5x this (the same numbers)."""
+    b, _, h, w = parts[0].shape
+    out = torch.empty(
+        (b, sum(p.shape[1] for p in parts), h, w),
+        dtype=parts[0].dtype,
+        device=parts[0].device,
+        memory_format=torch.channels_last,
+    )
+    c = 0
+    for p in parts:
+        out[:, c : c + p.shape[1]] = p
+        c += p.shape[1]
+    return out.mul_(2).sub_(1)
+
+
 def frames_to_tensor(clips: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
     """uint8 (B, T, H, W, 3) -> float (B, T, 3, H, W) in [0, 1] on ``device``."""
     x = torch.from_numpy(np.ascontiguousarray(clips)).to(device)
@@ -158,7 +176,7 @@ class FlowMemoryNet(nn.Module):
         if self.cfg.motion_prior:
             guess = constant_velocity_flow(last, ctx[:, -2])
             parts.append(guess / self.cfg.max_flow)
-        stem = self.stem(torch.cat(parts, 1) * 2 - 1)
+        stem = self.stem(_stem_input(parts))
         x = F.gelu(self.stem_down(stem))
         skips = []
         for i, enc in enumerate(self.enc):
@@ -174,7 +192,7 @@ class FlowMemoryNet(nn.Module):
             x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
         # NCHW before slicing the heads: elementwise ops on channel slices of a channels-last
         # tensor take a slow strided path
-        out = self.head(torch.cat([x, stem], 1)).contiguous()
+        out = self._heads(torch.cat([x, stem], 1)).contiguous()
         flow = torch.tanh(out[:, 0:2]) * self.cfg.max_flow
         if guess is not None:  # the network gates the constant-velocity guess and corrects it
             flow = flow + torch.sigmoid(out[:, -1:]) * guess
@@ -217,6 +235,20 @@ class FlowMemoryNet(nn.Module):
             still = (pred - last).abs().amax(1, keepdim=True) < snap / 255.0
             pred = torch.where(still, last, pred)
         return pred, memory, soft, keep, flow, blend
+
+    def _heads(self, x: Tensor) -> Tensor:
+        """``self.head(x)``; at inference its last convolution runs with its output channels
+        padded by zero filters to a multiple of 8 and the padding sliced off: the same numbers,
+        and oneDNN's blocked kernels instead of a slow path for 10 or 11 channels (1.3x that
+        convolution at 64 px, about 1.09x the whole step at batch 32 on 2 cores)."""
+        last = self.head[-1]
+        n = last.out_channels
+        pad = -n % 8
+        if self.training or not pad:
+            return self.head(x)
+        h = self.head[:-1](x)
+        weight = F.pad(last.weight, (0, 0, 0, 0, 0, 0, 0, pad))
+        return F.conv2d(h, weight, F.pad(last.bias, (0, pad)), padding=last.padding)[:, :n]
 
     def forward(
         self,

@@ -171,7 +171,7 @@ class WorldModel:
         x = self._prepare(frames)
         acts = self._actions(actions, x.shape[0], x.shape[1], horizon)
         roll = self.net.rollout(x, horizon, acts)
-        out = roll.future
+        out = (roll.future * 255).round().clamp(0, 255).to(torch.uint8)
         # (not for action-conditioned models: actions change the future the context cannot judge)
         if self.inference.fallback and not self.config.model.action_dim and x.shape[1] >= 2:
             # self-assessment on the context: one-step error vs copy-last's, per clip
@@ -180,10 +180,10 @@ class WorldModel:
             keep = (model_err >= copy_err)[:, None, None, None, None]
             if roll.carried.shape[1]:  # a body the carry rule draws is kept in either case
                 keep = keep & (roll.carried[:, -horizon:] < 0.5)
-            out = torch.where(keep, x[:, -1:].expand_as(out), out)
-        return (
-            (out * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 1, 3, 4, 2).cpu().numpy()
-        )
+            # in uint8 (a quarter of the bytes): the last frame is the input's own bytes
+            last = (x[:, -1:] * 255).round().clamp(0, 255).to(torch.uint8)
+            out = torch.where(keep, last.expand_as(out), out)
+        return out.permute(0, 1, 3, 4, 2).cpu().numpy()
 
     def predict(
         self, frames: np.ndarray, horizon: int, actions: np.ndarray | None = None, seed: int = 0

@@ -294,6 +294,30 @@ def test_every_world_model_runs_channels_last_with_the_same_frames():
     assert np.abs(out.astype(int) - want).max() <= 1
 
 
+def test_the_fast_inference_paths_compute_exactly_the_plain_network():
+    """Two rewrites for throughput (padding the 10-channel last head convolution to 16 with zero
+    filters; building the stem input straight into channels-last memory) must give the very
+    numbers of the plain modules, with and without the weights in channels-last."""
+    from twinsim.neural.model import _stem_input
+
+    torch.manual_seed(0)
+    net, _ = _perturbed_tiny()
+    assert net.head[-1].out_channels % 8  # the case the padding is for
+    parts = [torch.rand(2, 12, 16, 16), torch.rand(2, 4, 16, 16)]
+    stem_in = _stem_input(parts)
+    assert stem_in.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(stem_in, torch.cat(parts, 1) * 2 - 1)
+    x = torch.randn(2, net.head[0].in_channels, 16, 16)
+    with torch.no_grad():
+        for memory_format in (torch.contiguous_format, torch.channels_last):
+            net = net.to(memory_format=memory_format).eval()
+            xm = x.contiguous(memory_format=memory_format)
+            assert torch.equal(net._heads(xm), net.head(xm))
+    net.train()  # training runs the module itself (gradients reach its weights as before)
+    net._heads(x).sum().backward()
+    assert net.head[-1].weight.grad is not None
+
+
 def test_compiled_inference_that_cannot_compile_warns_and_runs_uncompiled(monkeypatch):
     from twinsim.neural import predict as P
     from twinsim.neural.config import InferenceConfig
