@@ -7,6 +7,7 @@ its free edge and extends behind it). Used by :func:`twinsim.neural.estimate.est
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -42,22 +43,37 @@ _EDGE_MIN_PX = 0.3  # px per frame below which that edge is taken as still
 _ENTERING_HALF = 0.4
 
 
-def on_arc(fits: dict[int, FrameFit], ts: list[int], times: np.ndarray, pose, eye: np.ndarray):
+def on_arc(
+    fits: dict[int, FrameFit],
+    ts: list[int],
+    times: np.ndarray,
+    pose,
+    eye: np.ndarray,
+    centres: Mapping[int, tuple[float, float]] | None = None,
+):
     """The fits moved onto the ballistic arc that their pixel track follows, each scaled about the
     eye to its arc depth (so the size comes from gravity); unchanged when no arc fits the track
     (a bounce, a push) or the arc puts the body implausibly large, small or below the floor.
-    Returns (fits, whether they were moved onto an arc)."""
+    Returns (fits, whether they were moved onto an arc).
+
+    ``centres``, optional: {frame: (u, v)} where the body's centre projects, read off its
+    whole blob (:func:`~twinsim.neural.track_motion.centres_seen`). With one for every frame
+    of ``ts`` the arc follows those instead of the fits' projected centres and depths: a
+    tumbling box's fits stall up to a pixel off, differently in each frame, and the arc's bend
+    (which is the scale) is made of fractions of a pixel."""
     seen = [project(pose, fits[t].position) for t in ts]
     uv = np.stack([s[0] for s in seen])
     depth = np.array([s[1] for s in seen])
+    if centres is not None and all(t in centres for t in ts):
+        uv, depth = np.array([centres[t] for t in ts], float), None
     p0, v0, _, _ = motion_fit(times, np.stack([fits[t].position for t in ts]), True)
     p, v, rms = fit_arc(pose, times, uv, p0, v0, depth)
     if rms > _ARC_MAX_PX:
         return fits, False
     out = dict(fits)
-    for t, tau, d in zip(ts, times - times[-1], depth, strict=True):
+    for t, tau in zip(ts, times - times[-1], strict=True):
         pt = p + v * tau - np.array([0.0, 0.0, 0.5 * G * tau * tau])
-        lam = project(pose, pt)[1] / d
+        lam = project(pose, pt)[1] / project(pose, fits[t].position)[1]
         g = scaled(fits[t], eye, lam)
         out[t] = dataclasses.replace(g, position=pt)
     f = out[ts[-1]]

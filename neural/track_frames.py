@@ -43,3 +43,10 @@ def last_rest(tr: Track, before: int) -> int | None:
         if a is not None and b is not None and np.array_equal(a.mask, b.mask):
             return t
     return None
+
+
+def whole_centroids(tr: Track) -> dict[int, tuple[float, float]]:
+    """{frame: blob centroid (u, v)} of the frames where ``tr``'s blob shows the body whole:
+    floor or sky all round it and off the image edge (a blob cut by the edge or by another
+    body has its centroid pulled off the body's)."""
+    return {t: b.centroid for t, b in enumerate(tr.blobs) if b is not None and b.isolated}

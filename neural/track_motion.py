@@ -37,11 +37,12 @@ from twinsim.neural.kinematics import (
 )
 from twinsim.neural.motion import Motion
 from twinsim.neural.push import held_push
-from twinsim.neural.refine import FrameFit
+from twinsim.neural.refine import FrameFit, project
 from twinsim.neural.scale import touched_support
 from twinsim.neural.support import Support
 from twinsim.neural.topple import toppling
 from twinsim.neural.track import Track
+from twinsim.neural.track_frames import whole_centroids
 from twinsim.neural.trajectory import fit_trajectory, struck_start
 
 if TYPE_CHECKING:
@@ -114,7 +115,8 @@ def track_motion(
     off_floor = airborne and movable and moved and len(ts) >= ARC_MIN_FRAMES
     flying = False
     if off_floor:  # free flight fixes the scale that floor contact could not
-        arc, flying = on_arc(fits, ts, times, est.canvas.pose, est.eye)
+        seen = centres_seen(est, tr, fits, ts)
+        arc, flying = on_arc(fits, ts, times, est.canvas.pose, est.eye, seen)
         # A rigid body keeps its size: seen on a support at both ends of the window, an
         # arc that lifts either end off it (a toppling box pivots on its edge: no
         # projectile) is the wrong ruler. One grounded frame proves nothing: the contact
@@ -240,3 +242,29 @@ def since_contact(ts: list[int], grounded: dict[int, bool]) -> list[int]:
         while start > 0 and grounded[ts[start - 1]]:
             start -= 1
     return ts[start:]
+
+
+def centres_seen(
+    est: TrackFitter, tr: Track, fits: dict[int, FrameFit], ts: list[int]
+) -> dict[int, tuple[float, float]] | None:
+    """{frame: (u, v)} where the body's centre projects in each frame of ``ts``, read off its
+    blob, or None unless every one of those blobs shows it whole
+    (:func:`~twinsim.neural.track_frames.whole_centroids`).
+
+    Each fit drawn alone gives the offset from its silhouette's centroid to its centre's
+    projection (how the body's turn and perspective place the one against the other); added
+    to the blob's centroid, it gives the centre without the fraction of a pixel by which a
+    fit stalls (the offset moves with the fit)."""
+    whole = whole_centroids(tr)
+    if not all(t in whole for t in ts):
+        return None
+    out = {}
+    for t in ts:
+        _, seg = est.canvas.render([fits[t].spec()], segmentation=True)
+        vs, us = np.nonzero(seg == 1)
+        if not len(us):
+            return None
+        drawn = np.array([us.mean(), vs.mean()]) + 0.5  # the blobs' convention
+        centre = project(est.canvas.pose, fits[t].position)[0]
+        out[t] = tuple(float(x) for x in np.asarray(whole[t]) + centre - drawn)
+    return out

@@ -4,10 +4,14 @@ a wall sliding into view is thin and moves with its free edge."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
+from twinsim.neural.cues import on_arc
 from twinsim.neural.estimate import EstimateConfig, default_camera, estimate_scene
 from twinsim.neural.kinematics import G, fit_arc
-from twinsim.neural.refine import project
+from twinsim.neural.refine import FrameFit, project
 from twinsim.neural.track import track_objects
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 from twinsim.sim.render.camera import camera_pose_at
@@ -40,6 +44,76 @@ def test_an_arc_fit_outvotes_a_frame_off_by_pixels():
     uv[0] += (0.0, 2.5)  # one frame fitted 2.5 px low
     p, _, _ = fit_arc(pose, times, uv, P[-1] + 0.2, np.zeros(3))
     assert np.linalg.norm(p - P[-1]) < 0.01
+
+
+def test_an_arc_read_off_whole_blobs_outdoes_fits_that_wobble():
+    """A tumbling box's fits stall up to a pixel off, differently in each frame, and the arc's
+    bend (its scale) is made of fractions of a pixel. Given where the centre projects as read
+    off whole blobs, on_arc follows that and recovers the depth the wobbling fits miss."""
+    pose = camera_pose_at(default_camera(), 0.0)
+    eye = np.asarray(pose.eye)
+    times = np.arange(10) / 24.0
+    P = _arc((0.1, 0.2, 1.0), (0.3, 0.0, 0.0), times)
+    up = pose.world_to_camera[1, :3]  # the image's v axis in world coordinates
+    wobble = np.array([0.0, 0.5, -0.6, 0.7, 0.6, 0.0, -0.5, 0.5, -0.4, 0.0])  # px
+    fits, ts = {}, list(range(10))
+    for t in ts:
+        depth = project(pose, P[t])[1]
+        q = P[t] + up * wobble[t] * depth / float(pose.K[1, 1])
+        q = eye + 1.1 * (q - eye)  # a size fitted 10 % too large: 10 % too far
+        fits[t] = FrameFit("sphere", (0.088,), (1, 0, 0, 1), q, np.array([0, 0, 0, 1.0]), 3.0, 1)
+    true_depth = float(np.linalg.norm(P[-1] - eye))
+
+    def depth_error(arc):
+        return abs(float(np.linalg.norm(arc[ts[-1]].position - eye)) / true_depth - 1.0)
+
+    centres = {t: tuple(project(pose, P[t])[0]) for t in ts}
+    arc, flying = on_arc(fits, ts, times, pose, eye, centres)
+    assert flying and depth_error(arc) < 0.002
+    assert arc[ts[-1]].size[0] == pytest.approx(0.08, rel=0.01)  # the size follows the depth
+    wobbly, flying = on_arc(fits, ts, times, pose, eye)
+    assert not flying or depth_error(wobbly) > 0.02  # what the fits alone give (3.7 %)
+    del centres[ts[3]]  # one frame without a whole blob: the fits' track
+    assert depth_error(on_arc(fits, ts, times, pose, eye, centres)[0]) > 0.02
+
+
+def test_the_centre_read_off_a_whole_blob_ignores_how_far_off_the_fit_stalled():
+    """centres_seen adds to the blob's centroid the offset from the fit's drawn silhouette to
+    its centre, which moves with the fit: a fit stalled off the body gives the body's centre."""
+    from types import SimpleNamespace
+
+    from twinsim.neural.canvas import Canvas
+    from twinsim.neural.proposals import Blob
+    from twinsim.neural.track_motion import centres_seen
+
+    cam = default_camera()
+    canvas = Canvas(cam, LightSpec(shadows=False), WorldSpec())
+    # a tilted box: its silhouette's centroid is not its centre's projection
+    turn = np.array([0.3, 0.2, 0.1, 0.92]) / np.linalg.norm([0.3, 0.2, 0.1, 0.92])
+    box = FrameFit("box", (0.08, 0.06, 0.05), (1, 0, 0, 1), np.array([0.1, 0.1, 0.5]), turn, 0, 1)
+    _, seg = canvas.render([box.spec()], segmentation=True)
+    vs, us = np.nonzero(seg == 1)
+    blob = Blob(
+        seg == 1,
+        np.zeros(3),
+        np.zeros(3),
+        (us.mean() + 0.5, vs.mean() + 0.5),
+        (0,) * 4,
+        len(us),
+        False,
+        isolated=True,
+    )
+    stalled = dataclasses.replace(box, position=box.position + np.array([0.025, 0.0, -0.02]))
+    est = SimpleNamespace(canvas=canvas)
+    tr = SimpleNamespace(blobs=[blob])
+    ((u, v),) = centres_seen(est, tr, {0: stalled}, [0]).values()
+    truth = project(canvas.pose, box.position)[0]
+    err = np.hypot(u - truth[0], v - truth[1])  # the silhouette is whole pixels
+    stall = np.hypot(*(project(canvas.pose, stalled.position)[0] - truth))
+    assert err < 0.25 and stall > 3 * err
+    tr.blobs[0] = dataclasses.replace(blob, isolated=False)  # cut by something: not read
+    assert centres_seen(est, tr, {0: stalled}, [0]) is None
+    canvas.close()
 
 
 def _scene(objects, camera, frames) -> SceneSpec:
