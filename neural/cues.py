@@ -62,8 +62,8 @@ def on_arc(
     tumbling box's fits stall up to a pixel off, differently in each frame, and the arc's bend
     (which is the scale) is made of fractions of a pixel."""
     seen = [project(pose, fits[t].position) for t in ts]
-    uv = np.stack([s[0] for s in seen])
-    depth = np.array([s[1] for s in seen])
+    fit_depth = np.array([s[1] for s in seen])
+    uv, depth = np.stack([s[0] for s in seen]), fit_depth
     if centres is not None and all(t in centres for t in ts):
         uv, depth = np.array([centres[t] for t in ts], float), None
     p0, v0, _, _ = motion_fit(times, np.stack([fits[t].position for t in ts]), True)
@@ -71,9 +71,9 @@ def on_arc(
     if rms > _ARC_MAX_PX:
         return fits, False
     out = dict(fits)
-    for t, tau in zip(ts, times - times[-1], strict=True):
+    for t, tau, d in zip(ts, times - times[-1], fit_depth, strict=True):
         pt = p + v * tau - np.array([0.0, 0.0, 0.5 * G * tau * tau])
-        lam = project(pose, pt)[1] / project(pose, fits[t].position)[1]
+        lam = project(pose, pt)[1] / d
         g = scaled(fits[t], eye, lam)
         out[t] = dataclasses.replace(g, position=pt)
     f = out[ts[-1]]
