@@ -171,7 +171,7 @@ class WorldModel:
         x = self._prepare(frames)
         acts = self._actions(actions, x.shape[0], x.shape[1], horizon)
         roll = self.net.rollout(x, horizon, acts)
-        out = (roll.future * 255).round().clamp(0, 255).to(torch.uint8)
+        out = _to_bytes(roll.future)
         # (not for action-conditioned models: actions change the future the context cannot judge)
         if self.inference.fallback and not self.config.model.action_dim and x.shape[1] >= 2:
             # self-assessment on the context: one-step error vs copy-last's, per clip
@@ -181,8 +181,7 @@ class WorldModel:
             if roll.carried.shape[1]:  # a body the carry rule draws is kept in either case
                 keep = keep & (roll.carried[:, -horizon:] < 0.5)
             # in uint8 (a quarter of the bytes): the last frame is the input's own bytes
-            last = (x[:, -1:] * 255).round().clamp(0, 255).to(torch.uint8)
-            out = torch.where(keep, last.expand_as(out), out)
+            out = torch.where(keep, _to_bytes(x[:, -1:]).expand_as(out), out)
         return out.permute(0, 1, 3, 4, 2).cpu().numpy()
 
     def predict(
@@ -216,6 +215,11 @@ class WorldModel:
         x = self._prepare(frames)
         pred = self.net.rollout(x, 0).teacher
         return ((pred - x[:, 1:]) ** 2).mean(dim=(2, 3, 4)).cpu().numpy()
+
+
+def _to_bytes(frames: torch.Tensor) -> torch.Tensor:
+    """Float frames in [0, 1] -> uint8 (rounded): a frame fed in as bytes comes back exact."""
+    return (frames * 255).round().clamp(0, 255).to(torch.uint8)
 
 
 def _compiled(step: Callable) -> Callable:
