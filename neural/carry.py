@@ -19,7 +19,10 @@ inference only and on RGB alone, tracks small bodies and carries a hidden one on
   coming out in part, it is placed by that part's leading edge and drawn whole from there
   (what comes out next is the rest of the body it was; how far from where it was due is
   :attr:`BodyCarrier.came_out`); seen whole, it is followed as before; drawn wholly in view
-  twice and not seen, it is dropped (it vanished).
+  twice and not seen, it is dropped (it vanished). Each return is kept
+  (:attr:`BodyCarrier.returns`: the body's pixels in its sightings before it went out of sight
+  and from its coming back on), so that a judge can ask afterwards whether the hidden stretch
+  fits the speeds seen on both sides of it (:func:`twinsim.neural.carry_judge.return_miss`).
 
 The drawing is an overlay: the network is fed its own frames back, never the drawn ones, so it
 does not try to move or repaint the drawn body.
@@ -29,6 +32,8 @@ Frames are float (H, W, 3) arrays in [0, 1]. :class:`BatchCarrier` holds one
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -40,6 +45,7 @@ __all__ = [
     "MIN_SEEN",
     "BatchCarrier",
     "BodyCarrier",
+    "Sighting",
     "colour_regions",
 ]
 
@@ -101,6 +107,17 @@ class _Blob:
         self.used = False
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """A body's pixels (rows ``ys``, columns ``xs``) in frame ``t``; ``whole``: all of it in
+    view (else the part coming back out of sight)."""
+
+    t: int
+    ys: np.ndarray
+    xs: np.ndarray
+    whole: bool
+
+
 class _Track:
     """A body followed through the clip, and carried on while hidden."""
 
@@ -114,6 +131,9 @@ class _Track:
         self.shown = 0  # predicted frames in which the hidden body was drawn wholly in view
         self.occluder: np.ndarray | None = None  # (k, 3) colours that hide it
         self.floor: np.ndarray | None = None  # colour it leaves behind
+        # sightings since it last came back out of sight (or was first seen): whole ones, and
+        # the parts seen coming back
+        self.stretch: list[Sighting] = []
         self.seen(blob, t, None)
 
     def seen(self, blob: _Blob, t: int, frame: np.ndarray | None) -> None:
@@ -127,6 +147,7 @@ class _Track:
             self.sightings = []
         self.state, self.hidden, self.shown = "visible", 0, 0
         self.sightings.append((t, blob.centroid))
+        self.stretch.append(Sighting(t, blob.ys, blob.xs, True))
         obs = self.sightings[-FIT_SIGHTINGS:]
         if len(obs) >= 2:
             # p(t) = p0 + v * g(t), g = tau - DECELERATION * tau^2 / 2 (tau = t - now): the
@@ -188,6 +209,9 @@ class BodyCarrier:
         # how far (px, + ahead along the motion) from where it was due each body seen coming
         # back out of sight in the newest frame came out: the carry rule's own surprise
         self.came_out: list[float] = []
+        # every return so far: (frame it was seen back in, its sightings before it went out of
+        # sight, its sightings from then on: a list that grows while it is followed)
+        self.returns: list[tuple[int, list[Sighting], list[Sighting]]] = []
 
     def _blobs(self, frame: np.ndarray) -> tuple[list[_Blob], np.ndarray, np.ndarray]:
         """Bodies near what changed or is tracked (touching colour regions, each smaller than
@@ -259,6 +283,9 @@ class BodyCarrier:
             if best is not None:
                 best.used = True
                 back = tr.state == "hidden"  # seen again after being out of sight
+                if back:
+                    before, tr.stretch = tr.stretch, []
+                    self.returns.append((self.t, before, tr.stretch))
                 if best.area >= WHOLE * tr.largest and not best.at_border:
                     if back:  # whole at once
                         u = tr.velocity / tr.speed
@@ -269,6 +296,7 @@ class BodyCarrier:
                     tr.state = "emerging" if tr.state in ("hidden", "emerging") else "partial"
                     tr.hidden = 0
                     if tr.state == "emerging":
+                        tr.stretch.append(Sighting(self.t, best.ys, best.xs, False))
                         miss = self._reanchor(tr, best)
                         if back:
                             self.came_out.append(miss)

@@ -151,16 +151,25 @@ def test_a_body_coming_out_in_part_is_drawn_whole_from_its_leading_edge():
     assert checked >= 2
 
 
-def test_carried_surprise_is_zero_where_the_body_comes_out_and_not_where_it_does_not():
-    clip, centres = _slide(40)
+def _moved_on(clip: np.ndarray, centres: np.ndarray, offset: int) -> np.ndarray:
+    """``clip`` with its body ``offset`` px back (+) or on (-; it slides left) from 6 frames
+    before it comes out on: moved while out of sight."""
     out_at = int(np.argmax(centres - 2 < 20))
-    moved = {}
-    for name, offset in (("late", 3), ("early", -4)):  # px back or on (it slides left) hidden
-        moved[name] = clip.copy()
-        for t in range(out_at - 6, len(clip)):
-            moved[name][t, 31:36, :20] = FLOOR
-            c = round(centres[t]) + offset
-            moved[name][t, 31:36, max(c - 2, 0) : min(c + 3, 20)] = BODY
+    moved = clip.copy()
+    for t in range(out_at - 6, len(clip)):
+        moved[t, 31:36, :20] = FLOOR
+        c = round(centres[t]) + offset
+        moved[t, 31:36, max(c - 2, 0) : min(c + 3, 20)] = BODY
+    return moved
+
+
+def test_carried_surprise_is_zero_where_the_body_comes_out_and_not_where_it_does_not():
+    # slowing by 0.02-0.04 of its speed per step, as the families' sliding bodies do
+    clip, centres = _slide(40, decel=0.03)
+    out_at = int(np.argmax(centres - 2 < 20))
+    moved = {
+        name: _moved_on(clip, centres, offset) for name, offset in (("late", 3), ("early", -4))
+    }
     vanished = clip.copy()
     vanished[out_at:, 31:36, :20] = FLOOR  # never comes out
     u8 = {"possible": _u8(clip), "vanished": _u8(vanished)} | {k: _u8(v) for k, v in moved.items()}
@@ -172,6 +181,24 @@ def test_carried_surprise_is_zero_where_the_body_comes_out_and_not_where_it_does
     assert s["early"].sum() > 2 * s["possible"].sum()
     assert np.count_nonzero(s["early"]) == 1
     assert not carried_surprise(_u8(_slide(screen=False)[0]), 1).any()  # nothing carried
+
+
+@pytest.mark.parametrize("decel", [0.02, 0.03, 0.04])
+def test_the_hidden_stretch_is_checked_against_the_speeds_on_both_sides(decel):
+    """return_miss needs no friction: a body slowing at a constant rate covers, out of sight, the
+    mean of its speeds going out and coming back times the time between. Moved 3 px back or
+    4 px on while hidden, it is measured so, within a pixel; where it was, within one."""
+    from twinsim.neural.carry_judge import return_miss
+
+    clip, centres = _slide(40, decel=decel)
+    for offset in (0, 3, -4):
+        frames = _moved_on(clip, centres, offset) if offset else clip
+        carrier = BodyCarrier(frames[0])
+        for frame in frames[1:]:
+            carrier.observe(frame)
+        ((_, before, after),) = carrier.returns  # one body, back once
+        assert abs(return_miss(before, after) + offset) < 1.0
+        assert return_miss(before[-2:], after) is None  # too few sightings to say
 
 
 def test_a_body_on_the_rules_own_slide_is_carried_exactly():
