@@ -25,10 +25,11 @@ __all__ = ["CAME_OUT_COST", "RETURN_COST", "carried_surprise", "draw_carried", "
 # 24 cost change_color 0.958 and 32 vanish/appear 0.938. A teleport of 10 cm is about 3 px.
 CAME_OUT_COST = 8.0
 # Surprise (as CAME_OUT_COST) per px^2 of :func:`return_miss`, added in the frame the body was
-# seen back. On the development screen items, with the carried column as above, 0, 4, 8, 12
-# and 16 scored teleport 0.917, 0.958, 0.938, 0.958, 0.979 (seeds 3 000 000+ and 4 000 000+,
-# 48 items) and 0.792, 0.833, 0.875, 0.917, 0.917 (5 000 000+, 24 items); at 16 change_color
-# lost an item on each set, vanish/appear and change_shape held at every weight.
+# seen back. On the development screen items (the carried column alone) 0, 4, 8, 12, 16 and 24
+# scored teleport 0.917, 0.958, 0.938, 0.958, 0.979, 0.979 (seeds 3 000 000+ and 4 000 000+,
+# 48 items; chosen on these) and 0.792, 0.833, 0.875, 0.917, 0.917, 0.917 (5 000 000+, 24
+# items, checked on them after); change_color lost an item at 16 on 5 000 000+ and at 24 on
+# 3 000 000+, vanish/appear and change_shape held at every weight.
 RETURN_COST = 12.0
 
 
