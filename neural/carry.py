@@ -5,10 +5,11 @@ The network's memory keeps what an occluder covers while the *occluder* moves of
 not where memory last saw it, so the network never shows it again. This rule, applied at
 inference only and on RGB alone, tracks small bodies and carries a hidden one on:
 
-* **bodies** are touching regions of one colour each (4-neighbours within :data:`REGION_TOL`),
-  none larger than scenery (:data:`MAX_AREA` pixels), that moved, followed from frame to frame
-  by median colour and position; where each is and how fast it goes now come from a slide
-  fitted to its last centroids seen whole (below);
+* **bodies** are touching regions of one colour each (4-neighbours within
+  :data:`~twinsim.neural.carry_regions.REGION_TOL`), none larger than scenery
+  (:data:`MAX_AREA` pixels), that moved, followed from frame to frame by median colour and
+  position; where each is and how fast it goes now come from a slide fitted to its last
+  centroids seen whole (below);
 * a moving body that is no longer seen becomes **hidden**; the colours now covering its place
   (a region larger than the body, other than the floor it left) are its **occluder**;
 * a hidden body is carried on a slide fitted to its last whole sightings (up to
@@ -37,7 +38,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from scipy import ndimage
+from twinsim.neural.carry_regions import ColourBlob, colour_regions
 
 __all__ = [
     "DECELERATION",
@@ -46,11 +49,10 @@ __all__ = [
     "BatchCarrier",
     "BodyCarrier",
     "Sighting",
-    "colour_regions",
+    "fit_slide",
 ]
 
 CHANGE = 20 / 255  # a pixel changed between frames (max over channels)
-REGION_TOL = 0.08  # neighbours of one region differ by less than this
 MAX_AREA = 200  # larger regions are scenery (walls, floor, screens), never carried
 MIN_SPEED = 0.25  # px/step: slower bodies are left to the network
 SAME_COLOUR = 0.2  # a region continues a track when its median colour is this close
@@ -74,37 +76,14 @@ _DRAWN = ("hidden", "emerging")  # the track states whose body is drawn over a p
 _MARGIN = 8  # px of context around the changed pixels and tracks in which regions are found
 
 
-def colour_regions(frame: np.ndarray, tol: float = REGION_TOL) -> tuple[np.ndarray, int]:
-    """Label map (H, W) int, 1-based, of regions whose 4-neighbours differ by less than ``tol``
-    (max over channels), and the number of regions."""
-    # pixels at even positions of a grid twice the size, the links between them at odd ones:
-    # binary labelling of that grid is the similarity graph's connected components, in C
-    h, w = frame.shape[:2]
-    grid = np.zeros((2 * h - 1, 2 * w - 1), bool)
-    grid[::2, ::2] = True
-    grid[::2, 1::2] = np.abs(frame[:, 1:] - frame[:, :-1]).max(-1) < tol
-    grid[1::2, ::2] = np.abs(frame[1:] - frame[:-1]).max(-1) < tol
-    labels, n = ndimage.label(grid)
-    return labels[::2, ::2], n
-
-
-class _Blob:
-    """A body seen in a frame: its pixels, centroid (row, col), area, median colour, whether it
-    touches the image's edge and whether any of its pixels changed since the frame before."""
-
-    def __init__(self, mask: np.ndarray, box: tuple[slice, slice], frame: np.ndarray, moved: bool):
-        ys, xs = np.nonzero(mask)
-        self.ys, self.xs = ys + box[0].start, xs + box[1].start
-        self.rgb = frame[self.ys, self.xs]
-        self.area = len(ys)
-        self.centroid = np.array([self.ys.sum(), self.xs.sum()], float) / self.area
-        self.colour = np.median(self.rgb, 0)
-        h, w = frame.shape[:2]
-        self.at_border = (
-            box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
-        )
-        self.moved = moved
-        self.used = False
+def fit_slide(ts: list[int], positions: ArrayLike, t_ref: int) -> tuple[np.ndarray, np.ndarray]:
+    """Position and velocity at frame ``t_ref`` of the slide the rule carries bodies on, fitted
+    (least squares) to ``positions`` (N, ...) at frames ``ts``: p(t) = p0 + v g(tau), g = tau -
+    DECELERATION tau^2 / 2, tau = t - t_ref."""
+    tau = np.asarray(ts, float) - t_ref
+    basis = np.stack([np.ones_like(tau), tau - DECELERATION * tau**2 / 2], 1)
+    coef = np.linalg.lstsq(basis, np.asarray(positions, float), rcond=None)[0]
+    return coef[0], coef[1]
 
 
 @dataclass(frozen=True)
@@ -121,7 +100,7 @@ class Sighting:
 class _Track:
     """A body followed through the clip, and carried on while hidden."""
 
-    def __init__(self, blob: _Blob, t: int) -> None:
+    def __init__(self, blob: ColourBlob, t: int) -> None:
         self.state = "visible"  # visible | partial (going out of sight) | hidden | emerging
         self.sightings: list[tuple[int, np.ndarray]] = []
         self.velocity = np.zeros(2)
@@ -136,7 +115,7 @@ class _Track:
         self.stretch: list[Sighting] = []
         self.seen(blob, t, None)
 
-    def seen(self, blob: _Blob, t: int, frame: np.ndarray | None) -> None:
+    def seen(self, blob: ColourBlob, t: int, frame: np.ndarray | None) -> None:
         """A whole sighting: anchor, sprite and velocity from it."""
         self.anchor, self.t_anchor = blob.centroid, t
         self.dy, self.dx = blob.ys - blob.centroid[0], blob.xs - blob.centroid[1]
@@ -150,13 +129,9 @@ class _Track:
         self.stretch.append(Sighting(t, blob.ys, blob.xs, True))
         obs = self.sightings[-FIT_SIGHTINGS:]
         if len(obs) >= 2:
-            # p(t) = p0 + v * g(t), g = tau - DECELERATION * tau^2 / 2 (tau = t - now): the
-            # slide the body is carried on, fitted to the sightings for p0 (the anchor) and v
-            # (the velocity now, not at the sightings' mean time)
-            tau = np.array([o[0] for o in obs], float) - t
-            basis = np.stack([np.ones_like(tau), tau - DECELERATION * tau**2 / 2], 1)
-            coef = np.linalg.lstsq(basis, np.stack([o[1] for o in obs]), rcond=None)[0]
-            self.anchor, self.velocity = coef[0], coef[1]
+            # the velocity now, not at the sightings' mean time
+            ts, centroids = [o[0] for o in obs], np.stack([o[1] for o in obs])
+            self.anchor, self.velocity = fit_slide(ts, centroids, t)
             self.speed = float(np.hypot(*self.velocity))
         if frame is not None:
             self.floor = self._behind(frame)
@@ -213,7 +188,7 @@ class BodyCarrier:
         # sight, its sightings from then on: a list that grows while it is followed)
         self.returns: list[tuple[int, list[Sighting], list[Sighting]]] = []
 
-    def _blobs(self, frame: np.ndarray) -> tuple[list[_Blob], np.ndarray, np.ndarray]:
+    def _blobs(self, frame: np.ndarray) -> tuple[list[ColourBlob], np.ndarray, np.ndarray]:
         """Bodies near what changed or is tracked (touching colour regions, each smaller than
         scenery); also the regions' label map of that area (0 outside it) and whether each
         region is large (scenery-sized or cut by the area's edge)."""
@@ -260,7 +235,7 @@ class BodyCarrier:
                 slice(sl[0].start + y0, sl[0].stop + y0),
                 slice(sl[1].start + x0, sl[1].stop + x0),
             )
-            blobs.append(_Blob(mask, box, frame, bool(changed_crop[sl][mask].any())))
+            blobs.append(ColourBlob(mask, box, frame, bool(changed_crop[sl][mask].any())))
         return blobs, labels, large
 
     def observe(self, frame: np.ndarray) -> None:
@@ -320,7 +295,7 @@ class BodyCarrier:
         self.tracks = kept
         self.prev = frame
 
-    def _reanchor(self, tr: _Track, blob: _Blob) -> float:
+    def _reanchor(self, tr: _Track, blob: ColourBlob) -> float:
         """A body coming out in part: place it by the part in view (its leading edge along its
         motion) and go on from there at the speed the slide has left it. Returns how far (px)
         ahead of where the slide had it that places it."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from twinsim.neural.carry import DECELERATION, FIT_SIGHTINGS, BodyCarrier, Sighting
+from twinsim.neural.carry import FIT_SIGHTINGS, BodyCarrier, Sighting, fit_slide
 
 __all__ = ["CAME_OUT_COST", "RETURN_COST", "carried_surprise", "draw_carried", "return_miss"]
 
@@ -50,7 +50,7 @@ def return_miss(before: list[Sighting], after: list[Sighting]) -> float | None:
     if len(went) < 3 or len(after) < 2:
         return None
     centroids = np.array([(s.ys.mean(), s.xs.mean()) for s in went])
-    _, v = _slide([s.t for s in went], centroids, went[-1].t)
+    _, v = fit_slide([s.t for s in went], centroids, went[-1].t)
     speed = float(np.hypot(*v))
     if speed == 0:
         return None
@@ -60,19 +60,10 @@ def return_miss(before: list[Sighting], after: list[Sighting]) -> float | None:
         return s.ys * u[0] + s.xs * u[1]
 
     length = max(np.ptp(along(s)) for s in went + [s for s in after if s.whole])
-    trail, v_out = _slide([s.t for s in went], [along(s).min() for s in went], went[-1].t)
-    lead, v_back = _slide([s.t for s in after], [along(s).max() for s in after], after[0].t)
+    trail, v_out = fit_slide([s.t for s in went], [along(s).min() for s in went], went[-1].t)
+    lead, v_back = fit_slide([s.t for s in after], [along(s).max() for s in after], after[0].t)
     gap = after[0].t - went[-1].t
     return float(lead - length - trail - (v_out + v_back) / 2 * gap)
-
-
-def _slide(ts: list[int], xs, t_ref: int) -> tuple[np.ndarray, np.ndarray]:
-    """Position and velocity at ``t_ref`` of the carry rule's slowing slide fitted to positions
-    ``xs`` (N, ...) at frames ``ts``."""
-    tau = np.asarray(ts, float) - t_ref
-    basis = np.stack([np.ones_like(tau), tau - DECELERATION * tau**2 / 2], 1)
-    coef = np.linalg.lstsq(basis, np.asarray(xs, float), rcond=None)[0]
-    return coef[0], coef[1]
 
 
 def _carried_steps(

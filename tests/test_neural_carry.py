@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 from _nets import copy_last_net
-from twinsim.neural.carry import BodyCarrier, colour_regions
+from twinsim.neural.carry import BodyCarrier
 from twinsim.neural.carry_judge import carried_surprise, draw_carried
+from twinsim.neural.carry_regions import colour_regions
 from twinsim.neural.config import InferenceConfig, ModelConfig
 
 FLOOR = (0.9, 0.9, 0.85)
@@ -204,7 +205,8 @@ def test_the_hidden_stretch_is_checked_against_the_speeds_on_both_sides(decel):
 def test_a_body_on_the_rules_own_slide_is_carried_exactly():
     """The slide is fitted to the sightings for where the body is and how fast it goes *now*
     (a line through them gives the velocity of their mean time: too fast for a slowing body)."""
-    from twinsim.neural.carry import DECELERATION, _Blob, _Track
+    from twinsim.neural.carry import DECELERATION, _Track
+    from twinsim.neural.carry_regions import ColourBlob
 
     frame = np.zeros((64, 64, 3), np.float32)
     mask = np.ones((3, 3), bool)
@@ -213,7 +215,7 @@ def test_a_body_on_the_rules_own_slide_is_carried_exactly():
     def slide(tau: float) -> np.ndarray:
         return p0 + v * (tau - DECELERATION * tau**2 / 2)
 
-    blob = _Blob(mask, (slice(29, 32), slice(49, 52)), frame, True)
+    blob = ColourBlob(mask, (slice(29, 32), slice(49, 52)), frame, True)
     track = None
     for t in range(6):
         blob.centroid = slide(t - 5.0)  # sub-pixel positions: the fit, not the pixels, is tested
