@@ -67,25 +67,25 @@ def return_miss(before: list[Sighting], after: list[Sighting]) -> float | None:
 
 
 def _carried_steps(
-    clip: np.ndarray, start: int, base: np.ndarray | None = None, carrier: BodyCarrier | None = None
-) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, int, list[float]]]:
+    clip: np.ndarray, start: int, base: np.ndarray | None = None
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, int, BodyCarrier]]:
     """For each frame t >= ``start`` of a (T, H, W, 3) uint8 ``clip`` (t >= 1): t, the clip as
     float frames, t's prediction with the hidden bodies drawn over ``base[t - start]`` (default
     the frame before), the drawn mask and the drawn body's area, all from the frames before t;
-    then how far from where they were due the bodies seen coming back in frame t came out (px,
-    :attr:`BodyCarrier.came_out`)."""
+    then the rule, which has just seen frame t (:attr:`BodyCarrier.came_out`: how far from
+    where they were due the bodies seen coming back in it came out)."""
     clip = np.asarray(clip)
     if not 0 <= start < len(clip):
         raise ValueError(f"start must lie in [0, {len(clip) - 1}] for {len(clip)} frames")
     x = clip.astype(np.float32) / 255
-    carrier = carrier if carrier is not None else BodyCarrier(x[0])
+    carrier = BodyCarrier(x[0])
     for t in range(1, len(x)):
         area = carrier.drawn_area
         under = x[t - 1] if base is None or t < start else base[t - start].astype(np.float32) / 255
         pred, drawn = carrier.draw(under)  # before ``start`` too: the rule's state is the same
         carrier.observe(x[t])
         if t >= start:
-            yield t, x, pred, drawn, area, carrier.came_out
+            yield t, x, pred, drawn, area, carrier
 
 
 def carried_surprise(clip: np.ndarray, start: int) -> np.ndarray:
@@ -100,13 +100,14 @@ def carried_surprise(clip: np.ndarray, start: int) -> np.ndarray:
     square of its :func:`return_miss` over the whole clip. 0 where nothing is drawn or comes
     back, the body is where it was due, or (frame 0) nothing came before."""
     out = np.zeros(len(clip) - start)
-    carrier = BodyCarrier(np.asarray(clip[0], np.float32) / 255)
-    for t, x, pred, drawn, area, came_out in _carried_steps(clip, start, carrier=carrier):
+    returns = []
+    for t, x, pred, drawn, area, carrier in _carried_steps(clip, start):
         if drawn.any():
             worse = np.abs(pred[drawn] - x[t][drawn]) - np.abs(x[t - 1][drawn] - x[t][drawn])
             out[t - start] = float(np.clip(worse.mean(-1), 0, None).sum()) * 255 / max(area, 1)
-        out[t - start] += CAME_OUT_COST * sum(d * d for d in came_out)
-    for t, before, after in carrier.returns:
+        out[t - start] += CAME_OUT_COST * sum(d * d for d in carrier.came_out)
+        returns = carrier.returns
+    for t, before, after in returns:
         miss = return_miss(before, after)
         if t >= start and miss is not None:
             out[t - start] += RETURN_COST * miss * miss
