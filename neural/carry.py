@@ -35,6 +35,7 @@ Frames are float (H, W, 3) arrays in [0, 1]. :class:`BatchCarrier` holds one
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -88,13 +89,14 @@ def fit_slide(ts: list[int], positions: ArrayLike, t_ref: int) -> tuple[np.ndarr
 
 @dataclass(frozen=True)
 class Sighting:
-    """A body's pixels (rows ``ys``, columns ``xs``) in frame ``t``; ``whole``: all of it in
-    view (else the part coming back out of sight)."""
+    """A body's pixels (rows ``ys``, columns ``xs``) in frame ``t``; ``view``: all of it
+    (``"whole"``), or the part of it coming back out of sight (``"coming"``: its leading edge
+    along its motion is in view) or going out of sight (``"going"``: its trailing edge is)."""
 
     t: int
     ys: np.ndarray
     xs: np.ndarray
-    whole: bool
+    view: Literal["whole", "coming", "going"]
 
 
 class _Track:
@@ -111,7 +113,7 @@ class _Track:
         self.occluder: np.ndarray | None = None  # (k, 3) colours that hide it
         self.floor: np.ndarray | None = None  # colour it leaves behind
         # sightings since it last came back out of sight (or was first seen): whole ones, and
-        # the parts seen coming back
+        # the parts seen coming back and going out
         self.stretch: list[Sighting] = []
         self.seen(blob, t, None)
 
@@ -126,7 +128,7 @@ class _Track:
             self.sightings = []
         self.state, self.hidden, self.shown = "visible", 0, 0
         self.sightings.append((t, blob.centroid))
-        self.stretch.append(Sighting(t, blob.ys, blob.xs, True))
+        self.stretch.append(Sighting(t, blob.ys, blob.xs, "whole"))
         obs = self.sightings[-FIT_SIGHTINGS:]
         if len(obs) >= 2:
             # the velocity now, not at the sightings' mean time
@@ -270,8 +272,9 @@ class BodyCarrier:
                 elif tr.moving:  # in part: going out of sight, or coming back
                     tr.state = "emerging" if tr.state in ("hidden", "emerging") else "partial"
                     tr.hidden = 0
+                    view = "coming" if tr.state == "emerging" else "going"
+                    tr.stretch.append(Sighting(self.t, best.ys, best.xs, view))
                     if tr.state == "emerging":
-                        tr.stretch.append(Sighting(self.t, best.ys, best.xs, False))
                         miss = self._reanchor(tr, best)
                         if back:
                             self.came_out.append(miss)
