@@ -34,14 +34,11 @@ Frames are float (H, W, 3) arrays in [0, 1]. :class:`BatchCarrier` holds one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from scipy import ndimage
-from twinsim.neural.carry_regions import ColourBlob, colour_regions
+from twinsim.neural.carry_regions import ColourBlob, Sighting, colour_regions
 
 __all__ = [
     "DECELERATION",
@@ -49,7 +46,6 @@ __all__ = [
     "MIN_SEEN",
     "BatchCarrier",
     "BodyCarrier",
-    "Sighting",
     "fit_slide",
 ]
 
@@ -85,18 +81,6 @@ def fit_slide(ts: list[int], positions: ArrayLike, t_ref: int) -> tuple[np.ndarr
     basis = np.stack([np.ones_like(tau), tau - DECELERATION * tau**2 / 2], 1)
     coef = np.linalg.lstsq(basis, np.asarray(positions, float), rcond=None)[0]
     return coef[0], coef[1]
-
-
-@dataclass(frozen=True)
-class Sighting:
-    """A body's pixels (rows ``ys``, columns ``xs``) in frame ``t``; ``view``: all of it
-    (``"whole"``), or the part of it coming back out of sight (``"coming"``: its leading edge
-    along its motion is in view) or going out of sight (``"going"``: its trailing edge is)."""
-
-    t: int
-    ys: np.ndarray
-    xs: np.ndarray
-    view: Literal["whole", "coming", "going"]
 
 
 class _Track:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from twinsim.neural.carry import FIT_SIGHTINGS, BodyCarrier, Sighting, fit_slide
+from twinsim.neural.carry import FIT_SIGHTINGS, BodyCarrier, fit_slide
+from twinsim.neural.carry_regions import Sighting
 
 __all__ = ["CAME_OUT_COST", "RETURN_COST", "carried_surprise", "draw_carried", "return_miss"]
 

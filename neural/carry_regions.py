@@ -1,12 +1,15 @@
 """What the carry rule (:mod:`twinsim.neural.carry`) sees in a frame: regions of one colour, and
-the bodies they make."""
+the bodies they make, and how much of a body a sighting shows."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["REGION_TOL", "ColourBlob", "colour_regions"]
+__all__ = ["REGION_TOL", "ColourBlob", "Sighting", "colour_regions"]
 
 REGION_TOL = 0.08  # neighbours of one region differ by less than this
 
@@ -42,3 +45,15 @@ class ColourBlob:
         )
         self.moved = moved
         self.used = False
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A body's pixels (rows ``ys``, columns ``xs``) in frame ``t``; ``view``: all of it
+    (``"whole"``), or the part of it coming back out of sight (``"coming"``: its leading edge
+    along its motion is in view) or going out of sight (``"going"``: its trailing edge is)."""
+
+    t: int
+    ys: np.ndarray
+    xs: np.ndarray
+    view: Literal["whole", "coming", "going"]

@@ -188,7 +188,8 @@ def test_carried_surprise_is_zero_where_the_body_comes_out_and_not_where_it_does
 def test_the_hidden_stretch_is_checked_against_the_speeds_on_both_sides(decel):
     """return_miss needs no friction: a body slowing at a constant rate covers, out of sight, the
     mean of its speeds going out and coming back times the time between. Moved 3 px back or
-    4 px on while hidden, it is measured so, within a pixel; where it was, within one."""
+    4 px on while hidden, it is measured so, within a pixel; where it was, within one. The speed
+    going out is read off the whole sightings and the parts seen going out after them."""
     from twinsim.neural.carry_judge import return_miss
 
     clip, centres = _slide(40, decel=decel)
@@ -198,8 +199,16 @@ def test_the_hidden_stretch_is_checked_against_the_speeds_on_both_sides(decel):
         for frame in frames[1:]:
             carrier.observe(frame)
         ((_, before, after),) = carrier.returns  # one body, back once
+        # whole sightings, then the parts going behind the screen; the parts coming out first
+        assert before[0].view == "whole" and before[-1].view == "going"
+        assert after[0].view == "coming"
         assert abs(return_miss(before, after) + offset) < 1.0
         assert return_miss(before[-2:], after) is None  # too few sightings to say
+        # parts going out again later (off the frame's edge) say nothing about the return
+        again = [s for s in after if s.view != "going"]
+        assert return_miss(before, again) == return_miss(before, after)
+    if decel == 0.03:  # this one slides on to the frame's left edge before the clip ends
+        assert after[-1].view == "going" and after[-1].xs.min() == 0
 
 
 def test_a_body_on_the_rules_own_slide_is_carried_exactly():
