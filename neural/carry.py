@@ -122,10 +122,6 @@ class _Track:
         if frame is not None:
             self.floor = self._behind(frame)
 
-    @property
-    def moving(self) -> bool:
-        return self.speed >= MIN_SPEED and len(self.sightings) >= 3
-
     def position(self, t: int, decel: float) -> np.ndarray:
         """Centroid at step ``t`` slowing at ``decel`` (px/step^2) from the last whole sighting."""
         speed, tau = self.speed, t - self.t_anchor
@@ -161,9 +157,15 @@ class _Track:
 
 
 class BodyCarrier:
-    """The carry rule for one clip: :meth:`observe` each seen frame, :meth:`draw` each prediction."""
+    """The carry rule for one clip: :meth:`observe` each seen frame, :meth:`draw` each prediction.
 
-    def __init__(self, first: np.ndarray) -> None:
+    ``min_sightings``: whole sightings a moving body needs before it is carried out of sight
+    (at least 2: a velocity)."""
+
+    def __init__(self, first: np.ndarray, min_sightings: int = 3) -> None:
+        if min_sightings < 2:
+            raise ValueError(f"min_sightings must be at least 2 (a velocity), got {min_sightings}")
+        self.min_sightings = min_sightings
         self.prev = first
         self.tracks: list[_Track] = []
         self.t = 0
@@ -253,7 +255,7 @@ class BodyCarrier:
                         self.came_out.append(float((best.centroid - tr.carried(self.t)) @ u))
                     tr.seen(best, self.t, frame)
                     kept.append(tr)
-                elif tr.moving:  # in part: going out of sight, or coming back
+                elif self._moving(tr):  # in part: going out of sight, or coming back
                     tr.state = "emerging" if tr.state in ("hidden", "emerging") else "partial"
                     tr.hidden = 0
                     view = "coming" if tr.state == "emerging" else "going"
@@ -264,7 +266,7 @@ class BodyCarrier:
                             self.came_out.append(miss)
                     kept.append(tr)
                 continue
-            if not tr.moving:
+            if not self._moving(tr):
                 continue
             tr.hidden += 1
             if tr.state in ("visible", "partial"):
@@ -281,6 +283,9 @@ class BodyCarrier:
         kept += [_Track(b, self.t) for b in blobs if not b.used and b.moved]
         self.tracks = kept
         self.prev = frame
+
+    def _moving(self, tr: _Track) -> bool:
+        return tr.speed >= MIN_SPEED and len(tr.sightings) >= self.min_sightings
 
     def _reanchor(self, tr: _Track, blob: ColourBlob) -> float:
         """A body coming out in part: place it by the part in view (its leading edge along its

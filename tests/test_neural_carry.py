@@ -211,6 +211,33 @@ def test_the_hidden_stretch_is_checked_against_the_speeds_on_both_sides(decel):
         assert after[-1].view == "going" and after[-1].xs.min() == 0
 
 
+def test_a_body_seen_whole_twice_is_carried_where_the_rule_asks_for_it():
+    """The pixel model's rule waits for three whole sightings before it carries a body out of
+    sight; the judge (``JUDGED_SIGHTINGS``) for two, and follows such a body to its return."""
+    clip, centres = _slide(40, decel=0.03)
+    late, centres = clip[8:], centres[8:]  # seen whole in two frames after the first, then hidden
+    returns = {}
+    for n in (2, 3):
+        carrier = BodyCarrier(late[0], n)
+        for frame in late[1:]:
+            carrier.observe(frame)
+        returns[n] = carrier.returns
+    ((_, before, after),) = returns[2]
+    assert [s.view for s in before].count("whole") == 2 and after[0].view == "coming"
+    assert returns[3] == []  # not carried: lost behind the screen
+    # the judge carries it, so a body that never comes back out is seen to be missing
+    out_at = int(np.argmax(centres - 2 < 20))
+    vanished = late.copy()
+    vanished[out_at:, 31:36, :20] = FLOOR
+    missing = carried_surprise(_u8(vanished), out_at - 4).sum()
+    # where it does come out, only the frame it comes back in counts: its velocity, read off
+    # two sightings, had it due a few pixels off
+    back = carried_surprise(_u8(late), out_at - 4)
+    assert np.count_nonzero(back) == 1 and back.sum() < 0.1 * missing
+    with pytest.raises(ValueError, match="min_sightings"):
+        BodyCarrier(late[0], 1)
+
+
 def test_a_body_on_the_rules_own_slide_is_carried_exactly():
     """The slide is fitted to the sightings for where the body is and how fast it goes *now*
     (a line through them gives the velocity of their mean time: too fast for a slowing body)."""
