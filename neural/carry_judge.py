@@ -30,9 +30,9 @@ __all__ = [
 # is drawn. The slide's friction is the families' typical one, so this forward check is noisy;
 # :func:`return_miss`, which needs no friction, carries the weight where the body is followed
 # on both sides (8 before it came). Development screen items (seeds 3 000 000+ and 4 000 000+,
-# 48 per kind, carried column alone, RETURN_COST 16): 0, 2, 4 and 8 all scored teleport 1.000
-# and every other kind 1.000; on 5 000 000+ (24 items, checked after) vanish/appear 1.000,
-# 1.000, 0.958, 0.958, teleport 0.917 at each.
+# 48 per kind, carried column alone, RETURN_COST 16, bodies carried after 3 whole sightings):
+# 0, 2, 4 and 8 all scored teleport 1.000 and every other kind 1.000; on 5 000 000+ (24 items,
+# checked after) vanish/appear 1.000, 1.000, 0.958, 0.958, teleport 0.917 at each.
 CAME_OUT_COST = 2.0
 # Surprise (as CAME_OUT_COST) per px^2 of :func:`return_miss`, added in the frame the body was
 # seen back. Development screen items (as above, CAME_OUT_COST 2): 8, 12, 16, 24 and 32 scored
