@@ -29,7 +29,7 @@ __all__ = [
 # (drawn, not there) but not one out early: it is placed by what comes out and is then where it
 # is drawn. The slide's friction is the families' typical one, so this forward check is noisy;
 # :func:`return_miss`, which needs no friction, carries the weight where the body is followed
-# on both sides (8 before it came). Development screen items (seeds 3 000 000+ and 4 000 000+,
+# on both sides (this cost was 8 before that check). Development screen items (seeds 3 000 000+ and 4 000 000+,
 # 48 per kind, carried column alone, RETURN_COST 16, bodies carried after 3 whole sightings):
 # 0, 2, 4 and 8 all scored teleport 1.000 and every other kind 1.000; on 5 000 000+ (24 items,
 # checked after) vanish/appear 1.000, 1.000, 0.958, 0.958, teleport 0.917 at each.
