@@ -15,8 +15,9 @@ inference only and on RGB alone, tracks small bodies and carries a hidden one on
 * a hidden body is carried on a slide fitted to its last whole sightings (up to
   :data:`FIT_SIGHTINGS`: position and velocity now), slowing at :data:`DECELERATION` of its
   speed per step (friction barely shows in the few frames before it hides: this is the
-  families' typical slide), and every predicted frame draws it there wherever the prediction is
-  not the occluder's colour: it comes out on the far side when and where the slide says. Seen
+  families' typical slide; a judge that has seen the whole clip may give each body its own,
+  read from its speeds on both sides of the hidden stretch), and every predicted frame draws
+  it there wherever the prediction is not the occluder's colour: it comes out on the far side when and where the slide says. Seen
   coming out in part, it is placed by that part's leading edge and drawn whole from there
   (what comes out next is the rest of the body it was; how far from where it was due is
   :attr:`BodyCarrier.came_out`); seen whole, it is followed as before; drawn wholly in view
@@ -33,6 +34,8 @@ Frames are float (H, W, 3) arrays in [0, 1]. :class:`BatchCarrier` holds one
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -95,6 +98,7 @@ class _Track:
         self.hidden = 0
         self.shown = 0  # predicted frames in which the hidden body was drawn wholly in view
         self.occluder: np.ndarray | None = None  # (k, 3) colours that hide it
+        self.deceleration: float | None = None  # px/step^2 while hidden, if not the typical one
         self.floor: np.ndarray | None = None  # colour it leaves behind
         # sightings since it last came back out of sight (or was first seen): whole ones, and
         # the parts seen coming back and going out
@@ -112,7 +116,8 @@ class _Track:
             self.sightings = []
         self.state, self.hidden, self.shown = "visible", 0, 0
         self.sightings.append((t, blob.centroid))
-        self.stretch.append(Sighting(t, blob.ys, blob.xs, "whole"))
+        self.last_whole = Sighting(t, blob.ys, blob.xs, "whole")
+        self.stretch.append(self.last_whole)
         obs = self.sightings[-FIT_SIGHTINGS:]
         if len(obs) >= 2:
             # the velocity now, not at the sightings' mean time
@@ -131,9 +136,14 @@ class _Track:
             tau = min(tau, speed / decel)
         return self.anchor + self.velocity / speed * (speed * tau - decel * tau**2 / 2)
 
+    @property
+    def slowing(self) -> float:
+        """How fast (px/step^2) it is expected to slow while hidden."""
+        return DECELERATION * self.speed if self.deceleration is None else self.deceleration
+
     def carried(self, t: int) -> np.ndarray:
         """Where the body is at step ``t`` if it slides on as expected."""
-        return self.position(t, DECELERATION * self.speed)
+        return self.position(t, self.slowing)
 
     def footprint(
         self, centre: np.ndarray, h: int, w: int
@@ -160,12 +170,23 @@ class BodyCarrier:
     """The carry rule for one clip: :meth:`observe` each seen frame, :meth:`draw` each prediction.
 
     ``min_sightings``: whole sightings a moving body needs before it is carried out of sight
-    (at least 2: a velocity)."""
+    (at least 2: a velocity). ``decelerations``: how fast (px/step^2, >= 0) given bodies slow
+    while hidden, each keyed by its last whole sighting before it went out of sight
+    (:attr:`Sighting.key`, as :attr:`returns` holds it); the others slow at
+    :data:`DECELERATION` of their speed per step."""
 
-    def __init__(self, first: np.ndarray, min_sightings: int = 3) -> None:
+    def __init__(
+        self,
+        first: np.ndarray,
+        min_sightings: int = 3,
+        decelerations: Mapping[tuple[int, int, int], float] | None = None,
+    ) -> None:
         if min_sightings < 2:
             raise ValueError(f"min_sightings must be at least 2 (a velocity), got {min_sightings}")
+        if decelerations is not None and any(a < 0 for a in decelerations.values()):
+            raise ValueError("decelerations must be >= 0 (friction slows a body, never speeds it)")
         self.min_sightings = min_sightings
+        self.decelerations = dict(decelerations or {})
         self.prev = first
         self.tracks: list[_Track] = []
         self.t = 0
@@ -271,6 +292,7 @@ class BodyCarrier:
             tr.hidden += 1
             if tr.state in ("visible", "partial"):
                 tr.occluder = self._occluder(tr, frame, labels, large)
+                tr.deceleration = self.decelerations.get(tr.last_whole.key)
             tr.state = "hidden"
             inside = tr.footprint(tr.carried(self.t), h, w)[3]
             if (
@@ -299,6 +321,9 @@ class BodyCarrier:
         miss = float(lead - ahead - c @ u)
         tr.anchor = c + u * miss
         tr.t_anchor = self.t
+        # the typical slide's speed, also where a judge gave the body its own slowing while
+        # hidden: that rate (read off pixel-rounded edges) places it, and was not measured to
+        # do better here (in a synthetic slide it drew a body a pixel ahead the frame after)
         speed = max(tr.speed * (1 - DECELERATION * tau), 0.05)
         tr.velocity = u * speed
         tr.speed = speed

@@ -4,12 +4,16 @@
 predictor has no pixel prediction of a body too small to fit in 3D (20-40 pixels behind a
 screen), so it asks the same rule, on the frames alone, where such a body was due: the carried
 column of its physics surprise (:func:`carried_surprise`) and the carried bodies drawn over its
-rollout (:func:`draw_carried`), which its VoE gate judges.
+rollout (:func:`draw_carried`), which its VoE gate judges. The surprise judges a whole clip, so
+it gives each body that comes back the deceleration its speeds on both sides show
+(:func:`hidden_decelerations`); the drawn rollout is a prediction and uses only the frames
+before each step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from twinsim.neural.carry import FIT_SIGHTINGS, BodyCarrier, fit_slide
@@ -18,9 +22,11 @@ from twinsim.neural.carry_regions import Sighting
 __all__ = [
     "CAME_OUT_COST",
     "JUDGED_SIGHTINGS",
+    "MAX_DECELERATION",
     "RETURN_COST",
     "carried_surprise",
     "draw_carried",
+    "hidden_decelerations",
     "return_miss",
 ]
 
@@ -48,23 +54,33 @@ RETURN_COST = 16.0
 # -> 0.958, the other kinds unchanged. The two-sided check itself still asks for three whole
 # sightings (with two, 5 000 000+ teleport 0.958 -> 0.917).
 JUDGED_SIGHTINGS = 2
+# Most a body is taken to slow while hidden, as a fraction of its speed per step. Read off both
+# sides of the hidden stretch (:func:`hidden_decelerations`), the development bodies that came
+# back in possible clips (seeds 3 000 000+ to 5 000 000+, 482 returns) slowed by 0.006-0.070 of
+# their speed per step (median 0.044); the rate is measured from edge speeds, and the body is
+# carried from its centroid speed, so an unbounded one could stop it behind the screen before
+# the frame it came back in (a development change_color item was lost so).
+MAX_DECELERATION = 0.08
 
 
-def return_miss(before: list[Sighting], after: list[Sighting]) -> float | None:
-    """How much further (px, along its motion) a body travelled while out of sight than its
-    speeds on both sides allow, or None with too few sightings to say (three whole ones before,
-    two after).
+class _Sides(NamedTuple):
+    """A body's motion on both sides of a hidden stretch, along its direction of motion (px)."""
 
-    A body slowing at a constant rate covers the mean of its speeds going out and coming back
-    times the time between; neither depends on its friction, which the frames before it hides
-    do not show. Each side is read where the occluder does not cut it: its trailing edge going
-    out (the last whole sightings, up to :data:`FIT_SIGHTINGS`, and the parts seen going out
-    after them), its leading edge coming back (every sighting, the parts coming out first), the
-    two a body length apart. On 92 development clips in which a body came back (seeds
-    3 000 000+ and 4 000 000+) the miss read -0.22 px on average, 0.98 RMS, where a teleport
-    moves a body about 3 px; centroids, which the occluder cuts in the nearest whole sightings,
-    read 2.7 px further, and the trailing edges of the whole sightings alone 1.28 RMS (the
-    speed going out is then fitted to three to five sightings)."""
+    trail: float  # its trailing edge at the last frame it was seen going out (``t_out``)
+    v_out: float  # its speed then (px/step)
+    lead: float  # its leading edge at the first frame it was seen back (``t_back``)
+    v_back: float  # its speed then
+    length: float  # the body's length
+    gap: int  # t_back - t_out
+    speed: float  # its speed at its last whole sighting (the rule's, off the centroids)
+    key: tuple[int, int, int]  # that sighting
+
+
+def _sides(before: list[Sighting], after: list[Sighting]) -> _Sides | None:
+    """Each side is read where the occluder does not cut it: its trailing edge going out (the
+    last whole sightings, up to :data:`FIT_SIGHTINGS`, and the parts seen going out after
+    them), its leading edge coming back (every sighting, the parts coming out first), the two a
+    body length apart. None with too few sightings (three whole ones before, two after)."""
     whole = [i for i, s in enumerate(before) if s.view == "whole"]
     went = [before[i] for i in whole][-FIT_SIGHTINGS:]
     # from when it comes back until it goes out of sight again (the frame's edge, say)
@@ -87,12 +103,60 @@ def return_miss(before: list[Sighting], after: list[Sighting]) -> float | None:
     ts = [s.t for s in trailing]
     trail, v_out = fit_slide(ts, [along(s).min() for s in trailing], ts[-1])
     lead, v_back = fit_slide([s.t for s in back], [along(s).max() for s in back], back[0].t)
-    gap = back[0].t - ts[-1]
-    return float(lead - length - trail - (v_out + v_back) / 2 * gap)
+    return _Sides(
+        float(trail),
+        float(v_out),
+        float(lead),
+        float(v_back),
+        float(length),
+        back[0].t - ts[-1],
+        speed,
+        went[-1].key,
+    )
+
+
+def return_miss(before: list[Sighting], after: list[Sighting]) -> float | None:
+    """How much further (px, along its motion) a body travelled while out of sight than its
+    speeds on both sides allow, or None with too few sightings to say (three whole ones before,
+    two after).
+
+    A body slowing at a constant rate covers the mean of its speeds going out and coming back
+    times the time between; neither depends on its friction, which the frames before it hides
+    do not show. Each side is read where the occluder does not cut it (:func:`_sides`). On 92
+    development clips in which a body came back (seeds
+    3 000 000+ and 4 000 000+) the miss read -0.22 px on average, 0.98 RMS, where a teleport
+    moves a body about 3 px; centroids, which the occluder cuts in the nearest whole sightings,
+    read 2.7 px further, and the trailing edges of the whole sightings alone 1.28 RMS (the
+    speed going out is then fitted to three to five sightings)."""
+    s = _sides(before, after)
+    if s is None:
+        return None
+    return s.lead - s.length - s.trail - (s.v_out + s.v_back) / 2 * s.gap
+
+
+def hidden_decelerations(clip: np.ndarray) -> dict[tuple[int, int, int], float]:
+    """How fast (px/step^2) each body the rule followed out of sight and back in a (T, H, W, 3)
+    uint8 ``clip`` slowed while hidden, read from its speeds going out and coming back (the
+    sightings :func:`return_miss` reads), keyed as :class:`BodyCarrier`'s ``decelerations``.
+    Between 0 (friction slows) and :data:`MAX_DECELERATION` of its speed."""
+    x = np.asarray(clip).astype(np.float32) / 255
+    carrier = BodyCarrier(x[0], JUDGED_SIGHTINGS)
+    for frame in x[1:]:
+        carrier.observe(frame)
+    out = {}
+    for _, before, after in carrier.returns:
+        s = _sides(before, after)
+        if s is not None:
+            top = MAX_DECELERATION * s.speed
+            out[s.key] = float(np.clip((s.v_out - s.v_back) / s.gap, 0, top))
+    return out
 
 
 def _carried_steps(
-    clip: np.ndarray, start: int, base: np.ndarray | None = None
+    clip: np.ndarray,
+    start: int,
+    base: np.ndarray | None = None,
+    decelerations: dict[tuple[int, int, int], float] | None = None,
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray, int, BodyCarrier]]:
     """For each frame t >= ``start`` of a (T, H, W, 3) uint8 ``clip`` (t >= 1): t, the clip as
     float frames, t's prediction with the hidden bodies drawn over ``base[t - start]`` (default
@@ -103,7 +167,7 @@ def _carried_steps(
     if not 0 <= start < len(clip):
         raise ValueError(f"start must lie in [0, {len(clip) - 1}] for {len(clip)} frames")
     x = clip.astype(np.float32) / 255
-    carrier = BodyCarrier(x[0], JUDGED_SIGHTINGS)
+    carrier = BodyCarrier(x[0], JUDGED_SIGHTINGS, decelerations)
     for t in range(1, len(x)):
         area = carrier.drawn_area
         under = x[t - 1] if base is None or t < start else base[t - start].astype(np.float32) / 255
@@ -117,7 +181,9 @@ def carried_surprise(clip: np.ndarray, start: int) -> np.ndarray:
     """(F,) surprise of frames ``start`` .. T - 1 of a (T, H, W, 3) uint8 ``clip`` from the
     bodies the carry rule follows in the image: each frame is predicted as the frame before with
     the hidden bodies drawn where they come out (:meth:`BodyCarrier.draw`, from every frame
-    seen before it), and scored on the drawn pixels by how much worse than the frame before it
+    seen before it; a body that comes back slowing, while hidden, as its speeds on both sides
+    say: :func:`hidden_decelerations`, a judge's hindsight over the whole clip), and scored on
+    the drawn pixels by how much worse than the frame before it
     matches what is seen (a carried body due in view and not there, or there in another colour
     or shape), in mean absolute grey levels 0..255 over the body's area; plus, in the frame a
     hidden body is seen coming back, :data:`CAME_OUT_COST` times the square of how far (px)
@@ -126,7 +192,8 @@ def carried_surprise(clip: np.ndarray, start: int) -> np.ndarray:
     back, the body is where it was due, or (frame 0) nothing came before."""
     out = np.zeros(len(clip) - start)
     returns = []
-    for t, x, pred, drawn, area, carrier in _carried_steps(clip, start):
+    steps = _carried_steps(clip, start, decelerations=hidden_decelerations(clip))
+    for t, x, pred, drawn, area, carrier in steps:
         if drawn.any():
             worse = np.abs(pred[drawn] - x[t][drawn]) - np.abs(x[t - 1][drawn] - x[t][drawn])
             out[t - start] = float(np.clip(worse.mean(-1), 0, None).sum()) * 255 / max(area, 1)

@@ -57,3 +57,9 @@ class Sighting:
     ys: np.ndarray
     xs: np.ndarray
     view: Literal["whole", "coming", "going"]
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """(frame, row, column) of its centroid, rounded: the same sighting in another run of
+        the rule over the clip."""
+        return self.t, round(float(self.ys.mean())), round(float(self.xs.mean()))

@@ -211,6 +211,40 @@ def test_the_hidden_stretch_is_checked_against_the_speeds_on_both_sides(decel):
         assert after[-1].view == "going" and after[-1].xs.min() == 0
 
 
+def test_a_judge_gives_each_body_the_slowing_its_speeds_on_both_sides_show():
+    """hidden_decelerations reads how fast a body slowed while hidden off its speeds going out
+    and coming back (pixel-rounded edges of a 5 px body: within 0.03 px/step^2), keyed by its
+    last whole sighting; a carrier given it slows that body so while hidden, and the others at
+    the rule's typical rate."""
+    from twinsim.neural.carry import DECELERATION
+    from twinsim.neural.carry_judge import hidden_decelerations
+
+    found = {}
+    for decel in (0.02, 0.05):
+        clip, _ = _slide(40, v0=2.5, decel=decel)
+        ((key, found[decel]),) = hidden_decelerations(_u8(clip)).items()
+        assert abs(found[decel] - decel) < 0.03
+        carrier = BodyCarrier(clip[0], 2)
+        for frame in clip[1:]:
+            carrier.observe(frame)
+        ((_, before, _),) = carrier.returns
+        assert key == [s for s in before if s.view == "whole"][-1].key
+    assert found[0.05] > found[0.02] + 0.02
+    # carried while hidden at the given rate: only the keyed body
+    clip, _ = _slide(40, v0=2.5, decel=0.05)
+    slowing = {}
+    for name, given in (("keyed", {key: 0.2}), ("other", {(0, 0, 0): 0.2})):
+        carrier = BodyCarrier(clip[0], 2, given)
+        for frame in clip[1:14]:
+            carrier.observe(frame)
+        ((track,),) = [[tr for tr in carrier.tracks if tr.state == "hidden"]]
+        slowing[name] = track.slowing, track.speed
+    assert slowing["keyed"][0] == 0.2
+    assert slowing["other"][0] == pytest.approx(DECELERATION * slowing["other"][1])
+    with pytest.raises(ValueError, match="decelerations"):
+        BodyCarrier(clip[0], 2, {key: -0.1})
+
+
 def test_a_body_seen_whole_twice_is_carried_where_the_rule_asks_for_it():
     """The pixel model's rule waits for three whole sightings before it carries a body out of
     sight; the judge (``JUDGED_SIGHTINGS``) for two, and follows such a body to its return."""
