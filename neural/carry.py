@@ -17,8 +17,8 @@ inference only and on RGB alone, tracks small bodies and carries a hidden one on
   speed per step (friction barely shows in the few frames before it hides: this is the
   families' typical slide; a judge that has seen the whole clip may give each body its own,
   read from its speeds on both sides of the hidden stretch), and every predicted frame draws
-  it there wherever the prediction is not the occluder's colour: it comes out on the far side when and where the slide says. Seen
-  coming out in part, it is placed by that part's leading edge and drawn whole from there
+  it there wherever the prediction is not the occluder's colour: it comes out on the far side
+  when and where the slide says. Seen coming out in part, it is placed by that part's leading edge and drawn whole from there
   (what comes out next is the rest of the body it was; how far from where it was due is
   :attr:`BodyCarrier.came_out`); seen whole, it is followed as before; drawn wholly in view
   twice and not seen, it is dropped (it vanished). Each return is kept

@@ -77,7 +77,8 @@ class _Sides(NamedTuple):
 
 
 def _sides(before: list[Sighting], after: list[Sighting]) -> _Sides | None:
-    """Each side is read where the occluder does not cut it: its trailing edge going out (the
+    """A body's motion on both sides of a hidden stretch from its sightings ``before`` and
+    ``after`` it (as :attr:`BodyCarrier.returns` holds them). Each side is read where the occluder does not cut it: its trailing edge going out (the
     last whole sightings, up to :data:`FIT_SIGHTINGS`, and the parts seen going out after
     them), its leading edge coming back (every sighting, the parts coming out first), the two a
     body length apart. None with too few sightings (three whole ones before, two after)."""
@@ -123,9 +124,8 @@ def return_miss(before: list[Sighting], after: list[Sighting]) -> float | None:
     A body slowing at a constant rate covers the mean of its speeds going out and coming back
     times the time between; neither depends on its friction, which the frames before it hides
     do not show. Each side is read where the occluder does not cut it (:func:`_sides`). On 92
-    development clips in which a body came back (seeds
-    3 000 000+ and 4 000 000+) the miss read -0.22 px on average, 0.98 RMS, where a teleport
-    moves a body about 3 px; centroids, which the occluder cuts in the nearest whole sightings,
+    development clips in which a body came back (seeds 3 000 000+ and 4 000 000+) the miss
+    read -0.22 px on average, 0.98 RMS, where a teleport moves a body about 3 px; centroids, which the occluder cuts in the nearest whole sightings,
     read 2.7 px further, and the trailing edges of the whole sightings alone 1.28 RMS (the
     speed going out is then fitted to three to five sightings)."""
     s = _sides(before, after)
