@@ -18,10 +18,11 @@ inference only and on RGB alone, tracks small bodies and carries a hidden one on
   families' typical slide; a judge that has seen the whole clip may give each body its own,
   read from its speeds on both sides of the hidden stretch), and every predicted frame draws
   it there wherever the prediction is not the occluder's colour: it comes out on the far side
-  when and where the slide says. Seen coming out in part, it is placed by that part's leading edge and drawn whole from there
-  (what comes out next is the rest of the body it was; how far from where it was due is
-  :attr:`BodyCarrier.came_out`); seen whole, it is followed as before; drawn wholly in view
-  twice and not seen, it is dropped (it vanished). Each return is kept
+  when and where the slide says. Seen coming out in part, it is placed by that part's leading
+  edge and drawn whole from there (what comes out next is the rest of the body it was; how far
+  from where it was due is :attr:`BodyCarrier.came_out`); seen whole, it is followed as
+  before; drawn wholly in view twice and not seen, it is dropped (it vanished). Each return
+  is kept
   (:attr:`BodyCarrier.returns`: the body's pixels in its sightings before it went out of sight
   and from its coming back on), so that a judge can ask afterwards whether the hidden stretch
   fits the speeds seen on both sides of it (:func:`twinsim.neural.carry_judge.return_miss`).
