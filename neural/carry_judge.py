@@ -30,15 +30,15 @@ __all__ = [
     "return_miss",
 ]
 
-# Surprise (grey levels, as the drawn pixels' are) of a hidden body coming back 1 px from where
-# the rule's slide had it; d px cost d^2 times that. The drawn pixels alone see a body out late
-# (drawn, not there) but not one out early: it is placed by what comes out and is then where it
-# is drawn. The slide's friction is the families' typical one, so this forward check is noisy;
-# :func:`return_miss`, which needs no friction, carries the weight where the body is followed
-# on both sides (this cost was 8 before that check). Development screen items (seeds 3 000 000+ and 4 000 000+,
-# 48 per kind, carried column alone, RETURN_COST 16, bodies carried after 3 whole sightings):
-# 0, 2, 4 and 8 all scored teleport 1.000 and every other kind 1.000; on 5 000 000+ (24 items,
-# checked after) vanish/appear 1.000, 1.000, 0.958, 0.958, teleport 0.917 at each.
+# Surprise (grey levels, as the drawn pixels' are) of a hidden body coming back 1 px from where the
+# rule's slide had it; d px cost d^2 times that. The drawn pixels alone see a body out late (drawn,
+# not there) but not one out early: it is placed by what comes out and is then where it is drawn.
+# The slide's friction is the families' typical one, so this forward check is noisy;
+# :func:`return_miss`, which needs no friction, carries the weight where the body is followed on
+# both sides (this cost was 8 before that check). Development screen items (seeds 3 000 000+ and
+# 4 000 000+, 48 per kind, carried column alone, RETURN_COST 16, bodies carried after 3 whole
+# sightings): 0, 2, 4 and 8 all scored teleport 1.000 and every other kind 1.000; on 5 000 000+ (24
+# items, checked after) vanish/appear 1.000, 1.000, 0.958, 0.958, teleport 0.917 at each.
 CAME_OUT_COST = 2.0
 # Surprise (as CAME_OUT_COST) per px^2 of :func:`return_miss`, added in the frame the body was
 # seen back. Development screen items (as above, CAME_OUT_COST 2): 8, 12, 16, 24 and 32 scored
@@ -78,10 +78,11 @@ class _Sides(NamedTuple):
 
 def _sides(before: list[Sighting], after: list[Sighting]) -> _Sides | None:
     """A body's motion on both sides of a hidden stretch from its sightings ``before`` and
-    ``after`` it (as :attr:`BodyCarrier.returns` holds them). Each side is read where the occluder does not cut it: its trailing edge going out (the
-    last whole sightings, up to :data:`FIT_SIGHTINGS`, and the parts seen going out after
-    them), its leading edge coming back (every sighting, the parts coming out first), the two a
-    body length apart. None with too few sightings (three whole ones before, two after)."""
+    ``after`` it (as :attr:`BodyCarrier.returns` holds them). Each side is read where the occluder
+    does not cut it: its trailing edge going out (the last whole sightings, up to
+    :data:`FIT_SIGHTINGS`, and the parts seen going out after them), its leading edge coming back
+    (every sighting, the parts coming out first), the two a body length apart. None with too few
+    sightings (three whole ones before, two after)."""
     whole = [i for i, s in enumerate(before) if s.view == "whole"]
     went = [before[i] for i in whole][-FIT_SIGHTINGS:]
     # from when it comes back until it goes out of sight again (the frame's edge, say)
@@ -121,13 +122,13 @@ def return_miss(before: list[Sighting], after: list[Sighting]) -> float | None:
     speeds on both sides allow, or None with too few sightings to say (three whole ones before,
     two after).
 
-    A body slowing at a constant rate covers the mean of its speeds going out and coming back
-    times the time between; neither depends on its friction, which the frames before it hides
-    do not show. Each side is read where the occluder does not cut it (:func:`_sides`). On 92
-    development clips in which a body came back (seeds 3 000 000+ and 4 000 000+) the miss
-    read -0.22 px on average, 0.98 RMS, where a teleport moves a body about 3 px; centroids, which the occluder cuts in the nearest whole sightings,
-    read 2.7 px further, and the trailing edges of the whole sightings alone 1.28 RMS (the
-    speed going out is then fitted to three to five sightings)."""
+    A body slowing at a constant rate covers the mean of its speeds going out and coming back times
+    the time between; neither depends on its friction, which the frames before it hides do not
+    show. Each side is read where the occluder does not cut it (:func:`_sides`). On 92 development
+    clips in which a body came back (seeds 3 000 000+ and 4 000 000+) the miss read -0.22 px on
+    average, 0.98 RMS, where a teleport moves a body about 3 px; centroids, which the occluder cuts
+    in the nearest whole sightings, read 2.7 px further, and the trailing edges of the whole
+    sightings alone 1.28 RMS (the speed going out is then fitted to three to five sightings)."""
     s = _sides(before, after)
     if s is None:
         return None
