@@ -40,9 +40,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
-from numpy.typing import ArrayLike
 from scipy import ndimage
 from twinsim.neural.carry_regions import ColourBlob, Sighting, colour_regions
+from twinsim.neural.carry_track import DECELERATION, FIT_SIGHTINGS, BodyTrack, fit_slide
 
 __all__ = [
     "DECELERATION",
@@ -60,111 +60,11 @@ SAME_COLOUR = 0.2  # a region continues a track when its median colour is this c
 WHOLE = 0.7  # a sighting counts as whole at this share of the largest area seen
 OCCLUDER_TOL = 0.12  # a predicted pixel within this of an occluder colour is still occluder
 MAX_HIDDEN = 40  # steps a body is carried unseen before it is given up
-# Deceleration while hidden, as a fraction of the body's speed per step. Measured on the
-# `screen` family's development scenes (seeds 3 000 000+): sliding bodies that came out again
-# had slowed at 0.01-0.04 of their speed per step.
-DECELERATION = 0.025
-# Whole sightings (the latest) a hidden body's slide is fitted to. Where 48 development screen
-# bodies (seeds 3 000 000+ and 4 000 000+, 166 clips) came out again, their leading edge was
-# 2.08 px (RMS) from where it was due with a line through the last 4 centroids for the velocity
-# (the velocity of their mean time, 1.5 steps before the last) and the last centroid for the
-# position; 1.60 px fitting both, over the same 4, to the slowing slide; 1.51 over up to 9.
-FIT_SIGHTINGS = 9
 # Seen frames before the rule can draw: a track starts on the first frame after the first
 # (what moved), needs three whole sightings to have a velocity, then one frame without it.
 MIN_SEEN = 5
 _DRAWN = ("hidden", "emerging")  # the track states whose body is drawn over a prediction
 _MARGIN = 8  # px of context around the changed pixels and tracks in which regions are found
-
-
-def fit_slide(ts: list[int], positions: ArrayLike, t_ref: int) -> tuple[np.ndarray, np.ndarray]:
-    """Position and velocity at frame ``t_ref`` of the slide the rule carries bodies on, fitted
-    (least squares) to ``positions`` (N, ...) at frames ``ts``: p(t) = p0 + v g(tau), g = tau -
-    DECELERATION tau^2 / 2, tau = t - t_ref."""
-    tau = np.asarray(ts, float) - t_ref
-    basis = np.stack([np.ones_like(tau), tau - DECELERATION * tau**2 / 2], 1)
-    coef = np.linalg.lstsq(basis, np.asarray(positions, float), rcond=None)[0]
-    return coef[0], coef[1]
-
-
-class _Track:
-    """A body followed through the clip, and carried on while hidden."""
-
-    def __init__(self, blob: ColourBlob, t: int) -> None:
-        self.state = "visible"  # visible | partial (going out of sight) | hidden | emerging
-        self.sightings: list[tuple[int, np.ndarray]] = []
-        self.velocity = np.zeros(2)
-        self.speed = 0.0  # px/step
-        self.largest = blob.area
-        self.hidden = 0
-        self.shown = 0  # predicted frames in which the hidden body was drawn wholly in view
-        self.occluder: np.ndarray | None = None  # (k, 3) colours that hide it
-        self.deceleration: float | None = None  # px/step^2 while hidden, if not the typical one
-        self.floor: np.ndarray | None = None  # colour it leaves behind
-        # sightings since it last came back out of sight (or was first seen): whole ones, and
-        # the parts seen coming back and going out
-        self.stretch: list[Sighting] = []
-        self.seen(blob, t, None)
-
-    def seen(self, blob: ColourBlob, t: int, frame: np.ndarray | None) -> None:
-        """A whole sighting: anchor, sprite and velocity from it."""
-        self.anchor, self.t_anchor = blob.centroid, t
-        self.dy, self.dx = blob.ys - blob.centroid[0], blob.xs - blob.centroid[1]
-        self.sprite = blob.rgb
-        self.colour = blob.colour
-        self.largest = max(self.largest, blob.area)
-        if self.state != "visible":  # out of sight in between: a new stretch of motion
-            self.sightings = []
-        self.state, self.hidden, self.shown = "visible", 0, 0
-        self.sightings.append((t, blob.centroid))
-        self.last_whole = Sighting(t, blob.ys, blob.xs, "whole")
-        self.stretch.append(self.last_whole)
-        obs = self.sightings[-FIT_SIGHTINGS:]
-        if len(obs) >= 2:
-            # the velocity now, not at the sightings' mean time
-            ts, centroids = [o[0] for o in obs], np.stack([o[1] for o in obs])
-            self.anchor, self.velocity = fit_slide(ts, centroids, t)
-            self.speed = float(np.hypot(*self.velocity))
-        if frame is not None:
-            self.floor = self._behind(frame)
-
-    def position(self, t: int, decel: float) -> np.ndarray:
-        """Centroid at step ``t`` slowing at ``decel`` (px/step^2) from the last whole sighting."""
-        speed, tau = self.speed, t - self.t_anchor
-        if speed == 0:
-            return self.anchor
-        if decel > 0:
-            tau = min(tau, speed / decel)
-        return self.anchor + self.velocity / speed * (speed * tau - decel * tau**2 / 2)
-
-    @property
-    def slowing(self) -> float:
-        """How fast (px/step^2) it is expected to slow while hidden."""
-        return DECELERATION * self.speed if self.deceleration is None else self.deceleration
-
-    def carried(self, t: int) -> np.ndarray:
-        """Where the body is at step ``t`` if it slides on as expected."""
-        return self.position(t, self.slowing)
-
-    def footprint(
-        self, centre: np.ndarray, h: int, w: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """Pixels (rows, cols, colours) of the sprite centred at ``centre`` inside the frame,
-        and the share of the sprite that is inside."""
-        ys = np.rint(centre[0] + self.dy).astype(int)
-        xs = np.rint(centre[1] + self.dx).astype(int)
-        ok = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
-        return ys[ok], xs[ok], self.sprite[ok], float(ok.mean()) if len(ok) else 0.0
-
-    def _behind(self, frame: np.ndarray) -> np.ndarray | None:
-        """Median colour just behind the body (what it uncovers as it moves): the floor."""
-        if self.speed == 0:
-            return None
-        h, w = frame.shape[:2]
-        ys, xs, _, _ = self.footprint(self.anchor - 2.5 * self.velocity / self.speed, h, w)
-        own = set(zip(*self.footprint(self.anchor, h, w)[:2], strict=True))
-        px = [frame[y, x] for y, x in zip(ys, xs, strict=True) if (y, x) not in own]
-        return np.median(px, 0) if px else None
 
 
 class BodyCarrier:
@@ -189,7 +89,7 @@ class BodyCarrier:
         self.min_sightings = min_sightings
         self.decelerations = dict(decelerations or {})
         self.prev = first
-        self.tracks: list[_Track] = []
+        self.tracks: list[BodyTrack] = []
         self.t = 0
         # how far (px, + ahead along the motion) from where it was due each body seen coming
         # back out of sight in the newest frame came out: the carry rule's own surprise
@@ -303,14 +203,14 @@ class BodyCarrier:
                 and inside >= 0.5
             ):
                 kept.append(tr)
-        kept += [_Track(b, self.t) for b in blobs if not b.used and b.moved]
+        kept += [BodyTrack(b, self.t) for b in blobs if not b.used and b.moved]
         self.tracks = kept
         self.prev = frame
 
-    def _moving(self, tr: _Track) -> bool:
+    def _moving(self, tr: BodyTrack) -> bool:
         return tr.speed >= MIN_SPEED and len(tr.sightings) >= self.min_sightings
 
-    def _reanchor(self, tr: _Track, blob: ColourBlob) -> float:
+    def _reanchor(self, tr: BodyTrack, blob: ColourBlob) -> float:
         """A body coming out in part: place it by the part in view (its leading edge along its
         motion) and go on from there at the speed the slide has left it. Returns how far (px)
         ahead of where the slide had it that places it."""
@@ -335,7 +235,7 @@ class BodyCarrier:
         self.t += 1
 
     def _occluder(
-        self, tr: _Track, frame: np.ndarray, labels: np.ndarray, large: np.ndarray
+        self, tr: BodyTrack, frame: np.ndarray, labels: np.ndarray, large: np.ndarray
     ) -> np.ndarray | None:
         """Colours covering the body's place now: large regions, not its own colours nor the
         floor it left behind; None when nothing there hides it."""
@@ -354,7 +254,7 @@ class BodyCarrier:
         return q[count >= 0.2 * len(cols)]
 
     @property
-    def _drawable(self) -> list[_Track]:
+    def _drawable(self) -> list[BodyTrack]:
         """The tracks whose body :meth:`draw` draws: out of sight (or coming back), with the
         colours that hide them known."""
         return [tr for tr in self.tracks if tr.state in _DRAWN and tr.occluder is not None]

@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
-from twinsim.neural.carry import FIT_SIGHTINGS, BodyCarrier, fit_slide
+from twinsim.neural.carry import BodyCarrier
 from twinsim.neural.carry_regions import Sighting
+from twinsim.neural.carry_track import FIT_SIGHTINGS, fit_slide
 
 __all__ = [
     "CAME_OUT_COST",

@@ -275,8 +275,8 @@ def test_a_body_seen_whole_twice_is_carried_where_the_rule_asks_for_it():
 def test_a_body_on_the_rules_own_slide_is_carried_exactly():
     """The slide is fitted to the sightings for where the body is and how fast it goes *now*
     (a line through them gives the velocity of their mean time: too fast for a slowing body)."""
-    from twinsim.neural.carry import DECELERATION, _Track
     from twinsim.neural.carry_regions import ColourBlob
+    from twinsim.neural.carry_track import DECELERATION, BodyTrack
 
     frame = np.zeros((64, 64, 3), np.float32)
     mask = np.ones((3, 3), bool)
@@ -289,7 +289,7 @@ def test_a_body_on_the_rules_own_slide_is_carried_exactly():
     track = None
     for t in range(6):
         blob.centroid = slide(t - 5.0)  # sub-pixel positions: the fit, not the pixels, is tested
-        track = _Track(blob, t) if track is None else track
+        track = BodyTrack(blob, t) if track is None else track
         if t:
             track.seen(blob, t, None)
     for ahead in (1, 6, 12):
