@@ -237,7 +237,7 @@ def test_a_judge_gives_each_body_the_slowing_its_speeds_on_both_sides_show():
         carrier = BodyCarrier(clip[0], 2, given)
         for frame in clip[1:14]:
             carrier.observe(frame)
-        ((track,),) = [[tr for tr in carrier.tracks if tr.state == "hidden"]]
+        (track,) = [tr for tr in carrier.tracks if tr.state == "hidden"]
         slowing[name] = track.slowing, track.speed
     assert slowing["keyed"][0] == 0.2
     assert slowing["other"][0] == pytest.approx(DECELERATION * slowing["other"][1])
