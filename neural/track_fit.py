@@ -110,20 +110,17 @@ class TrackFitter:
             probs = self.classifier(self.frames[t_ref], blob)
             ranked = sorted(probs, key=lambda s: -probs[s])  # ties keep the classifier's order
             shapes = tuple(ranked[:1] if probs[ranked[0]] >= 0.8 else ranked[:2])
-        # a cylinder is fitted with the network's say-so (ranked first, an unsure second, or
-        # the second opinion on a poor fit): then it is tried lying too (_fit_shape)
-        lying = self.classifier is not None
         fits: dict[str, FrameFit] = {}
         memo: dict[tuple[int, str], FrameFit] = {}  # fits at other frames, asked more than once
         for shape in shapes:
             if fits and min(f.error for f in fits.values()) < 1.5:
                 break  # a near-exact fit: the simpler class already explains the pixels
-            fits[shape] = self._fit_shape(k, t_ref, blob, shape, lying)
+            fits[shape] = self._fit_shape(k, t_ref, blob, shape)
         if len(shapes) == 1 and fits[shapes[0]].error > self.cfg.second_opinion_error:
             runner = ranked[1]
-            second = self._fit_shape(k, t_ref, blob, runner, lying)
+            second = self._fit_shape(k, t_ref, blob, runner)
             if self._runner_up_wins(
-                k, tr, frames, shapes[0], runner, fits[shapes[0]], second, memo, lying
+                k, tr, frames, shapes[0], runner, fits[shapes[0]], second, memo
             ):
                 fits[runner] = second
         errs = {s: f.error for s, f in fits.items()}
@@ -134,7 +131,7 @@ class TrackFitter:
             probs = {s: w.get(s, 0.0) / z for s in FIT_SHAPES}
 
         def fit_at(t: int) -> FrameFit:  # the chosen class at frame t, each fitted once
-            return self._fit_at(memo, k, t, tr.blobs[t], shape, lying)
+            return self._fit_at(memo, k, t, tr.blobs[t], shape)
 
         first = self._from_frame_before(k, tr, frames, fits[shape], fit_at)
         out = self._window_from(k, tr, frames, first)
@@ -235,7 +232,6 @@ class TrackFitter:
         a: FrameFit,
         b: FrameFit,
         memo: dict[tuple[int, str], FrameFit],
-        lying: bool,
     ) -> bool:
         """Whether ``runner`` (fit ``b``) explains track ``k`` better than the confident class
         ``first`` (fit ``a``) at the last clear frame: under half its error there and at the
@@ -249,21 +245,20 @@ class TrackFitter:
         t_prev = changed_frame_before(tr, frames)
         if t_prev is not None:
             blob = tr.blobs[t_prev]
-            err_a += self._fit_at(memo, k, t_prev, blob, first, lying).error
-            err_b += self._fit_at(memo, k, t_prev, blob, runner, lying).error
+            err_a += self._fit_at(memo, k, t_prev, blob, first).error
+            err_b += self._fit_at(memo, k, t_prev, blob, runner).error
         return err_b < _SECOND_OPINION_MARGIN * err_a
 
-    def _fit_at(self, memo, k: int, t: int, blob, shape: str, lying: bool) -> FrameFit:
+    def _fit_at(self, memo, k: int, t: int, blob, shape: str) -> FrameFit:
         """:meth:`_fit_shape` at frame ``t``, kept in ``memo`` by (frame, class): the fit is
         deterministic, and the second opinion and the refit from the frame before ask for
         the same one."""
         if (t, shape) not in memo:
-            memo[t, shape] = self._fit_shape(k, t, blob, shape, lying)
+            memo[t, shape] = self._fit_shape(k, t, blob, shape)
         return memo[t, shape]
 
-    def _fit_shape(self, k: int, t_ref: int, blob, shape: str, lying: bool) -> FrameFit:
-        """Track ``k`` fitted as ``shape`` at frame ``t_ref``; a cylinder also from lying starts
-        (end-on, side-on) where ``lying``."""
+    def _fit_shape(self, k: int, t_ref: int, blob, shape: str) -> FrameFit:
+        """Track ``k`` fitted as ``shape`` at frame ``t_ref``."""
         color0 = _start_color(blob)
         start, depth = initial_fit(self.canvas.pose, blob, shape, color0)
         alts = ()
@@ -272,13 +267,14 @@ class TrackFitter:
                 *self._slab_starts(blob, color0, depth),
                 wall_start(self.canvas.pose, blob, color0, self.frames[t_ref].shape[1]),
             )
-        elif shape == "cylinder" and lying:
-            # a roller seen end-on or side-on; not where every class is fitted for every body
-            # (no network): a sphere's facets drawn at the wrong turn cost it pixels that a
-            # lying cylinder (free to turn) can win back, so a ball would lose to it. Tried
-            # only where the network ranked cylinders first, a ramp's lying roller called a
-            # ball at 0.69 was fitted upright, 13.8 grey levels off, and lost to the ball
-            # (ramp seed 3 000 023; lying, 8.3)
+        elif shape == "cylinder" and self.classifier is not None:
+            # a roller seen end-on or side-on. With the network a cylinder is fitted only on its
+            # say-so (ranked first, an unsure second, or a second opinion that must halve the
+            # error); without it every class is fitted for every body, and a sphere's facets
+            # drawn at the wrong turn cost it pixels that a lying cylinder (free to turn) can
+            # win back, so a ball would lose to it. Tried only where the network ranked
+            # cylinders first, a ramp's lying roller called a ball at 0.69 was fitted upright,
+            # 13.8 grey levels off, and lost to the ball (ramp seed 3 000 023; lying, 8.3)
             alts = (
                 end_on_start(self.canvas.pose, blob, color0, depth),
                 side_on_start(self.canvas.pose, blob, color0, depth),
