@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from _cylinders import CAMERA, render
 from scipy.spatial.transform import Rotation
 from twinsim.neural.canvas import Canvas
-from twinsim.neural.estimate import estimate_scene
+from twinsim.neural.estimate import EstimateConfig, estimate_scene
 from twinsim.neural.proposals import estimate_backdrop, find_blobs
 from twinsim.neural.refine import fit_frame, project
 from twinsim.neural.starts import end_on_start, initial_fit, side_on_start
@@ -88,8 +89,6 @@ def test_a_roller_the_classifier_is_unsure_of_is_fitted_lying_too():
     """Where the network is unsure (the ball 0.69, the cylinder 0.31), both classes are fitted:
     the cylinder from its lying starts too, not upright alone (a ramp's roller, seen end-on,
     was fitted upright 13.8 grey levels off and lost to the ball: ramp seed 3 000 023)."""
-    from _cylinders import CAMERA, render
-    from twinsim.neural.estimate import EstimateConfig
 
     def unsure(frame, blob):
         return {"sphere": 0.69, "box": 0.0, "cylinder": 0.31}
