@@ -108,6 +108,8 @@ def test_unknown_names_list_valid_choices(path, value, kind) -> None:
         ("color", (0.1, 0.2, 0.3), "must be a list of 4 numbers"),
         ("size", (0.1, float("nan"), 0.1), "must be a finite number"),
         ("size", 0.1, "must be a list"),
+        ("size", (0.1, True, 0.1), "must be a number"),
+        ("size", (0.1, 0.2, "0.3"), "must be a number"),
         ("mass", True, "must be a number"),
         ("mass", "1", "must be a number"),
         ("mass", float("inf"), "must be a finite number"),
