@@ -108,16 +108,12 @@ def decode(tp: Any, data: Any, path: str) -> Any:
     raise TypeError(f"spec decoder does not handle {tp!r}")  # programming error, not user input
 
 
-def _mismatch(tp: Any, value: Any) -> str | None:
-    """What ``value`` should have been to be a ``tp`` (None when it is one)."""
-    return _checker(tp)(value)
-
-
 @functools.cache
 def _checker(tp: Any) -> Callable[[Any], str | None]:
-    """The check :func:`_mismatch` makes for ``tp``, worked out from the type hint once: specs
-    are built in the hybrid's fitting loops (tens of thousands per clip), where reading the
-    hint again for every field of every spec took a sixth of the time."""
+    """A function saying what a value should have been to be a ``tp`` (None when it is one),
+    worked out from the type hint once: specs are built in the hybrid's fitting loops (tens of
+    thousands per clip), where reading the hint again for every field of every spec took a
+    sixth of the time."""
     origin = get_origin(tp)
     if dataclasses.is_dataclass(tp):
         wrong = f"must be a {tp.__name__}"
@@ -191,10 +187,13 @@ def check_fields(obj: Any, path: str = "", recurse: bool = False) -> None:
     for name, check in _field_checks(type(obj)):
         value = getattr(obj, name)
         problem = check(value)
+        nested = recurse and dataclasses.is_dataclass(value)
+        if problem is None and not nested:
+            continue
+        where = f"{path}.{name}" if path else name
         if problem is not None:
-            raise SpecError(f"{path}.{name}" if path else name, value, problem)
-        if recurse and dataclasses.is_dataclass(value):
-            check_fields(value, f"{path}.{name}" if path else name, recurse=True)
+            raise SpecError(where, value, problem)
+        check_fields(value, where, recurse=True)
 
 
 @functools.cache
