@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from twinsim.neural.estimate import EstimateConfig, SceneEstimate, estimate_scene
 from twinsim.neural.materials import MaterialPrior, sample_materials
-from twinsim.neural.settle import moved, moves, settled
+from twinsim.neural.settle import apart, moved, moves, settled
 from twinsim.neural.sprites import Sprite, paint_sprites
 from twinsim.neural.support import reach
 from twinsim.sim.rollout import Rollout
@@ -220,7 +220,7 @@ def play_forward(
     _check_play(composite, samples)
     moving = _moving_pixels(est, frames) if composite == "changed" else None
     sprites = _sprites(est) if composite == "changed" else ()
-    played = settled(est.spec)
+    played = settled(apart(est.spec))
     if samples == 1:
         rendered, out = _future(played, horizon, frames[-1], moving, sprites)
         return HybridPrediction(out, played, _uncertainty(est), rendered, est)

@@ -13,7 +13,7 @@ from _fits import dropped
 from twinsim.neural import predict_hybrid
 from twinsim.neural.bodies import carried
 from twinsim.neural.estimate import default_camera, estimate_scene
-from twinsim.neural.settle import at_rest, clear_of, settled, stopped
+from twinsim.neural.settle import apart, at_rest, clear_of, settled, stopped
 from twinsim.neural.support import half_extents
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, sample_scene, simulate
 
@@ -86,6 +86,29 @@ def test_a_resting_body_fitted_into_a_moving_one_is_moved_just_clear_of_it():
     clear = clear_of(spec, [spec.objects[0]], [spec.objects[1]])[0]
     assert clear.position[0] == pytest.approx(-0.021, abs=0.001)
     assert clear_of(spec, [spec.objects[2]], [spec.objects[1]]) == [spec.objects[2]]
+
+
+def test_moving_bodies_fitted_into_each_other_are_moved_apart_by_half_each():
+    # collide seed 3 000 016: two boxes sliding together, fitted 38 mm into each other, were
+    # thrown apart by the engine in the first predicted frames and one tipped over
+    spec = _scene(
+        _box("left", (0.0, 0.0, 0.05), velocity=(-0.3, 0.0, 0.0)),
+        _box("right", (0.07, 0.01, 0.05), velocity=(-0.3, 0.0, 0.0), color=RED),  # 3 cm in
+        _box("resting", (0.0, 0.4, 0.05)),
+        _box("alone", (0.6, 0.0, 0.05), velocity=(0.2, 0.0, 0.0)),
+    )
+    out = {o.name: o for o in apart(spec).objects}
+    left = np.subtract(out["left"].position, spec.objects[0].position)
+    right = np.subtract(out["right"].position, spec.objects[1].position)
+    assert -0.017 < left[0] < -0.014 and 0.014 < right[0] < 0.017  # half each, a mm clear
+    assert np.allclose(left, -right)
+    assert abs(left[1]) < 0.002 and left[2] == 0.0
+    assert out["left"].linear_velocity == spec.objects[0].linear_velocity
+    assert out["resting"] == spec.objects[2] and out["alone"] == spec.objects[3]
+    assert apart(_scene(spec.objects[0], spec.objects[3])).objects == (
+        spec.objects[0],
+        spec.objects[3],
+    )
 
 
 def test_settled_leaves_a_scene_without_resting_bodies_as_it_is():
