@@ -16,10 +16,10 @@ import pybullet as p
 from twinsim.sim.render.base import BodyView
 from twinsim.sim.render.camera import CameraPose, camera_pose_at
 from twinsim.sim.render.tiny import TinyRenderer
-from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, WorldSpec
+from twinsim.sim.spec import CameraSpec, LightSpec, ObjectSpec, SceneSpec, WorldSpec
 from twinsim.sim.world.bodies import SEG_USER_KEY, create_body, create_floor
 
-__all__ = ["Canvas", "Pose"]
+__all__ = ["Canvas", "FrameMismatch", "Pose"]
 
 Pose = tuple[Sequence[float], Sequence[float]]  # (position (3,), quaternion xyzw (4,))
 
@@ -117,3 +117,26 @@ class Canvas:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+class FrameMismatch:
+    """A spec's mismatch with an observed ``frame`` (H, W, 3) uint8: called with a spec, the
+    summed absolute pixel error of its bodies drawn with the camera, light and floor of the
+    spec given here, on one :class:`Canvas` opened on first use."""
+
+    def __init__(self, spec: SceneSpec, frame: np.ndarray) -> None:
+        self._spec, self._frame, self._canvas = spec, frame.astype(np.int32), None
+
+    def __call__(self, spec: SceneSpec) -> float:
+        if self._canvas is None:
+            s = self._spec
+            self._canvas = Canvas(s.cameras[0], s.light, s.world)
+        rgb, _ = self._canvas.render(list(spec.objects))
+        return float(np.abs(rgb.astype(np.int32) - self._frame).sum())
+
+    def __enter__(self) -> FrameMismatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._canvas is not None:
+            self._canvas.close()

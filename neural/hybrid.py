@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from twinsim.neural.canvas import FrameMismatch
 from twinsim.neural.estimate import EstimateConfig, SceneEstimate, estimate_scene
 from twinsim.neural.materials import MaterialPrior, sample_materials
 from twinsim.neural.settle import apart, moved, moves, settled
@@ -220,7 +221,8 @@ def play_forward(
     _check_play(composite, samples)
     moving = _moving_pixels(est, frames) if composite == "changed" else None
     sprites = _sprites(est) if composite == "changed" else ()
-    played = settled(apart(est.spec))
+    with FrameMismatch(est.spec, frames[-1]) as error:
+        played = settled(apart(est.spec, error))
     if samples == 1:
         rendered, out = _future(played, horizon, frames[-1], moving, sprites)
         return HybridPrediction(out, played, _uncertainty(est), rendered, est)

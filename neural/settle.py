@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 from twinsim.neural.support import reach
@@ -33,6 +34,8 @@ _KEEP_ANGLE = 0.01  # rad
 _CLEARANCE = 0.001  # m: how far clear of a moving body an overlapping resting one is put
 _CLEAR_ROUNDS = 4
 _MIN_LEVEL_NORMAL = 0.3  # the level part of an overlap's normal that a sideways shift needs
+# shares of an overlap's way out that one of a pair may take (the other the rest), half first
+_SHARES = (0.5, 0.25, 0.75, 0.0, 1.0)
 
 
 def moves(o: ObjectSpec) -> bool:
@@ -162,12 +165,17 @@ def clear_of(
     return resting
 
 
-def apart(spec: SceneSpec) -> SceneSpec:
-    """``spec`` with its moving bodies that overlap one another moved apart, each by half the
-    overlap along its level part (a millimetre clear); the rest unchanged. Two bodies sliding
-    together meet where their edges merge in the pixels, the least sure place of either fit,
-    and played as fitted, the engine throws them apart in the first predicted frames
-    (collide seed 3 000 016: two boxes fitted 38 mm into each other, one tipped over)."""
+def apart(spec: SceneSpec, error: Callable[[SceneSpec], float] | None = None) -> SceneSpec:
+    """``spec`` with its moving bodies that overlap one another moved apart along the level
+    part of the overlap (a millimetre clear); the rest unchanged. Two bodies sliding together
+    meet where their edges merge in the pixels, the least sure place of either fit, and played
+    as fitted, the engine throws them apart in the first predicted frames (collide seed
+    3 000 016: two boxes fitted 38 mm into each other, one tipped over).
+
+    Which body moves how far is judged by ``error`` (a spec's mismatch with the observed
+    frame, e.g. its render's pixel error): of a pair, the split of the shift (all to one,
+    three quarters, half, ...) that explains the frame best, so the better-fitted body keeps
+    its place; without ``error``, or where no split is better, half each."""
     from twinsim.sim import World
 
     movers = [o for o in spec.objects if o.mass > 0 and not o.kinematic and moves(o)]
@@ -177,19 +185,38 @@ def apart(spec: SceneSpec) -> SceneSpec:
         shifts = {o.name: np.zeros(3) for o in movers}
         with World(_only(spec, movers)) as world:
             for a, b in itertools.combinations(movers, 2):
-                half = 0.5 * _way_out(world, a.name, b.name)
-                shifts[a.name] += half
-                shifts[b.name] -= half
+                way = _way_out(world, a.name, b.name)
+                if not way.any():
+                    continue
+                share = 0.5 if error is None else _best_share(spec, movers, a, b, way, error)
+                shifts[a.name] += share * way
+                shifts[b.name] -= (1.0 - share) * way
         if not any(shift.any() for shift in shifts.values()):
             break
-        movers = [
-            dataclasses.replace(
-                o, position=tuple(float(x) for x in np.add(o.position, shifts[o.name]))
-            )
-            for o in movers
-        ]
-    moved_to = {o.name: o for o in movers}
-    return dataclasses.replace(spec, objects=tuple(moved_to.get(o.name, o) for o in spec.objects))
+        movers = [_shifted(o, shifts[o.name]) for o in movers]
+    return _with(spec, movers)
+
+
+def _best_share(spec, movers, a, b, way, error) -> float:
+    """The share of ``way`` (a's way out of b) that ``a`` takes, b the rest, that ``error``
+    finds best (ties keep the first of :data:`_SHARES`, half each)."""
+    errors = [
+        error(_with(spec, [_shifted(a, s * way), _shifted(b, (s - 1.0) * way), *movers]))
+        for s in _SHARES
+    ]
+    return _SHARES[int(np.argmin(errors))]
+
+
+def _shifted(o: ObjectSpec, shift) -> ObjectSpec:
+    return dataclasses.replace(o, position=tuple(float(x) for x in np.add(o.position, shift)))
+
+
+def _with(spec: SceneSpec, objects: list[ObjectSpec]) -> SceneSpec:
+    """``spec`` with its bodies of the names in ``objects`` replaced (the first of a name)."""
+    by_name: dict[str, ObjectSpec] = {}
+    for o in objects:
+        by_name.setdefault(o.name, o)
+    return dataclasses.replace(spec, objects=tuple(by_name.get(o.name, o) for o in spec.objects))
 
 
 def _way_out(world, name: str, other: str) -> np.ndarray:
