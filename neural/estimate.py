@@ -31,6 +31,7 @@ from twinsim.neural.cues import (
     extrapolated_path,
 )
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
+from twinsim.neural.polish import polished
 from twinsim.neural.push import HeldPush, push_events
 from twinsim.neural.refine import FrameFit, lowest_offset
 from twinsim.neural.scale import (
@@ -266,6 +267,7 @@ def estimate_scene(
             )
         )
     world = _bounciness(world, results, cfg)
+    _polish(results, frames[-1], est.canvas)
     bodies = tuple(o.spec for o in results)
     paths = {o.spec.name: o.positions for o in results}
     spec = SceneSpec(
@@ -278,6 +280,15 @@ def estimate_scene(
     unexplained = _unexplained(est.canvas, frames[-1], spec, bd)
     est.canvas.close()
     return SceneEstimate(spec, results, source, unexplained, floor_color)
+
+
+def _polish(results: list[ObjectEstimate], frame: np.ndarray, canvas: Canvas) -> None:
+    """Polish each body found at rest and in full view against ``frame``, the others drawn as
+    estimated (:func:`twinsim.neural.polish.polished`), in place."""
+    for i, o in enumerate(results):
+        still = not any(o.spec.linear_velocity) and not any(o.spec.angular_velocity)
+        if o.role == "dynamic" and still and o.frames_hidden == 0 and not o.truncated:
+            o.spec = polished([r.spec for r in results], i, frame, canvas)
 
 
 def _level_base(supports: list[Support], index: int) -> float:

@@ -1,0 +1,76 @@
+"""A body found at rest and in full view, its level position and size polished against the last
+observed frame with its lowest point held on its support.
+
+A frame's fit is free in scale (a body twice as far and twice as big draws the same pixels);
+the scale is then set by the support the body touches (:mod:`twinsim.neural.scale`), and that
+keeps the fit's proportions. A proportion a few per cent off becomes a depth error: on
+development occlusion seeds, upright cylinders fitted 2-4 % too slim at 2.2 m were placed
+1-4 cm toward the camera (seed 3 000 001: radius 0.122 for 0.125, 2.8 cm near), while the
+truth, drawn, matches the frame exactly. Held on its support, the body has as many unknowns
+as its outline has edges, and the frame decides them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from twinsim.neural.canvas import Canvas
+from twinsim.neural.refine import compass_search
+from twinsim.neural.support import lowest_offset
+from twinsim.sim.spec import ObjectSpec
+
+__all__ = ["polished"]
+
+_STEP_M = 0.004  # first level step (m); halved four times, to half a millimetre
+_STEP_LOG_SIZE = 0.03  # first size step (3 %)
+_MAX_EVALS = 160
+_SCATTER = 64  # random starts
+_POLISHED = 3  # of which the best are polished
+# half-widths of the starts: level shift (m), log scale about the eye, log sizes
+_SPAN = np.array([0.02, 0.02, 0.05, 0.1, 0.1, 0.1])
+
+
+def polished(
+    objects: list[ObjectSpec], index: int, frame: np.ndarray, canvas: Canvas
+) -> ObjectSpec:
+    """``objects[index]`` with its level position and size moved to where the render of all
+    ``objects`` best matches ``frame`` (H, W, 3) uint8 (summed absolute error), its lowest
+    point kept at its height and its orientation kept; unchanged where nothing is better."""
+    o = objects[index]
+    q = np.asarray(o.orientation, float)
+    bottom = float(o.position[2]) - lowest_offset(o.shape, o.size, q)
+    size0 = np.asarray(o.size, float)
+    eye = np.asarray(canvas.pose.eye, float)
+    target = frame.astype(np.int32)
+
+    def body(theta: np.ndarray) -> ObjectSpec:
+        # theta: level shift (2), scale about the eye (the direction a frame's fit is free
+        # in), then each size
+        scale = np.exp(theta[2])
+        size = size0 * scale * np.exp(theta[3:])
+        x, y, _ = eye + scale * (np.asarray(o.position, float) - eye)
+        position = (x + theta[0], y + theta[1], bottom + lowest_offset(o.shape, size, q))
+        return dataclasses.replace(
+            o, size=tuple(float(s) for s in size), position=tuple(float(x) for x in position)
+        )
+
+    def error(theta: np.ndarray) -> float:
+        drawn = list(objects)
+        drawn[index] = body(theta)
+        rgb, _ = canvas.render(drawn)
+        return float(np.abs(rgb.astype(np.int32) - target).sum())
+
+    steps = np.array([_STEP_M, _STEP_M] + [_STEP_LOG_SIZE] * (1 + len(size0)))
+    # the error is flat over wide stretches of pose and size (whole pixels), with the truth a
+    # narrow dip: scattered starts, then the best few polished
+    rng = np.random.default_rng(0)
+    n = len(steps)
+    starts = np.concatenate([np.zeros((1, n)), rng.uniform(-1, 1, (_SCATTER, n)) * _SPAN[:n]])
+    errors = np.array([error(t) for t in starts])
+    best, best_error = starts[0], errors[0]
+    for i in np.argsort(errors, kind="stable")[:_POLISHED]:
+        theta, e, _ = compass_search(error, starts[i], steps, _MAX_EVALS)
+        if e < best_error:
+            best, best_error = theta, e
+    return body(best) if best.any() else o
