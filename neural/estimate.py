@@ -31,7 +31,7 @@ from twinsim.neural.cues import (
     extrapolated_path,
 )
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
-from twinsim.neural.polish import polished
+from twinsim.neural.polish import alone_on_the_floor, polished
 from twinsim.neural.push import HeldPush, push_events
 from twinsim.neural.refine import FrameFit, lowest_offset
 from twinsim.neural.scale import (
@@ -283,12 +283,14 @@ def estimate_scene(
 
 
 def _polish(results: list[ObjectEstimate], frame: np.ndarray, canvas: Canvas) -> None:
-    """Polish each body found at rest and in full view against ``frame``, the others drawn as
-    estimated (:func:`twinsim.neural.polish.polished`), in place."""
+    """Polish each body found at rest in full view, alone on the floor, against ``frame``, the
+    others drawn as estimated (:func:`twinsim.neural.polish.polished`), in place."""
     for i, o in enumerate(results):
         still = not any(o.spec.linear_velocity) and not any(o.spec.angular_velocity)
-        if o.role == "dynamic" and still and o.frames_hidden == 0 and not o.truncated:
-            o.spec = polished([r.spec for r in results], i, frame, canvas)
+        specs = [r.spec for r in results]
+        seen = o.frames_hidden == 0 and not o.truncated
+        if o.role == "dynamic" and still and seen and alone_on_the_floor(specs, i):
+            o.spec = polished(specs, i, frame, canvas)
 
 
 def _level_base(supports: list[Support], index: int) -> float:

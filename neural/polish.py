@@ -17,14 +17,15 @@ import dataclasses
 import numpy as np
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.refine import compass_search
-from twinsim.neural.support import lowest_offset
+from twinsim.neural.support import lowest_offset, reach
 from twinsim.sim.spec import ObjectSpec
 
-__all__ = ["polished"]
+__all__ = ["alone_on_the_floor", "polished"]
 
 _STEP_M = 0.004  # first level step (m); halved four times, to half a millimetre
 _STEP_LOG_SIZE = 0.03  # first size step (3 %)
 _MAX_EVALS = 160
+_ON_FLOOR = 0.003  # m: a lowest point this near the floor rests on it
 _SCATTER = 64  # random starts
 _POLISHED = 3  # of which the best are polished
 # half-widths of the starts: level shift (m), log scale about the eye, log sizes
@@ -39,7 +40,7 @@ def polished(
     point kept at its height and its orientation kept; unchanged where nothing is better."""
     o = objects[index]
     q = np.asarray(o.orientation, float)
-    bottom = float(o.position[2]) - lowest_offset(o.shape, o.size, q)
+    bottom = _bottom(o)
     size0 = np.asarray(o.size, float)
     eye = np.asarray(canvas.pose.eye, float)
     target = frame.astype(np.int32)
@@ -74,3 +75,25 @@ def polished(
         if e < best_error:
             best, best_error = theta, e
     return body(best) if best.any() else o
+
+
+def alone_on_the_floor(objects: list[ObjectSpec], index: int) -> bool:
+    """Whether ``objects[index]`` rests on the floor with nothing on it: its lowest point within
+    3 mm of the floor, and no other object's lowest point above its centre within its reach
+    sideways. A body on another rests on a top the estimate set from the other's fit, and the
+    polish holds its lowest point there: polished, a box carrying a box shrank 2 cm to where
+    the other's misfit was drawn best, and left it floating."""
+    o = objects[index]
+    if abs(_bottom(o)) > _ON_FLOOR:
+        return False
+    r = reach(o.shape, o.size)
+    return not any(
+        j != index
+        and _bottom(other) > o.position[2]
+        and np.hypot(other.position[0] - o.position[0], other.position[1] - o.position[1]) < r
+        for j, other in enumerate(objects)
+    )
+
+
+def _bottom(o: ObjectSpec) -> float:
+    return float(o.position[2]) - lowest_offset(o.shape, o.size, np.asarray(o.orientation, float))

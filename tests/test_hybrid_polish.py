@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 from twinsim.neural.canvas import Canvas
-from twinsim.neural.polish import polished
+from twinsim.neural.polish import alone_on_the_floor, polished
 from twinsim.neural.support import lowest_offset
 from twinsim.sim import CameraSpec, ObjectSpec, SceneSpec, WorldSpec, simulate
 
@@ -62,3 +62,15 @@ def test_a_body_drawn_exactly_stays_as_it_is():
     frame = simulate(spec, labels=("rgb",)).rgb[0]
     with Canvas(spec.cameras[0], spec.light, spec.world) as canvas:
         assert polished([truth], 0, frame, canvas) is truth
+
+
+def test_only_a_body_alone_on_the_floor_is_polished():
+    # a box carrying a box, polished, shrank 2 cm to where the other's misfit drew best
+    low = ObjectSpec(name="low", shape="box", size=(0.12,) * 3, mass=1.0, position=(0, 0, 0.12))
+    top = ObjectSpec(name="top", shape="box", size=(0.07,) * 3, mass=1.0, position=(0, 0, 0.31))
+    aside = dataclasses.replace(top, name="aside", position=(0.5, 0.0, 0.07))
+    objects = [low, top, aside]
+    assert [alone_on_the_floor(objects, i) for i in range(3)] == [False, False, True]
+    assert alone_on_the_floor([low, aside], 0)
+    floating = dataclasses.replace(low, position=(0, 0, 0.13))  # 1 cm up
+    assert not alone_on_the_floor([floating], 0)
