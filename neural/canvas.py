@@ -102,6 +102,12 @@ class Canvas:
         )
         return frame.rgb, frame.segmentation
 
+    def mismatch(self, objects: Sequence[ObjectSpec | None], frame: np.ndarray) -> float:
+        """Summed absolute error (0..255 per channel) of ``objects`` drawn against ``frame``
+        (H, W, 3), as int32 (cast once by a caller that compares many candidates)."""
+        rgb, _ = self.render(objects)
+        return float(np.abs(rgb.astype(np.int32) - frame).sum())
+
     def close(self) -> None:
         if self._client is not None:
             with contextlib.suppress(Exception):
@@ -131,8 +137,7 @@ class FrameMismatch:
         if self._canvas is None:
             s = self._spec
             self._canvas = Canvas(s.cameras[0], s.light, s.world)
-        rgb, _ = self._canvas.render(list(spec.objects))
-        return float(np.abs(rgb.astype(np.int32) - self._frame).sum())
+        return self._canvas.mismatch(spec.objects, self._frame)
 
     def __enter__(self) -> FrameMismatch:
         return self

@@ -59,8 +59,7 @@ def polished(
     def error(theta: np.ndarray) -> float:
         drawn = list(objects)
         drawn[index] = body(theta)
-        rgb, _ = canvas.render(drawn)
-        return float(np.abs(rgb.astype(np.int32) - target).sum())
+        return canvas.mismatch(drawn, target)
 
     steps = np.array([_STEP_M, _STEP_M] + [_STEP_LOG_SIZE] * (1 + len(size0)))
     # the error is flat over wide stretches of pose and size (whole pixels), with the truth a
