@@ -41,6 +41,7 @@ from twinsim.neural.scale import (
     steadiest_fit,
     trusted_tail,
 )
+from twinsim.neural.settle import at_rest
 from twinsim.neural.support import FLOOR, Support, box_top, half_extents, reach
 from twinsim.neural.track import Track, track_objects
 from twinsim.neural.track_fit import TrackFitter
@@ -286,10 +287,9 @@ def _polish(results: list[ObjectEstimate], frame: np.ndarray, canvas: Canvas) ->
     """Polish each body found at rest in full view, alone on the floor, against ``frame``, the
     others drawn as estimated (:func:`twinsim.neural.polish.polished`), in place."""
     for i, o in enumerate(results):
-        still = not any(o.spec.linear_velocity) and not any(o.spec.angular_velocity)
         specs = [r.spec for r in results]
         seen = o.frames_hidden == 0 and not o.truncated
-        if o.role == "dynamic" and still and seen and alone_on_the_floor(specs, i):
+        if o.role == "dynamic" and at_rest(o.spec) and seen and alone_on_the_floor(specs, i):
             o.spec = polished(specs, i, frame, canvas)
 
 

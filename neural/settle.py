@@ -158,8 +158,7 @@ def clear_of(
                     shift += _way_out(world, r.name, m.name)
                 if shift.any():
                     shifted = True
-                    position = tuple(float(x) for x in np.add(r.position, shift))
-                    resting[i] = dataclasses.replace(r, position=position)
+                    resting[i] = _shifted(r, shift)
         if not shifted:
             break
     return resting
