@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from twinsim.neural.allocator import keep_freed_memory
 from twinsim.neural.checkpoint import load_model
 from twinsim.neural.config import InferenceConfig, RunConfig
 from twinsim.neural.footage import resize_frames
@@ -84,6 +85,8 @@ class WorldModel:
             self.net.inference = inference
         if self.net.inference.compile:
             self.net.step = _compiled(self.net.step)
+        if self.net.inference.keep_freed_memory:
+            keep_freed_memory()
 
     @property
     def inference(self) -> InferenceConfig:
@@ -219,7 +222,7 @@ class WorldModel:
 
 def _to_bytes(frames: torch.Tensor) -> torch.Tensor:
     """Float frames in [0, 1] -> uint8 (rounded): a frame fed in as bytes comes back exact."""
-    return (frames * 255).round().clamp(0, 255).to(torch.uint8)
+    return frames.mul(255).round_().clamp_(0, 255).to(torch.uint8)
 
 
 def _compiled(step: Callable) -> Callable:

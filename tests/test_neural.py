@@ -318,6 +318,56 @@ def test_the_fast_inference_paths_compute_exactly_the_plain_network():
     assert net.head[-1].weight.grad is not None
 
 
+def test_a_step_given_its_context_frames_unstacked_computes_the_same_numbers():
+    """The rollout hands ``step`` its K context frames as a list (stacking them cost ~1 % of a
+    batch's time); a stacked (B, K, 3, H, W) context must give the very same outputs."""
+    net, cfg = _perturbed_tiny()
+    torch.manual_seed(1)
+    ctx = torch.rand(2, cfg.model.context, 3, 32, 32)
+    memory = torch.rand(2, net.memory_channels, 32, 32)
+    with torch.no_grad():
+        stacked = net.eval().step(ctx, memory)
+        unstacked = net.step(list(ctx.unbind(1)), memory)
+    for a, b in zip(stacked, unstacked, strict=True):
+        assert (a is None and b is None) or torch.equal(a, b)
+
+
+def test_rollout_fields_are_stacked_on_demand_with_the_documented_shapes():
+    net, cfg = _perturbed_tiny()
+    x = torch.rand(2, 3, 3, 32, 32)
+    with torch.no_grad():
+        out = net.eval().rollout(x, 4)
+    assert out.future.shape == (2, 4, 3, 32, 32) and out.teacher.shape == (2, 2, 3, 32, 32)
+    assert out.writes.shape == (2, 6, 1, 32, 32) and out.flows.shape == (2, 6, 2, 32, 32)
+    assert out.blends.shape == (2, 6, 3, 32, 32)
+    assert out.future is out.future  # stacked once
+    assert net.rollout(x[:, :1], 0).teacher.shape == (2, 0, 3, 32, 32)
+
+
+def test_keep_freed_memory_raises_glibcs_thresholds_or_says_it_did_not(monkeypatch):
+    """Model construction asks glibc to keep freed memory (1.05-1.1x the frames/s at batch 32)
+    unless inference.keep_freed_memory is false; off glibc nothing changes."""
+    import platform
+
+    from twinsim.neural import allocator
+    from twinsim.neural import predict as P
+    from twinsim.neural.config import InferenceConfig
+
+    with pytest.raises(ValueError, match="positive"):
+        allocator.keep_freed_memory(0)
+    on_glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert allocator.keep_freed_memory() is on_glibc
+    monkeypatch.setattr(allocator.sys, "platform", "darwin")
+    assert allocator.keep_freed_memory() is False
+    calls = []
+    monkeypatch.setattr(P, "keep_freed_memory", lambda: calls.append(1))
+    net, cfg = _perturbed_tiny()
+    WorldModel(net, cfg, inference=InferenceConfig(keep_freed_memory=False))
+    assert calls == []
+    WorldModel(net, cfg, inference=InferenceConfig())
+    assert calls == [1]
+
+
 def test_compiled_inference_that_cannot_compile_warns_and_runs_uncompiled(monkeypatch):
     from twinsim.neural import predict as P
     from twinsim.neural.config import InferenceConfig
