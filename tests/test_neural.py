@@ -333,7 +333,7 @@ def test_a_step_given_its_context_frames_unstacked_computes_the_same_numbers():
 
 
 def test_rollout_fields_are_stacked_on_demand_with_the_documented_shapes():
-    net, cfg = _perturbed_tiny()
+    net, _ = _perturbed_tiny()
     x = torch.rand(2, 3, 3, 32, 32)
     with torch.no_grad():
         out = net.eval().rollout(x, 4)
