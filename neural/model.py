@@ -14,7 +14,6 @@ Frames are float tensors (B, 3, H, W) in [0, 1]; actions (B, T, A) float.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 
 import numpy as np
 import torch
@@ -65,6 +64,29 @@ def frames_to_tensor(clips: np.ndarray, device: str | torch.device = "cpu") -> t
     return x.permute(0, 1, 4, 2, 3).float().div_(255.0)
 
 
+class _Stacked:
+    """A field of :class:`RolloutOutput`: its steps' (B, C, H, W) tensors stacked on dim 1 when
+    first read, then kept; (B, 0, C, H, W) when there are none."""
+
+    def __init__(self, channels: int) -> None:
+        self.channels = channels
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, out: RolloutOutput | None, owner: type) -> Tensor:
+        if out is None:
+            return self  # type: ignore[return-value]  (class access: the descriptor)
+        if self.name not in out.__dict__:
+            steps = out._steps[self.name]
+            if steps:
+                out.__dict__[self.name] = torch.stack(steps, 1)
+            else:
+                b, _, _, h, w = out._frames.shape
+                out.__dict__[self.name] = out._frames.new_zeros(b, 0, self.channels, h, w)
+        return out.__dict__[self.name]
+
+
 class RolloutOutput:
     """Predictions of :meth:`FlowMemoryNet.rollout`, each stacked from the steps' tensors on
     first access (prediction reads three of the seven; stacking the rest cost about 3 % of a
@@ -86,44 +108,17 @@ class RolloutOutput:
             into the step's frame (:mod:`twinsim.neural.carry`); empty when it is off.
     """
 
+    teacher = _Stacked(3)
+    future = _Stacked(3)
+    writes = _Stacked(1)
+    keeps = _Stacked(1)
+    flows = _Stacked(2)
+    blends = _Stacked(3)
+    carried = _Stacked(1)
+
     def __init__(self, frames: Tensor, steps: dict[str, list[Tensor]]) -> None:
         self._frames = frames  # (B, T, 3, H, W): batch, size, dtype and device of empty fields
         self._steps = steps
-
-    def _stacked(self, name: str, channels: int) -> Tensor:
-        steps = self._steps[name]
-        if steps:
-            return torch.stack(steps, 1)
-        b, _, _, h, w = self._frames.shape
-        return self._frames.new_zeros(b, 0, channels, h, w)
-
-    @cached_property
-    def teacher(self) -> Tensor:
-        return self._stacked("teacher", 3)
-
-    @cached_property
-    def future(self) -> Tensor:
-        return self._stacked("future", 3)
-
-    @cached_property
-    def writes(self) -> Tensor:
-        return self._stacked("writes", 1)
-
-    @cached_property
-    def keeps(self) -> Tensor:
-        return self._stacked("keeps", 1)
-
-    @cached_property
-    def flows(self) -> Tensor:
-        return self._stacked("flows", 2)
-
-    @cached_property
-    def blends(self) -> Tensor:
-        return self._stacked("blends", 3)
-
-    @cached_property
-    def carried(self) -> Tensor:
-        return self._stacked("carried", 1)
 
 
 class FlowMemoryNet(nn.Module):
