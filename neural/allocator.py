@@ -4,7 +4,7 @@ glibc hands large freed blocks back to the operating system: blocks above its mm
 are unmapped, and free memory at the top of the heap beyond its trim threshold is trimmed. A
 rollout allocates and frees the same few-megabyte tensors at every step, so each was faulted in
 page by page again: with both thresholds raised to :data:`REUSE_LIMIT_BYTES`, the bundled world
-model predicts about 1.05-1.1x the frames/s at 64 px and batch 32 on 2 cores (benchmarks/
+model predicts about 1.1x the frames/s at 64 px and batch 32 on 2 cores (benchmarks/
 RESULTS.md). It is the in-process form of PyTorch's CPU tuning advice to run under another
 allocator (jemalloc, tcmalloc).
 

@@ -123,7 +123,7 @@ class InferenceConfig:
             seen frames).
         keep_freed_memory: when a model is made, ask glibc to keep freed memory for reuse
             instead of handing each large tensor back to the operating system
-            (:mod:`twinsim.neural.allocator`): about 1.05-1.1x the frames/s at batch 32 on 2
+            (:mod:`twinsim.neural.allocator`): about 1.1x the frames/s at batch 32 on 2
             cores. Process-wide and for the rest of the process (the resident size stays near
             its peak); false leaves the allocator alone. No effect off glibc.
     """
