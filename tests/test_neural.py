@@ -345,7 +345,7 @@ def test_rollout_fields_are_stacked_on_demand_with_the_documented_shapes():
 
 
 def test_keep_freed_memory_raises_glibcs_thresholds_or_says_it_did_not(monkeypatch):
-    """Model construction asks glibc to keep freed memory (1.05-1.1x the frames/s at batch 32)
+    """Model construction asks glibc to keep freed memory (about 1.1x the frames/s at batch 32)
     unless inference.keep_freed_memory is false; off glibc nothing changes."""
     import platform
 
