@@ -66,7 +66,8 @@ def frames_to_tensor(clips: np.ndarray, device: str | torch.device = "cpu") -> t
 
 class _Stacked:
     """A field of :class:`RolloutOutput`: its steps' (B, C, H, W) tensors stacked on dim 1 when
-    first read, then kept; (B, 0, C, H, W) when there are none."""
+    first read; (B, 0, C, H, W) when there are none. The result is stored on the instance,
+    which then shadows this (non-data) descriptor: later reads are plain attribute reads."""
 
     def __init__(self, channels: int) -> None:
         self.channels = channels
@@ -77,14 +78,14 @@ class _Stacked:
     def __get__(self, out: RolloutOutput | None, owner: type) -> Tensor:
         if out is None:
             return self  # type: ignore[return-value]  (class access: the descriptor)
-        if self.name not in out.__dict__:
-            steps = out._steps[self.name]
-            if steps:
-                out.__dict__[self.name] = torch.stack(steps, 1)
-            else:
-                b, _, _, h, w = out._frames.shape
-                out.__dict__[self.name] = out._frames.new_zeros(b, 0, self.channels, h, w)
-        return out.__dict__[self.name]
+        steps = out._steps[self.name]
+        if steps:
+            value = torch.stack(steps, 1)
+        else:
+            b, _, _, h, w = out._frames.shape
+            value = out._frames.new_zeros(b, 0, self.channels, h, w)
+        out.__dict__[self.name] = value
+        return value
 
 
 class RolloutOutput:
@@ -187,7 +188,7 @@ class FlowMemoryNet(nn.Module):
         a 4th channel, 1 where a pixel has ever been stored (an input, so that the network knows
         where recalling memory can be trusted); otherwise memory is RGB only.
         """
-        frames = list(ctx.unbind(1)) if isinstance(ctx, Tensor) else list(ctx)
+        frames = ctx.unbind(1) if isinstance(ctx, Tensor) else ctx
         last = frames[-1]
         b, _, h, w = last.shape
         parts = [*frames, memory]
