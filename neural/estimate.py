@@ -31,7 +31,7 @@ from twinsim.neural.cues import (
     extrapolated_path,
 )
 from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
-from twinsim.neural.polish import alone_on_the_floor, just_struck, polished
+from twinsim.neural.polish import alone_on_the_floor, polished
 from twinsim.neural.push import HeldPush, push_events
 from twinsim.neural.refine import FrameFit, lowest_offset
 from twinsim.neural.scale import (
@@ -268,7 +268,7 @@ def estimate_scene(
             )
         )
     world = _bounciness(world, results, cfg)
-    _polish(results, frames[-1], est.canvas, world)
+    _polish(results, frames[-1], est.canvas)
     bodies = tuple(o.spec for o in results)
     paths = {o.spec.name: o.positions for o in results}
     spec = SceneSpec(
@@ -283,18 +283,13 @@ def estimate_scene(
     return SceneEstimate(spec, results, source, unexplained, floor_color)
 
 
-def _polish(
-    results: list[ObjectEstimate], frame: np.ndarray, canvas: Canvas, world: WorldSpec
-) -> None:
-    """Polish each body found at rest in full view, alone on the floor and not just struck,
-    against ``frame``, the others drawn as estimated (:func:`twinsim.neural.polish.polished`),
-    in place."""
+def _polish(results: list[ObjectEstimate], frame: np.ndarray, canvas: Canvas) -> None:
+    """Polish each body found at rest in full view, alone on the floor, against ``frame``, the
+    others drawn as estimated (:func:`twinsim.neural.polish.polished`), in place."""
     for i, o in enumerate(results):
         specs = [r.spec for r in results]
         seen = o.frames_hidden == 0 and not o.truncated
-        if not (o.role == "dynamic" and at_rest(o.spec) and seen):
-            continue
-        if alone_on_the_floor(specs, i) and not just_struck(specs, i, world):
+        if o.role == "dynamic" and at_rest(o.spec) and seen and alone_on_the_floor(specs, i):
             o.spec = polished(specs, i, frame, canvas)
 
 

@@ -18,9 +18,9 @@ import numpy as np
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.refine import compass_search
 from twinsim.neural.support import lowest_offset, reach
-from twinsim.sim.spec import ObjectSpec, SceneSpec, WorldSpec
+from twinsim.sim.spec import ObjectSpec
 
-__all__ = ["alone_on_the_floor", "just_struck", "polished"]
+__all__ = ["alone_on_the_floor", "polished"]
 
 _STEP_M = 0.004  # first level step (m); halved four times, to half a millimetre
 _STEP_LOG_SIZE = 0.03  # first size step (3 %)
@@ -92,31 +92,6 @@ def alone_on_the_floor(objects: list[ObjectSpec], index: int) -> bool:
         and np.hypot(other.position[0] - o.position[0], other.position[1] - o.position[1]) < r
         for j, other in enumerate(objects)
     )
-
-
-def just_struck(objects: list[ObjectSpec], index: int, world: WorldSpec) -> bool:
-    """Whether a movable body moving away from ``objects[index]`` overlaps it as estimated: the
-    two met in the last frames, and the struck body, still in the pixels (a few tenths of a
-    metre a second is under a pixel a frame), is at rest only in appearance. Polished as at
-    rest, such a body is fitted to the mover's edge pixels: on development collide seeds
-    5 000 002 and 5 000 009, boxes struck at 0.18 and 0.29 m/s moved 15 -> 19 and 14 -> 27 mm
-    from the truth. A mover still closing in has not struck yet, and there the polish helps
-    (collide 3 000 005 and 3 000 015, a ball about to strike a box it was fitted into)."""
-    from twinsim.sim import World
-
-    o = objects[index]
-    leaving = [
-        m
-        for j, m in enumerate(objects)
-        if j != index
-        and m.mass > 0
-        and not m.kinematic
-        and float(np.dot(m.linear_velocity, np.subtract(o.position, m.position))) < 0
-    ]
-    if not leaving:
-        return False
-    with World(SceneSpec(objects=(o, *leaving), world=world)) as w:
-        return any(w.penetration(o.name, m.name)[0] > 0 for m in leaving)
 
 
 def _bottom(o: ObjectSpec) -> float:

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 from twinsim.neural.canvas import Canvas
-from twinsim.neural.polish import alone_on_the_floor, just_struck, polished
+from twinsim.neural.polish import alone_on_the_floor, polished
 from twinsim.neural.support import lowest_offset
 from twinsim.sim import CameraSpec, ObjectSpec, SceneSpec, WorldSpec, simulate
 
@@ -74,22 +74,3 @@ def test_only_a_body_alone_on_the_floor_is_polished():
     assert alone_on_the_floor([low, aside], 0)
     floating = dataclasses.replace(low, position=(0, 0, 0.13))  # 1 cm up
     assert not alone_on_the_floor([floating], 0)
-
-
-def test_a_body_a_mover_overlaps_while_leaving_was_just_struck():
-    # a box struck in the last frame still sits where it was in the pixels; polished as at rest
-    # it was fitted to the striker's edge pixels (collide 5 000 002: 15 -> 19 mm off)
-    box = ObjectSpec(name="box", shape="box", size=(0.1,) * 3, mass=1.0, position=(0, 0, 0.1))
-    ball = ObjectSpec(
-        name="ball", shape="sphere", size=(0.06,), mass=1.0, position=(-0.155, 0.0, 0.06)
-    )
-    world = WorldSpec()
-    leaving = dataclasses.replace(ball, linear_velocity=(-0.3, 0.0, 0.0))
-    closing = dataclasses.replace(ball, linear_velocity=(0.3, 0.0, 0.0))
-    assert just_struck([box, leaving], 0, world)
-    assert not just_struck([box, closing], 0, world)  # about to strike: not yet
-    assert not just_struck([box, ball], 0, world)  # at rest beside it
-    apart = dataclasses.replace(leaving, position=(-0.17, 0.0, 0.06))  # 1 cm clear
-    assert not just_struck([box, apart], 0, world)
-    scenery = dataclasses.replace(leaving, mass=0.0)
-    assert not just_struck([box, scenery], 0, world)
