@@ -1,11 +1,13 @@
 """A ball on the floor meets another inside the window (:func:`kinematics.velocity_break`): the
 estimate moves each ball at its velocity since the collision, and a ball struck from rest slides
-off unspun, not at the window's mean velocity or with a roll it never had."""
+off unspun, not at the window's mean velocity or with a roll it never had; friction closes the
+slip (:func:`kinematics.slide_to_roll`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from twinsim.neural import kinematics
 from twinsim.neural.estimate import default_camera, estimate_scene
 from twinsim.neural.kinematics import velocity_break
 from twinsim.sim import ObjectSpec, SceneSpec, WorldSpec, simulate
@@ -100,5 +102,49 @@ def test_balls_that_met_inside_the_window_move_at_their_speeds_after_it():
     assert abs(va[0] - a.linear_velocity[-1][0]) < 0.2, va
     assert abs(vb[0] - b.linear_velocity[-1][0]) < 0.1, vb
     assert abs(va[1]) < 0.2 and abs(vb[1]) < 0.2
-    # struck from rest, b slides unspun (a roll would carry it on at its full speed)
-    assert np.linalg.norm(by_colour["b"].angular_velocity) < 2.0
+    # struck from rest, b slides off unspun and friction spins it up while it slows: its roll
+    # (spin times radius) never exceeds its speed (a roll at the speed the blow gave it would
+    # carry it on too fast)
+    spin = np.linalg.norm(by_colour["b"].angular_velocity) * by_colour["b"].size[0]
+    assert 0.0 < spin <= np.linalg.norm(vb) + 1e-9
+
+
+def _slipping(v0, roll0, friction: float, t: np.ndarray):
+    """Velocity, roll and displacement (each (N, 2)) of a ball given ``v0`` by a blow while it
+    rolled at ``roll0``: floor friction on the slip, integrated in small steps (solid sphere:
+    the spin gains 5/2 of what the speed loses)."""
+    dt, v, roll, x = 1e-5, np.array(v0, float), np.array(roll0, float), np.zeros(2)
+    out, k = [], 0
+    for step in range(int(t.max() / dt) + 2):
+        while k < len(t) and step * dt >= t[k]:
+            out.append((v.copy(), roll.copy(), x.copy()))
+            k += 1
+        slip = v - roll
+        if np.linalg.norm(slip) > 1e-6:
+            push = friction * 9.81 * dt * slip / np.linalg.norm(slip)
+            v, roll = v - push, roll + 2.5 * push
+        x = x + v * dt
+    return [np.array(a) for a in zip(*out, strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("v0", "roll0"),
+    [
+        ((0.6, 0.0), (0.0, 0.0)),  # struck from rest: rolls on at 5/7 of 0.6
+        ((0.2, 0.0), (1.44, 0.0)),  # stopped short: its spin speeds it up again
+        ((0.5, 0.3), (0.5, 0.3)),  # a blow that changed nothing: no slip
+        ((-0.4, 0.5), (0.8, 0.0)),  # knocked sideways: the slip closes along a diagonal
+    ],
+)
+def test_a_struck_ball_is_read_at_its_speed_after_the_slip_not_its_mean(v0, roll0):
+    friction, times = 0.3, np.array([0.02, 0.06, 0.10])
+    v, roll, x = _slipping(v0, roll0, friction, times)
+    mean = (x[-1] - x[0]) / (times[-1] - times[0])
+    pad = np.zeros(1)
+    got_v, got_roll = kinematics.slide_to_roll(
+        np.concatenate([mean, pad]), np.concatenate([roll0, pad]), (0.02, 0.1), 0.1, friction
+    )
+    np.testing.assert_allclose(got_v[:2], v[-1], atol=2e-3)
+    np.testing.assert_allclose(got_roll[:2], roll[-1], atol=2e-3)
+    if not np.allclose(v0, roll0):
+        assert np.linalg.norm(mean - v[-1]) > 0.01  # the mean would have been off
