@@ -170,11 +170,11 @@ def _rows(resid, n: int, keep: np.ndarray):
 
 
 def slide_to_roll(
-    mean_velocity, roll_before, span: tuple[float, float], elapsed: float, friction: float
+    mean_velocity, roll_before, span: tuple[float, float], friction: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A ball's (velocity, roll) (each (3,) m/s; the roll is its spin times its radius) at
-    ``elapsed`` s after a blow, from its mean ``mean_velocity`` over ``span`` (s after the blow;
-    a negative start reaches back to before it, when it rolled at ``roll_before``).
+    """A ball's (velocity, roll) (each (3,) m/s; the roll is its spin times its radius) at the
+    end of ``span`` (s after a blow), from its mean ``mean_velocity`` over ``span`` (a negative
+    start reaches back to before the blow, when it rolled at ``roll_before``).
 
     A blow through the centre changes the speed, not the spin, so the ball slips; floor
     friction (``friction`` times g) slows the slip until it rolls again, at (5 v0 + 2 roll0) / 7
@@ -206,5 +206,5 @@ def slide_to_roll(
     for _ in range(20):  # the mean is near the identity in v0 (slope 5/7..1): fixed point
         mean = (state(v0, end)[2] - state(v0, start)[2]) / (end - start)
         v0 = v0 + (mean_velocity - mean)
-    velocity, roll, _ = state(v0, elapsed)
+    velocity, roll, _ = state(v0, end)
     return velocity, roll

@@ -157,7 +157,7 @@ def track_motion(
         # the step that holds the collision mixes the two velocities: left out where a later
         # step measures the new one
         since = kink + 1 if kink + 1 < len(ts) - 1 else kink
-        times_all = times
+        hit = 0.5 * (times[kink] + times[kink + 1])  # the blow, inside the step that holds it
         ts, times, pos = ts[since:], times[since:], pos[since:]
         p_end, vel, sig, v_se = motion_fit(times, pos, airborne=False)
         # A blow through a ball's centre gives it speed, not spin: one struck from rest slides
@@ -166,9 +166,8 @@ def track_motion(
         # with the spin it had, +20.2 with the roll of its new speed)
         spun = before
         if since == kink + 1:  # frames after the blow only: the slip they saw closing
-            hit = 0.5 * (times_all[kink] + times_all[kink + 1])
             after = (times[0] - hit, times[-1] - hit)
-            vel, spun = slide_to_roll(vel, before, after, after[1], cfg.friction * floor_friction)
+            vel, spun = slide_to_roll(vel, before, after, cfg.friction * floor_friction)
     # two or three depths from apparent size (+-20 % each) do not give a speed along the line
     # of sight: keep the motion across it. A ball's frames since a collision are on the floor,
     # where the contact gives each depth (3 000 005: a ball fitted at -9 cm/s along the line of

@@ -142,7 +142,7 @@ def test_a_struck_ball_is_read_at_its_speed_after_the_slip_not_its_mean(v0, roll
     mean = (x[-1] - x[0]) / (times[-1] - times[0])
     pad = np.zeros(1)
     got_v, got_roll = kinematics.slide_to_roll(
-        np.concatenate([mean, pad]), np.concatenate([roll0, pad]), (0.02, 0.1), 0.1, friction
+        np.concatenate([mean, pad]), np.concatenate([roll0, pad]), (0.02, 0.1), friction
     )
     np.testing.assert_allclose(got_v[:2], v[-1], atol=2e-3)
     np.testing.assert_allclose(got_roll[:2], roll[-1], atol=2e-3)
