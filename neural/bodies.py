@@ -18,10 +18,12 @@ __all__ = [
     "angular_velocity",
     "carried",
     "flat_box",
+    "held",
     "level_cylinder",
     "moving_scenery",
     "nearest_flip",
     "propagate",
+    "unblocked",
 ]
 
 
@@ -29,6 +31,8 @@ __all__ = [
 LEVEL_TOLERANCE_DEG = 20.0
 # fewer orientations of a body in flight give its spin from the last two alone
 _SPIN_MIN_FRAMES = 3
+# a carried body ending deeper than this inside a body in view went through it
+_BLOCKED_DEPTH = 0.005  # m
 # a box's pose is the same body turned half a turn about any of its axes
 _BOX_FLIPS = Rotation.from_euler("xyz", [[0, 0, 0], [180, 0, 0], [0, 180, 0], [0, 0, 180]], True)
 
@@ -74,14 +78,17 @@ def level_cylinder(fit: FrameFit, base: float = 0.0) -> FrameFit:
     return dataclasses.replace(fit, orientation=q, position=np.array([x, y, base + radius]))
 
 
-def propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
-    """Advance one body alone by ``frames`` frames with the engine (a hidden object's state)."""
+def propagate(
+    obj: ObjectSpec, frames: int, world: WorldSpec, obstacles: tuple[ObjectSpec, ...] = ()
+) -> ObjectSpec:
+    """Advance one body by ``frames`` frames with the engine (a hidden object's state), alone
+    or among ``obstacles`` held where they are."""
     if frames <= 0 or obj.mass == 0:
         return obj
     from twinsim.sim import World
 
     w = dataclasses.replace(world, duration=max(frames, 1) / world.fps)
-    spec = SceneSpec(objects=(obj,), world=w)
+    spec = SceneSpec(objects=(obj, *map(held, obstacles)), world=w)
     with World(spec) as sim:
         for _ in range(frames):
             sim.step_frame()
@@ -93,6 +100,14 @@ def propagate(obj: ObjectSpec, frames: int, world: WorldSpec) -> ObjectSpec:
         orientation=tuple(orn),
         linear_velocity=tuple(lin),
         angular_velocity=tuple(ang),
+    )
+
+
+def held(obj: ObjectSpec) -> ObjectSpec:
+    """``obj`` fixed where it is now: no mass, velocity or path."""
+    still = (0.0, 0.0, 0.0)
+    return dataclasses.replace(
+        obj, mass=0.0, linear_velocity=still, angular_velocity=still, path=()
     )
 
 
@@ -196,3 +211,29 @@ def carried(spec: ObjectSpec, kinematic: bool, velocity, frames: int, world: Wor
         position=shift(spec.position),
         path=tuple(dataclasses.replace(kf, position=shift(kf.position)) for kf in spec.path),
     )
+
+
+def unblocked(
+    carried_spec: ObjectSpec,
+    sighted: ObjectSpec,
+    frames: int,
+    world: WorldSpec,
+    in_view: tuple[ObjectSpec, ...],
+) -> ObjectSpec:
+    """A hidden body carried alone (``carried_spec``, ``frames`` after it was ``sighted``) that
+    ends inside a body in view, carried again from its sighting with the bodies in view held
+    where they are now (but those it overlapped when sighted: they were elsewhere then), so
+    that it stops at them. A box lost by the tracker behind the box that stopped it was carried
+    on at its last speed, 13 cm into it."""
+    from twinsim.sim import World
+
+    def overlapping(body: ObjectSpec) -> set[str]:
+        spec = SceneSpec(objects=(body, *map(held, in_view)), world=world)
+        with World(spec) as w:
+            return {o.name for o in in_view if w.penetration(body.name, o.name)[0] > _BLOCKED_DEPTH}
+
+    if not in_view or not overlapping(carried_spec):
+        return carried_spec
+    first = overlapping(sighted)
+    obstacles = tuple(o for o in in_view if o.name not in first)
+    return stopped(propagate(sighted, frames, world, obstacles))

@@ -22,6 +22,7 @@ from twinsim.neural.bodies import (
     flat_box,
     level_cylinder,
     moving_scenery,
+    unblocked,
 )
 from twinsim.neural.canvas import Canvas
 from twinsim.neural.cues import (
@@ -127,6 +128,7 @@ def estimate_scene(
     floor_color = est.calibrate_floor(bd.floor)
     world = WorldSpec(floor_color=floor_color, floor_restitution=cfg.floor_restitution)
     results = []
+    sighted: dict[str, ObjectSpec] = {}  # each body carried out of sight, as last seen
     pushes: dict[str, HeldPush] = {}
     supports = [FLOOR]  # grows with the static boxes found (tracks go largest first)
     for k, tr in enumerate(tracks):
@@ -250,6 +252,7 @@ def estimate_scene(
             pushes[name] = m.push
         hidden = T - 1 - t_last
         if hidden > 0 and role != "extrapolated":  # carry it from its last sighting to now
+            sighted[name] = spec
             spec = carried(spec, role == "kinematic", vel, hidden, world)
         results.append(
             ObjectEstimate(
@@ -268,6 +271,10 @@ def estimate_scene(
             )
         )
     world = _bounciness(world, results, cfg)
+    in_view = tuple(o.spec for o in results if o.frames_hidden == 0)
+    for o in results:
+        if o.role == "dynamic" and o.spec.name in sighted:
+            o.spec = unblocked(o.spec, sighted[o.spec.name], o.frames_hidden, world, in_view)
     _polish(results, frames[-1], est.canvas)
     bodies = tuple(o.spec for o in results)
     paths = {o.spec.name: o.positions for o in results}

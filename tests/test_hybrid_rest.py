@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from _fits import dropped
 from twinsim.neural import predict_hybrid
-from twinsim.neural.bodies import carried
+from twinsim.neural.bodies import carried, unblocked
 from twinsim.neural.canvas import FrameMismatch
 from twinsim.neural.estimate import default_camera, estimate_scene
 from twinsim.neural.settle import apart, at_rest, clear_of, settled, stopped
@@ -179,6 +179,24 @@ def test_a_body_slower_than_settled_is_stopped_and_a_resting_one_is_not_carried(
         _box("box", (0.0, 0.0, 0.05), velocity=(1.0, 0.0, 0.0)), False, (1.0, 0, 0), 3, WorldSpec()
     )
     assert moved_on.position[0] > 0.05
+
+
+def test_a_hidden_body_carried_into_a_body_in_view_stops_at_it():
+    # a box lost behind the box that stopped it was carried on alone at its last speed, 13 cm
+    # into it (development collide 5 000 023)
+    world, frames = WorldSpec(), 6
+    sighted = _box("hidden", (0.0, 0.0, 0.05), velocity=(0.64, 0.0, 0.0), friction=0.1)
+    wall = _box("wall", (0.2, 0.0, 0.05), color=RED)  # its near face 10 cm ahead of the box's
+    alone = carried(sighted, False, (0.64, 0.0, 0.0), frames, world)
+    assert alone.position[0] > 0.12  # inside the wall
+    stopped_at = unblocked(alone, sighted, frames, world, (wall,))
+    assert 0.08 < stopped_at.position[0] < 0.101  # against its near face, not through it
+    # a body in view that the carried one does not reach changes nothing
+    far = dataclasses.replace(wall, position=(0.6, 0.0, 0.05))
+    assert unblocked(alone, sighted, frames, world, (far,)) is alone
+    # one the body overlapped when it was last seen was elsewhere then: not an obstacle
+    overlapped = dataclasses.replace(wall, position=(0.05, 0.0, 0.05))
+    assert unblocked(alone, sighted, frames, world, (overlapped,)).position == alone.position
 
 
 def test_a_box_at_rest_carries_the_box_on_it():
