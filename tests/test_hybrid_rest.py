@@ -186,17 +186,26 @@ def test_a_hidden_body_carried_into_a_body_in_view_stops_at_it():
     # into it (development collide 5 000 023)
     world, frames = WorldSpec(), 6
     sighted = _box("hidden", (0.0, 0.0, 0.05), velocity=(0.64, 0.0, 0.0), friction=0.1)
-    wall = _box("wall", (0.2, 0.0, 0.05), color=RED)  # its near face 10 cm ahead of the box's
+    wall = _box("wall", (0.2, 0.0, 0.05), color=RED, mass=0.0)  # near face 10 cm ahead
     alone = carried(sighted, False, (0.64, 0.0, 0.0), frames, world)
     assert alone.position[0] > 0.12  # inside the wall
     stopped_at = unblocked(alone, sighted, frames, world, (wall,))
     assert 0.08 < stopped_at.position[0] < 0.101  # against its near face, not through it
+    # a movable body there takes part of the blow: pushed on, it lets the box on further
+    box = dataclasses.replace(wall, mass=1.0)
+    assert 0.101 < unblocked(alone, sighted, frames, world, (box,)).position[0] < alone.position[0]
     # a body in view that the carried one does not reach changes nothing
     far = dataclasses.replace(wall, position=(0.6, 0.0, 0.05))
     assert unblocked(alone, sighted, frames, world, (far,)) is alone
     # one the body overlapped when it was last seen was elsewhere then: not an obstacle
     overlapped = dataclasses.replace(wall, position=(0.05, 0.0, 0.05))
     assert unblocked(alone, sighted, frames, world, (overlapped,)).position == alone.position
+    # one that ends inside a body by less than it travels in a frame meets it in the last
+    # frame: the rollout plays the impact with both bodies free
+    fast = dataclasses.replace(sighted, linear_velocity=(2.0, 0.0, 0.0))
+    reached = carried(fast, False, (2.0, 0.0, 0.0), 2, world)
+    ahead = dataclasses.replace(wall, position=(reached.position[0] + 0.08, 0.0, 0.05))
+    assert unblocked(reached, fast, 2, world, (ahead,)) is reached
 
 
 def test_a_box_at_rest_carries_the_box_on_it():
