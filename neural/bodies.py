@@ -1,5 +1,6 @@
 """A fitted body's final state: its rest pose on the floor, its spin, and where it is after
-frames out of sight (moving scenery along its path, anything else simulated alone)."""
+frames out of sight (moving scenery along its path, anything else simulated alone, or among the
+bodies in view where alone it would pass through one)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ __all__ = [
     "angular_velocity",
     "carried",
     "flat_box",
-    "held",
     "level_cylinder",
     "moving_scenery",
     "nearest_flip",
@@ -104,7 +104,7 @@ def propagate(
     )
 
 
-def held(obj: ObjectSpec) -> ObjectSpec:
+def _held(obj: ObjectSpec) -> ObjectSpec:
     """``obj`` fixed where it is now: no mass, velocity or path."""
     still = (0.0, 0.0, 0.0)
     return dataclasses.replace(
@@ -232,7 +232,7 @@ def unblocked(
     off it before the rollout began)."""
     speed = max(float(np.linalg.norm(b.linear_velocity)) for b in (sighted, carried_spec))
     step = max(_BLOCKED_DEPTH, speed / world.fps)
-    if not in_view or not _inside(carried_spec, tuple(map(held, in_view)), world, step):
+    if not in_view or not _inside(carried_spec, tuple(map(_held, in_view)), world, step):
         return carried_spec
     seconds = frames / world.fps
     then = tuple(_rewound(o, seconds) for o in in_view)
@@ -253,7 +253,7 @@ def _rewound(obj: ObjectSpec, seconds: float) -> ObjectSpec:
     """A body in view ``seconds`` earlier, had it moved at its velocity now all along (a guess:
     one struck meanwhile moved otherwise before), moving so; scenery held where it is."""
     if obj.mass == 0 or obj.path:
-        return held(obj)
+        return _held(obj)
     back = zip(obj.position, obj.linear_velocity, strict=True)
     return dataclasses.replace(
         obj,
