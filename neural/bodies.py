@@ -11,7 +11,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 from twinsim.neural.kinematics import FPS
 from twinsim.neural.refine import FrameFit
-from twinsim.neural.settle import at_rest, stopped
+from twinsim.neural.settle import at_rest, held, stopped
 from twinsim.sim.spec import Keyframe, ObjectSpec, SceneSpec, WorldSpec
 
 __all__ = [
@@ -101,14 +101,6 @@ def propagate(
         orientation=tuple(orn),
         linear_velocity=tuple(lin),
         angular_velocity=tuple(ang),
-    )
-
-
-def _held(obj: ObjectSpec) -> ObjectSpec:
-    """``obj`` fixed where it is now: no mass, velocity or path."""
-    still = (0.0, 0.0, 0.0)
-    return dataclasses.replace(
-        obj, mass=0.0, linear_velocity=still, angular_velocity=still, path=()
     )
 
 
@@ -232,7 +224,7 @@ def unblocked(
     off it before the rollout began)."""
     speed = max(float(np.linalg.norm(b.linear_velocity)) for b in (sighted, carried_spec))
     step = max(_BLOCKED_DEPTH, speed / world.fps)
-    if not in_view or not _inside(carried_spec, tuple(map(_held, in_view)), world, step):
+    if not in_view or not _inside(carried_spec, tuple(map(held, in_view)), world, step):
         return carried_spec
     seconds = frames / world.fps
     then = tuple(_rewound(o, seconds) for o in in_view)
@@ -253,7 +245,7 @@ def _rewound(obj: ObjectSpec, seconds: float) -> ObjectSpec:
     """A body in view ``seconds`` earlier, had it moved at its velocity now all along (a guess:
     one struck meanwhile moved otherwise before), moving so; scenery held where it is."""
     if obj.mass == 0 or obj.path:
-        return _held(obj)
+        return held(obj)
     back = zip(obj.position, obj.linear_velocity, strict=True)
     return dataclasses.replace(
         obj,

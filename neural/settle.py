@@ -21,7 +21,7 @@ import numpy as np
 from twinsim.neural.support import reach
 from twinsim.sim.spec import ObjectSpec, SceneSpec
 
-__all__ = ["apart", "at_rest", "clear_of", "moved", "moves", "settled", "stopped", "turn"]
+__all__ = ["apart", "at_rest", "clear_of", "held", "moved", "moves", "settled", "stopped", "turn"]
 
 _MAX_SECONDS = 2.0  # an interpenetrating pair thrown apart lands within this
 _REST_SPEED = 0.005  # m/s: settled
@@ -57,6 +57,13 @@ def stopped(o: ObjectSpec) -> ObjectSpec:
     return dataclasses.replace(o, linear_velocity=(0.0,) * 3, angular_velocity=(0.0,) * 3)
 
 
+def held(o: ObjectSpec) -> ObjectSpec:
+    """``o`` fixed where it is now: no mass, velocity or path (an obstacle others meet)."""
+    return dataclasses.replace(
+        o, mass=0.0, linear_velocity=(0.0,) * 3, angular_velocity=(0.0,) * 3, path=()
+    )
+
+
 def at_rest(o: ObjectSpec) -> bool:
     """A dynamic body with no velocity (what the estimate calls still)."""
     return o.mass > 0 and not moves(o)
@@ -79,10 +86,7 @@ def settled(spec: SceneSpec) -> SceneSpec:
     # (push seed 3 000 017: a box that slid to a stop against another, fitted 6 cm into it,
     # knocked it on at 15 cm/s: -19 dB to copy-last-frame)
     scenery = [o for o in spec.objects if o.mass == 0 and not o.kinematic]
-    scenery += [
-        dataclasses.replace(o, mass=0.0, linear_velocity=(0.0,) * 3, angular_velocity=(0.0,) * 3)
-        for o in movers
-    ]
+    scenery += [held(o) for o in movers]
     alone = _only(spec, resting + scenery)
     with World(alone) as world:
         for _ in range(int(np.ceil(_MAX_SECONDS * spec.world.fps))):
