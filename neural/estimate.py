@@ -25,6 +25,7 @@ from twinsim.neural.bodies import (
     unblocked,
 )
 from twinsim.neural.canvas import Canvas
+from twinsim.neural.contact import moving_together
 from twinsim.neural.cues import (
     completed,
     edge_velocity,
@@ -275,6 +276,7 @@ def estimate_scene(
     for o in results:
         if o.role == "dynamic" and o.spec.name in sighted:
             o.spec = unblocked(o.spec, sighted[o.spec.name], o.frames_hidden, world, in_view)
+    moving_together(results)
     _polish(results, frames[-1], est.canvas)
     bodies = tuple(o.spec for o in results)
     paths = {o.spec.name: o.positions for o in results}

@@ -100,6 +100,12 @@ def test_penetration_gives_the_overlap_and_the_way_out():
             w.penetration("a", "nope")
     with World(pair(0.25)) as w:  # 5 cm apart
         assert w.penetration("a", "b") == (0.0, (0.0, 0.0, 0.0))
+        assert w.separation("a", "b", 0.1) == pytest.approx(0.05, abs=0.002)
+        assert w.separation("a", "b", 0.01) is None  # farther apart than asked about
+        with pytest.raises(SpecError, match="within"):
+            w.separation("a", "b", -0.01)
+    with World(pair(0.17)) as w:
+        assert w.separation("a", "b", 0.0) == pytest.approx(-0.03, abs=0.002)
 
 
 def test_impulse_and_force_change_velocity_as_newton_says():

@@ -183,12 +183,26 @@ class World(ConstraintsMixin, ViolationsMixin):
         """(depth m, unit normal from ``b`` toward ``a``) of the deepest overlap of bodies ``a``
         and ``b`` as placed now; (0.0, (0, 0, 0)) when they do not overlap. Moving ``a`` by
         ``depth`` along the normal separates the pair at that point."""
-        ua, ub = self.body_id(a), self.body_id(b)
-        pts = p.getClosestPoints(ua, ub, 0.0, physicsClientId=self._client) or ()
-        deepest = min(pts, key=lambda c: c[8], default=None)
+        deepest = self._closest(a, b, 0.0)
         if deepest is None or deepest[8] >= 0:
             return 0.0, (0.0, 0.0, 0.0)
         return -float(deepest[8]), tuple(float(x) for x in deepest[7])
+
+    def separation(self, a: str, b: str, within: float) -> float | None:
+        """Signed distance (m) between bodies ``a`` and ``b`` as placed now: the gap between
+        their nearest points, negative where they overlap (minus the deepest overlap); None
+        where they are more than ``within`` (m, >= 0) apart."""
+        if not (math.isfinite(within) and within >= 0):
+            raise SpecError("within", within, "must be a finite distance >= 0 (m)")
+        nearest = self._closest(a, b, within)
+        return None if nearest is None else float(nearest[8])
+
+    def _closest(self, a: str, b: str, within: float):
+        """Bullet's contact point of ``a`` and ``b`` with the smallest signed distance, or None
+        where none is within ``within`` (m)."""
+        ua, ub = self.body_id(a), self.body_id(b)
+        pts = p.getClosestPoints(ua, ub, within, physicsClientId=self._client) or ()
+        return min(pts, key=lambda c: c[8], default=None)
 
     # -- control -----------------------------------------------------------------------------
 
