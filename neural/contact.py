@@ -84,10 +84,10 @@ def touching_groups(results: list[ObjectEstimate]) -> list[list[int]]:
 
 
 def moving_together(results: list[ObjectEstimate]) -> None:
-    """Give every set of :func:`touching_groups` one level velocity: the mean of its
-    bodies', each weighted by the inverse square of its standard error (``velocity_sigma``),
-    where at least one of them moves. Changes ``results`` in place; vertical velocity, spin
-    and everything else stay."""
+    """Give every set of :func:`touching_groups` whose bodies all move one way
+    (:func:`_one_way`) one level velocity: the mean of theirs, each weighted by the inverse
+    square of its standard error (``velocity_sigma``). Changes ``results`` in place; vertical
+    velocity, spin and everything else stay."""
     for group in touching_groups(results):
         vel = np.array([results[i].spec.linear_velocity for i in group], float)[:, :2]
         if not _one_way(vel):
