@@ -15,7 +15,7 @@ import itertools
 import math
 
 import numpy as np
-from twinsim.neural.estimate_types import ObjectEstimate
+from twinsim.neural.estimate_types import STILL_SPEED, ObjectEstimate
 from twinsim.neural.settle import held
 from twinsim.sim.spec import ObjectSpec, SceneSpec
 
@@ -27,7 +27,6 @@ _TOUCH = 0.01
 # frame or two leaves them different speeds: the struck body has not caught up yet)
 _FRAMES = 3
 _LEVEL = 0.05  # m/s: a body sliding on a support moves this little, or less, up or down
-_MOVING = 0.04  # m/s: slower, a body is read at rest (estimate_scene's still)
 _SAME_WAY = math.cos(math.radians(45.0))  # their directions within this of one another
 _SE_FLOOR = 0.005  # m/s: standard errors below this are not trusted to weigh more
 
@@ -102,13 +101,13 @@ def moving_together(results: list[ObjectEstimate]) -> None:
 
 
 def _one_way(vel: np.ndarray) -> bool:
-    """Whether every level velocity of ``vel`` (N, 2) m/s moves (over :data:`_MOVING`) and
-    within :data:`_SAME_WAY` of the others' direction. A body read at rest beside a moving one
-    may be right (push seed 3 000 017: a box fitted sliding at 15 cm/s had come to a stop
-    against the one read at rest; shared, both slid on), so only bodies all read moving
-    together are made one."""
+    """Whether every level velocity of ``vel`` (N, 2) m/s moves (``STILL_SPEED`` or more, as
+    :func:`~twinsim.neural.estimate.estimate_scene` reads it) and within :data:`_SAME_WAY` of
+    the others' direction. A body read at rest beside a moving one may be right (push seed
+    3 000 017: a box fitted sliding at 15 cm/s had come to a stop against the one read at rest;
+    shared, both slid on), so only bodies all read moving together are made one."""
     speed = np.linalg.norm(vel, axis=1)
-    if speed.min() < _MOVING:
+    if speed.min() < STILL_SPEED:
         return False
     unit = vel / speed[:, None]
     return bool((unit @ unit.T).min() >= _SAME_WAY)

@@ -32,7 +32,12 @@ from twinsim.neural.cues import (
     entering,
     extrapolated_path,
 )
-from twinsim.neural.estimate_types import EstimateConfig, ObjectEstimate, SceneEstimate
+from twinsim.neural.estimate_types import (
+    STILL_SPEED,
+    EstimateConfig,
+    ObjectEstimate,
+    SceneEstimate,
+)
 from twinsim.neural.polish import alone_on_the_floor, polished
 from twinsim.neural.push import HeldPush, push_events
 from twinsim.neural.refine import FrameFit, lowest_offset
@@ -173,7 +178,7 @@ def estimate_scene(
             if edge is not None:
                 vel, p_end, moved = edge, fit.position, True
         speed = float(np.linalg.norm(vel))
-        still = speed < 0.04 or not moved or est.rested(k, tr, p_end, vel)
+        still = speed < STILL_SPEED or not moved or est.rested(k, tr, p_end, vel)
         if still:
             vel = np.zeros(3)
             fit = resting_fit(scaled_fits, touching, fit)

@@ -10,7 +10,10 @@ import numpy as np
 from twinsim.neural.track import Track
 from twinsim.sim.spec import ObjectSpec, SceneSpec
 
-__all__ = ["EstimateConfig", "ObjectEstimate", "SceneEstimate"]
+__all__ = ["STILL_SPEED", "EstimateConfig", "ObjectEstimate", "SceneEstimate"]
+
+# m/s: a body fitted slower than this is read at rest (no velocity, no spin)
+STILL_SPEED = 0.04
 
 
 @dataclass(frozen=True)
