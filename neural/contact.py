@@ -17,6 +17,7 @@ import math
 import numpy as np
 from twinsim.neural.estimate_types import STILL_SPEED, ObjectEstimate
 from twinsim.neural.settle import held
+from twinsim.sim.graph import connected
 from twinsim.sim.spec import ObjectSpec, SceneSpec
 
 __all__ = ["moving_together", "touching_groups"]
@@ -49,13 +50,6 @@ def touching_groups(results: list[ObjectEstimate]) -> list[list[int]]:
     from twinsim.sim import World
 
     cand = [i for i, o in enumerate(results) if _candidate(o)]
-    parent = {i: i for i in cand}
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
     pairs = []
     for i, j in itertools.combinations(cand, 2):
         common = sorted(set(results[i].positions) & set(results[j].positions))
@@ -73,13 +67,8 @@ def touching_groups(results: list[ObjectEstimate]) -> list[list[int]]:
             for i, j in at_t:
                 gap = world.separation(results[i].spec.name, results[j].spec.name, _TOUCH)
                 touching[(i, j)] = gap is not None
-    for (i, j), touch in touching.items():
-        if touch:
-            parent[root(i)] = root(j)
-    groups: dict[int, list[int]] = {}
-    for i in cand:
-        groups.setdefault(root(i), []).append(i)
-    return [g for g in groups.values() if len(g) > 1]
+    linked = [pair for pair, touch in touching.items() if touch]
+    return [g for g in connected(cand, linked) if len(g) > 1]
 
 
 def moving_together(results: list[ObjectEstimate]) -> None:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from twinsim.sim.families._common import bounding_radius
 from twinsim.sim.families.trace import Trace
+from twinsim.sim.graph import connected
 from twinsim.sim.spec import SceneSpec
 
 __all__ = [
@@ -85,22 +86,9 @@ def _at_rest(tr: Trace, idx: list[int]) -> StoryResult:
 
 
 def clusters(spec: SceneSpec, broken: dict[int, int] | set[int], names: set[str]) -> list[set]:
-    """Groups of ``names`` still held together by unbroken joints (union-find)."""
-    parent = {n: n for n in names}
-
-    def find(n: str) -> str:
-        while parent[n] != n:
-            parent[n] = parent[parent[n]]
-            n = parent[n]
-        return n
-
-    for i, j in enumerate(spec.joints):
-        if i not in broken and j.parent in parent and j.child in parent:
-            parent[find(j.parent)] = find(j.child)
-    groups: dict[str, set] = {}
-    for n in names:
-        groups.setdefault(find(n), set()).add(n)
-    return list(groups.values())
+    """Groups of ``names`` still held together by unbroken joints."""
+    links = ((j.parent, j.child) for i, j in enumerate(spec.joints) if i not in broken)
+    return [set(group) for group in connected(names, links)]
 
 
 def _shattered(tr: Trace, pieces: set[str]) -> StoryResult:
