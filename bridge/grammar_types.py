@@ -16,6 +16,7 @@ class PlannerError(ValueError):
     """
 
     def __init__(self, message: str, understood: list[str], forms: tuple[str, ...] = FORMS):
+        self.message = message
         self.understood = understood
         self.forms = forms
         got = ", ".join(understood) if understood else "nothing I know"
@@ -27,6 +28,9 @@ class PlannerError(ValueError):
             "for free wording use --llm openai)"
         )
         super().__init__(text)
+
+    def __reduce__(self):  # rebuilt from its fields, so it crosses process boundaries
+        return type(self), (self.message, self.understood, self.forms)
 
 
 # -- parsed request types -------------------------------------------------------------------

@@ -28,6 +28,9 @@ class SpecError(SimError, ValueError):
         self.allowed = allowed
         super().__init__(f"{field}: invalid value {value!r}; {allowed}")
 
+    def __reduce__(self):  # rebuilt from its fields, so it crosses process boundaries
+        return type(self), (self.field, self.value, self.allowed)
+
 
 class UnknownNameError(SimError, KeyError, ValueError):
     """An unknown name (family, shape, renderer, body, label, ...) with the list of valid ones."""
@@ -45,6 +48,9 @@ class UnknownNameError(SimError, KeyError, ValueError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the whole message
         return str(self.args[0])
+
+    def __reduce__(self):  # rebuilt from its fields, so it crosses process boundaries
+        return type(self), (self.kind, self.name, self.valid), {"field": self.field, "args": self.args}
 
 
 def require(cond: bool, field: str, value: object, allowed: str) -> None:

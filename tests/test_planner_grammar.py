@@ -140,3 +140,12 @@ def test_planned_scenes_are_valid_and_in_range():
         plan_scene(parse("a tower of 3 balls"))
     with pytest.raises(PlannerError, match="violation"):
         plan_scene(parse("drop seed 1 with vanish"))  # drop has no vanish twin
+
+
+def test_planner_error_pickles_with_its_fields():
+    import pickle
+
+    with pytest.raises(PlannerError) as info:
+        parse("paint the sky")
+    back = pickle.loads(pickle.dumps(info.value))
+    assert str(back) == str(info.value) and back.understood == info.value.understood

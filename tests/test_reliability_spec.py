@@ -247,3 +247,18 @@ def test_every_accepted_spec_simulates_to_finite_labels(path, value):
         spec = dataclasses.replace(spec, world=dataclasses.replace(spec.world, duration=0.125))
     rollout = simulate(spec, "tiny", labels="all")
     _finite_arrays(rollout)
+
+
+def test_spec_errors_cross_process_boundaries():
+    """Raised in a worker (dataset generation, benchmarks), an error is pickled back to the
+    parent: it must come back with its fields and message, not as a TypeError in the pool."""
+    import pickle
+
+    e = SpecError("objects[0].size", -1.0, "positive metres")
+    back = pickle.loads(pickle.dumps(e))
+    assert type(back) is SpecError and str(back) == str(e)
+    assert (back.field, back.value, back.allowed) == ("objects[0].size", -1.0, "positive metres")
+    u = UnknownNameError("family", "drp", ["drop", "ramp"], field="family")
+    back = pickle.loads(pickle.dumps(u))
+    assert type(back) is UnknownNameError and str(back) == str(u)
+    assert (back.name, back.valid, back.field) == ("drp", ["drop", "ramp"], "family")
