@@ -50,7 +50,11 @@ class UnknownNameError(SimError, KeyError, ValueError):
         return str(self.args[0])
 
     def __reduce__(self):  # rebuilt from its fields, so it crosses process boundaries
-        return type(self), (self.kind, self.name, self.valid), {"field": self.field, "args": self.args}
+        return (
+            type(self),
+            (self.kind, self.name, self.valid),
+            {"field": self.field, "args": self.args},
+        )
 
 
 def require(cond: bool, field: str, value: object, allowed: str) -> None:
