@@ -140,20 +140,10 @@ def fit_arc(
     from scipy.optimize import least_squares
 
     t = np.asarray(times, float) - float(times[-1])
-    R, tr = pose.world_to_camera[:3, :3], pose.world_to_camera[:3, 3]
-    K = pose.K
     drop = np.outer(0.5 * g * t**2, [0.0, 0.0, 1.0])
 
     def resid(x):
-        P = x[:3] + np.outer(t, x[3:]) - drop
-        pc = P @ R.T + tr
-        z = np.maximum(pc[:, 2:3], 1e-3)
-        proj = (pc / z) @ K.T
-        r = proj[:, :2] - uv
-        if depth is not None:
-            ratio = np.log(z[:, 0] / z[-1, 0]) - np.log(depth / depth[-1])
-            r = np.concatenate([r, _DEPTH_WEIGHT * ratio[:, None]], 1)
-        return r.ravel()
+        return _track_residual(pose, x[:3] + np.outer(t, x[3:]) - drop, uv, depth).ravel()
 
     x0 = np.concatenate([position, velocity])
     # A robust fit first, then a plain refit without frames off the arc by more than 0.75 px (a
@@ -188,19 +178,11 @@ def _fall_from_rest(pose, t, uv, depth, g, position, release, keep, free):
     error went from 20.9 to 17.3 and from 20.3 to 18.9 mm; thrown bodies never took it."""
     from scipy.optimize import least_squares
 
-    R, tr, K = pose.world_to_camera[:3, :3], pose.world_to_camera[:3, 3], pose.K
-
     def resid(x):
         since = np.maximum(t - x[3], 0.0)
         P = np.tile(x[:3], (len(t), 1))
         P[:, 2] += 0.5 * g * (x[3] ** 2 - since**2)
-        pc = P @ R.T + tr
-        z = np.maximum(pc[:, 2:3], 1e-3)
-        r = ((pc / z) @ K.T)[:, :2] - uv
-        if depth is not None:
-            ratio = np.log(z[:, 0] / z[-1, 0]) - np.log(depth / depth[-1])
-            r = np.concatenate([r, _DEPTH_WEIGHT * ratio[:, None]], 1)
-        return r
+        return _track_residual(pose, P, uv, depth)
 
     res = least_squares(
         lambda x: resid(x).ravel(), np.append(position, release), loss="soft_l1", f_scale=0.3
@@ -212,6 +194,18 @@ def _fall_from_rest(pose, t, uv, depth, g, position, release, keep, free):
         return None
     rms = float(np.sqrt(np.mean(pix**2)))
     return res.x[:3], np.array([0.0, 0.0, g * res.x[3]]), rms
+
+
+def _track_residual(pose, P: np.ndarray, uv: np.ndarray, depth: np.ndarray | None) -> np.ndarray:
+    """(N, 2) pixel residuals of world points ``P`` (N, 3) against the track ``uv``, plus a
+    third column, the weighted log depth ratio against ``depth``, where it is given."""
+    pc = P @ pose.world_to_camera[:3, :3].T + pose.world_to_camera[:3, 3]
+    z = np.maximum(pc[:, 2:3], 1e-3)
+    r = ((pc / z) @ pose.K.T)[:, :2] - uv
+    if depth is not None:
+        ratio = np.log(z[:, 0] / z[-1, 0]) - np.log(depth / depth[-1])
+        r = np.concatenate([r, _DEPTH_WEIGHT * ratio[:, None]], 1)
+    return r
 
 
 def _rows(resid, n: int, keep: np.ndarray):
