@@ -165,9 +165,20 @@ def fit_arc(
     return p, v, rms
 
 
-def _fall_from_rest(pose, t, uv, depth, g, position, release, keep, free):
-    """(position, velocity, RMS px) at the last time of a fall from rest released at a fitted
-    time (at rest before it), or None where the free arc's pixels ``free`` (kept frames, 2
+def _fall_from_rest(
+    pose,
+    t: np.ndarray,
+    uv: np.ndarray,
+    depth: np.ndarray | None,
+    g: float,
+    position: np.ndarray,
+    release: float,
+    keep: np.ndarray,
+    free: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """(position, velocity, RMS px) at the last time (``t`` is relative to it) of a fall from
+    rest released at a fitted time (at rest before it; started from ``position`` and
+    ``release``), or None where the free arc's pixels ``free`` (kept frames, 2
     columns) fit significantly better: its two more unknowns must cut the summed squared
     residual by more than ``_REST_F`` times their expected share (an F test, the noise floored
     at ``_REST_NOISE_PX``).
