@@ -211,9 +211,20 @@ def family_groups(items: Sequence[dict], families: Sequence[str]) -> Iterable[tu
             yield fam, sel
 
 
-def save_first_windows(items: Sequence[dict], path: str | Path) -> None:
+def sheet_path(given: str | None, default: Path, no_write: bool) -> str | None:
+    """Where a benchmark writes its contact sheet: ``given`` (``--sheet``), else the committed
+    ``default`` under docs/, which only a run that also writes RESULTS.md replaces (a
+    ``--no-write`` trial on a few families had overwritten docs/hybrid_sheet.png); None: none."""
+    if given is not None:
+        return given
+    return None if no_write else str(default)
+
+
+def save_first_windows(items: Sequence[dict], path: str | Path | None) -> None:
     """A contact sheet of each family's first item (its ``"sheet"`` image), one block per family
-    with four white rows between; nothing when there are no items."""
+    with four white rows between; nothing when there are no items or ``path`` is None."""
+    if path is None:
+        return
     firsts: dict[str, np.ndarray] = {}
     for it in items:
         firsts.setdefault(it["family"], it["sheet"])
@@ -236,8 +247,11 @@ def window_bench_args(
     ap.add_argument("--families", default=",".join(families))
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
-    ap.add_argument("--sheet", default=str(sheet), help=f"contact sheet PNG (default {sheet})")
+    ap.add_argument(
+        "--sheet", help=f"contact sheet PNG (default {sheet}, not written with --no-write)"
+    )
     a = ap.parse_args(argv)
+    a.sheet = sheet_path(a.sheet, sheet, a.no_write)
     fams = [f for f in a.families.split(",") if f]
     unknown = sorted(set(fams) - set(families))
     if unknown or a.scenes < 1 or a.workers < 1:

@@ -2,7 +2,8 @@
 copy-last-frame and the bundled pixel world model, on held-out engine scenes.
 
 Writes a table to benchmarks/RESULTS.md and a contact sheet (truth | hybrid | pixel model |
-copy-last per family) to docs/hybrid_sheet.png. Run it niced with one thread:
+copy-last per family) to docs/hybrid_sheet.png (with --no-write, only to a --sheet given).
+Run it niced with one thread:
 
     nice -n 10 python benchmarks/bench_hybrid.py --scenes 2 --voe-pairs 1 --threads 1
 """
@@ -29,6 +30,8 @@ from _hybrid_windows import (
     SEED,
     StateErrors,
 )
+
+_SHEET = Path(__file__).resolve().parents[1] / "docs" / "hybrid_sheet.png"
 
 
 def run(args) -> dict:
@@ -252,16 +255,15 @@ def main() -> int:
     )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", help="also write the raw results here")
-    ap.add_argument(
-        "--sheet", default=str(Path(__file__).resolve().parents[1] / "docs" / "hybrid_sheet.png")
-    )
+    ap.add_argument("--sheet", help=f"contact sheet PNG (default {_SHEET}, not with --no-write)")
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch RESULTS.md")
     args = ap.parse_args()
+    args.sheet = _common.sheet_path(args.sheet, _SHEET, args.no_write)
     t0 = time.time()
     res = run(args)
     table = results_table(res, HORIZON)
     print(table)
-    if res["sheet"]:
+    if res["sheet"] and args.sheet:
         import imageio.v2 as imageio
 
         sheet = np.concatenate(
