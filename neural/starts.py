@@ -155,13 +155,9 @@ def _level_facing(pose: CameraPose) -> tuple[np.ndarray, np.ndarray] | None:
     return right, np.cross([0.0, 0.0, 1.0], right)
 
 
-def end_on_start(
-    pose: CameraPose, blob: Blob, color, depth: float, length: float = 2.0
-) -> FrameFit | None:
+def end_on_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | None:
     """A cylinder lying with its axis along the line of sight (a roller seen end-on), its radius
-    from the blob's narrow image axis and ``length`` radii long, at camera ``depth``; None for a
-    blob too small to measure. Its length along the line of sight shows only as the caps'
-    drawn-out hull, so callers try more than one.
+    from the blob's narrow image axis, at camera ``depth``; None for a blob too small to measure.
 
     End-on, the silhouette is the hull of the near and far caps: as wide as the caps across and
     drawn out toward the vanishing point along. The upright start's radius (half the blob's
@@ -177,7 +173,7 @@ def end_on_start(
     radius = 2.0 * math.sqrt(max(var_minor, 0.25)) * depth / pose.K[0, 0]
     q = Rotation.from_matrix(np.stack([right, [0.0, 0.0, -1.0], facing], 1)).as_quat()
     pos = np.asarray(pose.eye) + depth * pixel_ray(pose, *blob.centroid)
-    return FrameFit("cylinder", (radius, length * radius), color, pos, q, float("inf"), 0)
+    return FrameFit("cylinder", (radius, 2.0 * radius), color, pos, q, float("inf"), 0)
 
 
 def side_on_start(pose: CameraPose, blob: Blob, color, depth: float) -> FrameFit | None:

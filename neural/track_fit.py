@@ -51,10 +51,6 @@ _SECOND_OPINION_MARGIN = 0.5
 _STUCK_RATIO, _STUCK_MARGIN = 2.0, 1.5
 # fewer pixels in view do not show whether a body moved (TrackFitter.rested)
 _REST_MIN_PIXELS = 6
-# end-on rollers' starting lengths, in radii: from 2 alone a roller 1.5 radii long stalled
-# 13.5 grey levels off (12.7 its best cylinder) and lost to a ball at 9.3 (ramp seed 4 000 016;
-# from 1: 0.65)
-_END_ON_LENGTHS = (1.0, 2.0)
 _SLAB_LEANS = tuple(np.radians((-40.0, -20.0, 20.0, 40.0, 60.0)))  # out of the image plane
 # extra starting orientations for a track's first fit, per shape class (fit_frame tries each)
 _Q_STARTS = {
@@ -280,7 +276,7 @@ class TrackFitter:
             # cylinders first, a ramp's lying roller called a ball at 0.69 was fitted upright,
             # 13.8 grey levels off, and lost to the ball (ramp seed 3 000 023; lying, 8.3)
             alts = (
-                *(end_on_start(self.canvas.pose, blob, color0, depth, n) for n in _END_ON_LENGTHS),
+                end_on_start(self.canvas.pose, blob, color0, depth),
                 side_on_start(self.canvas.pose, blob, color0, depth),
             )
         return fit_frame(
